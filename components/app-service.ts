@@ -1,0 +1,132 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { AlertsConfig, ServiceConfig } from "../config/load";
+import { appSelector, recommendedLabels } from "../lib/labels";
+import { serviceAlertRules } from "../lib/promql";
+import { AlertRules } from "./alert-rules";
+import { Autoscaler } from "./autoscaler";
+import { BlueGreenDeployment } from "./blue-green-deployment";
+import { CanaryRelease } from "./canary-release";
+import { RollingDeployment } from "./rolling-deployment";
+
+export interface AppServiceArgs {
+    service: ServiceConfig;
+    namespace: pulumi.Input<string>;
+    namespaceName: string;
+    environment: string;
+    partOf: string;
+    alerts: AlertsConfig;
+    annotations: Record<string, string>;
+    /** The pre-deploy backup Job, when there is one: rollouts wait for it. */
+    dependsOn?: pulumi.Resource[];
+}
+
+/**
+ * One service of a stack: its strategy (blue/green, canary or rolling), HPA,
+ * PodDisruptionBudget (production), metrics Service + ServiceMonitor and alert rules.
+ */
+export class AppService extends pulumi.ComponentResource {
+    public readonly blueGreen?: BlueGreenDeployment;
+    public readonly canary?: CanaryRelease;
+    public readonly rolling?: RollingDeployment;
+    public readonly autoscaler: Autoscaler;
+    public readonly pdb?: k8s.policy.v1.PodDisruptionBudget;
+    public readonly serviceMonitor?: k8s.apiextensions.CustomResource;
+    public readonly alertRules?: AlertRules;
+    /** The Service clients call. */
+    public readonly serviceName: string;
+
+    constructor(name: string, args: AppServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("runbook:app:AppService", name, {}, opts);
+        const s = args.service;
+        const common = { service: s, namespace: args.namespace, environment: args.environment, partOf: args.partOf, annotations: args.annotations, dependsOn: args.dependsOn };
+        const labels = (component: string) => recommendedLabels({ app: s.name, partOf: args.partOf, environment: args.environment, component });
+
+        let target: string;
+        switch (s.strategy) {
+            case "blueGreen":
+                this.blueGreen = new BlueGreenDeployment(`${name}-bg`, common, { parent: this });
+                target = this.blueGreen.activeDeploymentName;
+                break;
+            case "canary":
+                this.canary = new CanaryRelease(`${name}-canary`, common, { parent: this });
+                target = this.canary.stableDeploymentName;
+                break;
+            case "rolling":
+                this.rolling = new RollingDeployment(`${name}-rolling`, common, { parent: this });
+                target = this.rolling.deploymentName;
+                break;
+        }
+        this.serviceName = s.name;
+
+        this.autoscaler = new Autoscaler(
+            `${name}-autoscaler`,
+            { namespace: args.namespace, name: s.name, targetDeployment: target, autoscaling: s.autoscaling, labels: labels("autoscaler") },
+            { parent: this },
+        );
+
+        if (s.podDisruptionBudget) {
+            this.pdb = new k8s.policy.v1.PodDisruptionBudget(
+                `${name}-pdb`,
+                {
+                    metadata: { name: s.name, namespace: args.namespace, labels: labels("disruption-budget") },
+                    spec: { maxUnavailable: s.podDisruptionBudget.maxUnavailable, selector: { matchLabels: appSelector(s.name, args.environment) } },
+                },
+                { parent: this },
+            );
+        }
+
+        const metricsService = `${s.name}-metrics`;
+        if (s.metrics) {
+            // One headless Service over every pod of the app (both colours or tracks), so the
+            // alert expressions see the whole app under one `service` label.
+            const svc = new k8s.core.v1.Service(
+                `${name}-metrics`,
+                {
+                    metadata: { name: metricsService, namespace: args.namespace, labels: { ...labels("metrics"), "runbook.dev/metrics": "true" } },
+                    spec: { clusterIP: "None", selector: appSelector(s.name, args.environment), ports: [{ name: "metrics", port: s.metrics.port, targetPort: s.metrics.port }] },
+                },
+                { parent: this },
+            );
+            this.serviceMonitor = new k8s.apiextensions.CustomResource(
+                `${name}-monitor`,
+                {
+                    apiVersion: "monitoring.coreos.com/v1",
+                    kind: "ServiceMonitor",
+                    metadata: { name: s.name, namespace: args.namespace, labels: labels("metrics") },
+                    spec: {
+                        selector: { matchLabels: { "app.kubernetes.io/name": s.name, "runbook.dev/metrics": "true" } },
+                        endpoints: [{ port: "metrics", path: s.metrics.path, interval: "30s" }],
+                    },
+                },
+                { parent: this, dependsOn: [svc] },
+            );
+        }
+
+        if (args.alerts.enabled) {
+            this.alertRules = new AlertRules(
+                `${name}-alerts`,
+                {
+                    namespace: args.namespace,
+                    name: `${s.name}-rollback-triggers`,
+                    groupName: `${s.name}.rollback-triggers`,
+                    labels: labels("alerts"),
+                    rules: () =>
+                        serviceAlertRules(
+                            {
+                                app: s.name,
+                                namespace: args.namespaceName,
+                                metricsService,
+                                podPattern: `${s.name}-.*`,
+                                hpa: s.name,
+                                environment: args.environment,
+                            },
+                            args.alerts,
+                        ),
+                },
+                { parent: this },
+            );
+        }
+        this.registerOutputs({ service: this.serviceName });
+    }
+}

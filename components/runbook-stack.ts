@@ -1,0 +1,113 @@
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "../config/load";
+import { recommendedLabels } from "../lib/labels";
+import { backupAlertRules } from "../lib/promql";
+import { releaseAnnotations, releaseRecord, type ReleaseRecord } from "../lib/release";
+import { AlertRules } from "./alert-rules";
+import { AppService } from "./app-service";
+import { BackupJob } from "./backup-job";
+
+export interface RunbookStackArgs {
+    config: StackConfig;
+    /** `runbook:databaseUrl`, read as a Pulumi secret, when set. */
+    databaseUrl?: pulumi.Output<string>;
+}
+
+/**
+ * Everything one stack deploys, wired from its parsed config: the Kubernetes (and AWS)
+ * provider, the namespace, the backup that every rollout waits for, and each service.
+ */
+export class RunbookStack extends pulumi.ComponentResource {
+    public readonly provider: k8s.Provider;
+    public readonly namespace?: k8s.core.v1.Namespace;
+    public readonly backup?: BackupJob;
+    public readonly services: AppService[];
+    public readonly release: ReleaseRecord;
+
+    constructor(name: string, args: RunbookStackArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("runbook:stack:RunbookStack", name, {}, opts);
+        const cfg = args.config;
+        const ns = cfg.namespace.name;
+
+        // Built from config and passed explicitly: never the ambient kubeconfig.
+        this.provider = new k8s.Provider(
+            `${name}-k8s`,
+            {
+                ...(cfg.kubernetes.context !== undefined ? { context: cfg.kubernetes.context } : {}),
+                ...(cfg.kubernetes.kubeconfig !== undefined ? { kubeconfig: cfg.kubernetes.kubeconfig } : {}),
+                ...(cfg.kubernetes.renderYamlToDirectory !== undefined ? { renderYamlToDirectory: cfg.kubernetes.renderYamlToDirectory } : {}),
+                namespace: ns,
+                enableServerSideApply: true,
+            },
+            { parent: this },
+        );
+        const awsProvider = cfg.aws.enabled ? new aws.Provider(`${name}-aws`, { region: cfg.backup.bucket.region as aws.Region }, { parent: this }) : undefined;
+        const k8sOpts: pulumi.ComponentResourceOptions = { parent: this, providers: { kubernetes: this.provider } };
+
+        let namespace: pulumi.Input<string> = ns;
+        if (cfg.namespace.create) {
+            this.namespace = new k8s.core.v1.Namespace(
+                `${name}-ns`,
+                { metadata: { name: ns, labels: recommendedLabels({ app: cfg.partOf, partOf: cfg.partOf, environment: cfg.environment, component: "namespace" }) } },
+                { parent: this, provider: this.provider },
+            );
+            namespace = this.namespace.metadata.name;
+        }
+
+        const strategies = [...new Set(cfg.services.map((s) => s.strategy))];
+        this.release = releaseRecord(cfg.release, strategies.length === 1 ? strategies[0] : "mixed");
+
+        const backupLabels = recommendedLabels({ app: `${cfg.partOf}-backup`, partOf: cfg.partOf, environment: cfg.environment, component: "backup", version: cfg.release.version });
+        if (cfg.backup.enabled) {
+            this.backup = new BackupJob(
+                `${name}-backup`,
+                {
+                    namespace,
+                    name: `${cfg.partOf}-backup`,
+                    backup: cfg.backup,
+                    labels: backupLabels,
+                    release: { version: cfg.release.version, commit: cfg.release.commit },
+                    databaseUrl: args.databaseUrl,
+                    awsProvider,
+                },
+                k8sOpts,
+            );
+            if (cfg.alerts.enabled) {
+                new AlertRules(
+                    `${name}-backup-alerts`,
+                    {
+                        namespace,
+                        name: `${cfg.partOf}-backup`,
+                        groupName: `${cfg.partOf}-backup`,
+                        labels: backupLabels,
+                        rules: () => backupAlertRules({ namespace: ns, cronJob: `${cfg.partOf}-backup`, environment: cfg.environment }, cfg.alerts),
+                    },
+                    k8sOpts,
+                );
+            }
+        }
+
+        const preDeploy = this.backup?.preDeployJob;
+        this.services = cfg.services.map(
+            (service) =>
+                new AppService(
+                    `${name}-${service.name}`,
+                    {
+                        service,
+                        namespace,
+                        namespaceName: ns,
+                        environment: cfg.environment,
+                        partOf: cfg.partOf,
+                        alerts: cfg.alerts,
+                        annotations: releaseAnnotations({ ...this.release, strategy: service.strategy }),
+                        dependsOn: preDeploy ? [preDeploy] : undefined,
+                    },
+                    k8sOpts,
+                ),
+        );
+
+        this.registerOutputs({ release: this.release });
+    }
+}

@@ -1,0 +1,71 @@
+// The Deployment shape shared by every strategy: one place for probes, resources,
+// labels and the rollout settings.
+import * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
+import type { ServiceConfig } from "../config/load";
+import { toProbe } from "../lib/probes";
+
+export interface WorkloadArgs {
+    service: ServiceConfig;
+    namespace: pulumi.Input<string>;
+    /** metadata.name of the Deployment. */
+    name: string;
+    image: string;
+    replicas: number;
+    /** Labels on the Deployment and its pods (include the selector). */
+    labels: Record<string, string>;
+    /** Immutable selector labels. */
+    selector: Record<string, string>;
+    annotations: Record<string, string>;
+}
+
+export function deploymentArgs(a: WorkloadArgs): k8s.apps.v1.DeploymentArgs {
+    const s = a.service;
+    const ports: k8s.types.input.core.v1.ContainerPort[] = [{ name: "http", containerPort: s.port }];
+    if (s.metrics && s.metrics.port !== s.port) ports.push({ name: "metrics", containerPort: s.metrics.port });
+    return {
+        metadata: { name: a.name, namespace: a.namespace, labels: a.labels, annotations: a.annotations },
+        spec: {
+            replicas: a.replicas,
+            selector: { matchLabels: a.selector },
+            progressDeadlineSeconds: s.progressDeadlineSeconds,
+            strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: s.rollout.maxSurge, maxUnavailable: s.rollout.maxUnavailable } },
+            template: {
+                // Release annotations stay off the pod template: a new approval must not restart pods.
+                metadata: { labels: a.labels },
+                spec: {
+                    containers: [
+                        {
+                            name: s.name,
+                            image: a.image,
+                            ports,
+                            env: Object.entries(s.env).map(([name, value]) => ({ name, value })),
+                            resources: { requests: s.resources.requests, limits: s.resources.limits },
+                            livenessProbe: toProbe(s.probes.liveness),
+                            readinessProbe: toProbe(s.probes.readiness),
+                            ...(s.probes.startup ? { startupProbe: toProbe(s.probes.startup) } : {}),
+                        },
+                    ],
+                },
+            },
+        },
+    };
+}
+
+export function serviceArgs(a: {
+    name: string;
+    namespace: pulumi.Input<string>;
+    labels: Record<string, string>;
+    selector: Record<string, string>;
+    service: ServiceConfig;
+    annotations?: Record<string, string>;
+}): k8s.core.v1.ServiceArgs {
+    return {
+        metadata: { name: a.name, namespace: a.namespace, labels: a.labels, ...(a.annotations ? { annotations: a.annotations } : {}) },
+        spec: {
+            type: "ClusterIP",
+            selector: a.selector,
+            ports: [{ name: "http", port: a.service.servicePort, targetPort: "http", protocol: "TCP" }],
+        },
+    };
+}

@@ -1,0 +1,250 @@
+// The one schema of what a stack may set under the `runbook:` namespace of
+// Pulumi.<stack>.yaml. Everything else (index.ts, `npm run validate`, the tests and the
+// README's configuration reference) goes through it.
+//
+// Messages are written as "expected …"; the formatter in ./load.ts adds the config path
+// and ", got <value>".
+import { z } from "zod";
+
+export const CONFIG_NAMESPACE = "runbook";
+
+const int = (min: number, max: number) =>
+    z.number({ error: `expected an integer ${min}..${max}` })
+        .int({ error: `expected an integer ${min}..${max}` })
+        .min(min, { error: `expected an integer ${min}..${max}` })
+        .max(max, { error: `expected an integer ${min}..${max}` });
+
+const ratio = z
+    .number({ error: "expected a number 0..1 (a fraction, 0.01 = 1 %)" })
+    .min(0, { error: "expected a number 0..1 (a fraction, 0.01 = 1 %)" })
+    .max(1, { error: "expected a number 0..1 (a fraction, 0.01 = 1 %)" });
+
+const positive = z
+    .number({ error: "expected a positive number" })
+    .positive({ error: "expected a positive number" });
+
+const dnsLabel = z
+    .string({ error: "expected a DNS label (lower-case letters, digits, '-', at most 63)" })
+    .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, {
+        error: "expected a DNS label (lower-case letters, digits, '-', at most 63)",
+    });
+
+const enumOf = <T extends readonly [string, ...string[]]>(values: T) =>
+    z.enum(values, { error: `expected one of ${values.map((v) => `'${v}'`).join(", ")}` });
+
+/** A Kubernetes quantity such as 500m, 2, 512Mi or 2Gi. */
+const quantity = z
+    .string({ error: "expected a Kubernetes quantity such as 500m, 2, 512Mi or 2Gi" })
+    .regex(/^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/, {
+        error: "expected a Kubernetes quantity such as 500m, 2, 512Mi or 2Gi",
+    });
+
+/** Image reference with an explicit tag or digest: a bare name would deploy `latest`. */
+export const IMAGE_PATTERN =
+    /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+const image = z
+    .string({ error: "expected an image reference with a tag or digest (repo/name:1.2.3 or repo/name@sha256:…)" })
+    .refine((s) => IMAGE_PATTERN.test(s) && (/@sha256:/.test(s) || /:[^/]+$/.test(s)), {
+        error: "expected an image reference with a tag or digest (repo/name:1.2.3 or repo/name@sha256:…)",
+    });
+
+const httpPath = z
+    .string({ error: "expected an HTTP path starting with '/'" })
+    .regex(/^\/[^\s]*$/, { error: "expected an HTTP path starting with '/'" });
+
+/** Five-field cron expression (minute hour day-of-month month day-of-week). */
+const cron = z
+    .string({ error: "expected a five-field cron expression such as '0 2 * * *'" })
+    .regex(/^\s*(\S+\s+){4}\S+\s*$/, { error: "expected a five-field cron expression such as '0 2 * * *'" });
+
+const duration = z
+    .string({ error: "expected a Prometheus duration such as 30s, 5m or 1h" })
+    .regex(/^([0-9]+(ms|s|m|h|d|w|y))+$/, { error: "expected a Prometheus duration such as 30s, 5m or 1h" });
+
+export const probeSchema = z.strictObject({
+    type: enumOf(["http", "tcp", "exec", "grpc"] as const).optional(),
+    path: httpPath.optional(),
+    port: int(1, 65535).optional(),
+    command: z.array(z.string(), { error: "expected a list of strings" }).min(1, { error: "expected at least one argument" }).optional(),
+    initialDelaySeconds: int(0, 3600).optional(),
+    periodSeconds: int(1, 3600).optional(),
+    timeoutSeconds: int(1, 3600).optional(),
+    failureThreshold: int(1, 100).optional(),
+    successThreshold: int(1, 100).optional(),
+});
+export type ProbeConfig = z.infer<typeof probeSchema>;
+
+const resourcesSchema = z.strictObject({
+    cpu: quantity.optional(),
+    memory: quantity.optional(),
+});
+
+const autoscalingSchema = z.strictObject({
+    minReplicas: int(1, 1000).optional(),
+    maxReplicas: int(1, 1000).optional(),
+    targetCpuUtilization: int(1, 100).optional(),
+    targetMemoryUtilization: int(1, 100).optional(),
+    scaleDownStabilizationSeconds: int(0, 3600).optional(),
+});
+
+const smokeTestSchema = z.strictObject({
+    enabled: z.boolean({ error: "expected true or false" }).default(true),
+    image: image.default("curlimages/curl:8.11.1"),
+    timeoutSeconds: int(10, 3600).default(300),
+});
+
+const blueGreenSchema = z.strictObject({
+    activeColor: enumOf(["blue", "green"] as const),
+    blue: z.strictObject({ image }),
+    green: z.strictObject({ image }),
+    /** Replicas of the colour that is not live; `0` once the rollback period is over. */
+    idleReplicas: int(0, 1000).optional(),
+    smokeTest: smokeTestSchema.default({ enabled: true, image: "curlimages/curl:8.11.1", timeoutSeconds: 300 }),
+});
+
+export const ROUTERS = ["gatewayApi", "nginx", "replicas"] as const;
+const routerSchema = z.discriminatedUnion(
+    "type",
+    [
+        z.strictObject({
+            type: z.literal("gatewayApi"),
+            gateway: z.strictObject({ name: dnsLabel, namespace: dnsLabel.optional(), sectionName: z.string().optional() }),
+            hostnames: z.array(z.string()).default([]),
+        }),
+        z.strictObject({
+            type: z.literal("nginx"),
+            host: z.string({ error: "expected a host name" }).min(1, { error: "expected a host name" }),
+            ingressClassName: z.string().default("nginx"),
+            path: httpPath.default("/"),
+        }),
+        z.strictObject({ type: z.literal("replicas") }),
+    ],
+    { error: `expected one of ${ROUTERS.map((r) => `'${r}'`).join(", ")}` },
+);
+export type RouterConfig = z.infer<typeof routerSchema>;
+
+const canarySchema = z.strictObject({
+    image,
+    weight: int(0, 100),
+    steps: z.array(int(1, 100), { error: "expected a list of integers 1..100" }).optional(),
+    router: routerSchema.default({ type: "replicas" }),
+    /** Minutes to watch each step before the next (runbooks 000/001/003: 15–30). */
+    stepMinutes: int(1, 1440).default(30),
+});
+
+const rollingSchema = z.strictObject({
+    maxSurge: z.union([int(0, 1000), z.string().regex(/^[0-9]+%$/)], { error: "expected an integer or a percentage such as '25%'" }).default("25%"),
+    maxUnavailable: z.union([int(0, 1000), z.string().regex(/^[0-9]+%$/)], { error: "expected an integer or a percentage such as '25%'" }).default(0),
+});
+
+export const STRATEGIES = ["blueGreen", "canary", "rolling"] as const;
+
+export const serviceSchema = z.strictObject({
+    /** Stable image (rolling, canary) — blue/green takes its images from `blueGreen`. */
+    image: image.optional(),
+    strategy: enumOf(STRATEGIES),
+    port: int(1, 65535).default(3000),
+    servicePort: int(1, 65535).default(80),
+    /** Port and path Prometheus scrapes; a ServiceMonitor is created when set. */
+    metrics: z.strictObject({ port: int(1, 65535).optional(), path: httpPath.default("/metrics") }).optional(),
+    /** Endpoints the smoke test checks through the preview Service (any non-2xx fails). */
+    healthEndpoints: z.array(httpPath, { error: "expected a list of HTTP paths" }).min(1, { error: "expected at least one health endpoint" }).optional(),
+    probes: z.strictObject({ liveness: probeSchema.optional(), readiness: probeSchema.optional(), startup: probeSchema.optional() }).default({}),
+    resources: z.strictObject({ requests: resourcesSchema.default({}), limits: resourcesSchema.default({}) }).default({ requests: {}, limits: {} }),
+    autoscaling: autoscalingSchema.default({}),
+    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "expected an environment variable name" }), z.string({ error: "expected a string" })).default({}),
+    rollout: rollingSchema.default({ maxSurge: "25%", maxUnavailable: 0 }),
+    progressDeadlineSeconds: int(60, 7200).default(600),
+    blueGreen: blueGreenSchema.optional(),
+    canary: canarySchema.optional(),
+});
+export type ServiceInput = z.infer<typeof serviceSchema>;
+
+const secretRef = z.strictObject({ name: dnsLabel, key: z.string({ error: "expected a Secret key" }).min(1) });
+
+export const backupSchema = z.strictObject({
+    enabled: z.boolean({ error: "expected true or false" }).default(true),
+    schedule: cron.default("0 2 * * *"),
+    /** Days a backup object is kept before the bucket's lifecycle rule expires it. */
+    retentionDays: int(1, 3650).default(30),
+    preDeploy: z.boolean({ error: "expected true or false" }).default(true),
+    /** Runbook 001 waits 600 s for the pre-deploy backup. */
+    deadlineSeconds: int(60, 86400).default(600),
+    backoffLimit: int(0, 10).default(2),
+    dumpImage: image.default("postgres:16.6-alpine"),
+    uploadImage: image.default("amazon/aws-cli:2.22.35"),
+    /** Database URL from an existing Kubernetes Secret; or set the Pulumi secret runbook:databaseUrl. */
+    databaseSecret: secretRef.optional(),
+    bucket: z.strictObject({
+        /** Name an existing bucket, or leave out to create one with @pulumi/aws. */
+        name: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: "expected an S3 bucket name" }).optional(),
+        prefix: z.string().default("backups"),
+        region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-[0-9]$/, { error: "expected an AWS region such as eu-west-1" }).default("eu-west-1"),
+    }).default({ prefix: "backups", region: "eu-west-1" }),
+    /** IAM role the backup ServiceAccount assumes (IRSA); created when `oidcProviderArn` is set. */
+    iam: z.strictObject({
+        roleArn: z.string().startsWith("arn:", { error: "expected an ARN" }).optional(),
+        oidcProviderArn: z.string().startsWith("arn:", { error: "expected an ARN" }).optional(),
+    }).default({}),
+});
+
+export const alertsSchema = z.strictObject({
+    enabled: z.boolean({ error: "expected true or false" }).default(true),
+    runbookBaseUrl: z.url({ error: "expected an absolute URL" }).default("https://runbooks.example.com/deploy"),
+    errorRateCritical: ratio.default(0.01),
+    errorRateWarning: ratio.default(0.005),
+    errorRateFor: duration.default("5m"),
+    latencyP95Seconds: positive.default(0.5),
+    latencyP99Seconds: positive.default(10),
+    latencyFor: duration.default("5m"),
+    restartsMax: int(0, 1000).default(3),
+    restartsWindow: duration.default("5m"),
+    memoryRatio: ratio.default(0.9),
+    backupMaxAgeHours: int(1, 720).default(24),
+    /** Metric names the services expose (Prometheus client defaults). */
+    requestsMetric: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/).default("http_requests_total"),
+    durationMetric: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/).default("http_request_duration_seconds"),
+    /** Extra labels put on every alert (routing in Alertmanager). */
+    labels: z.record(z.string(), z.string()).default({}),
+});
+
+export const APPROVAL_ROLES = ["governance-sentinel", "service-owner", "governance-board", "reviewer"] as const;
+
+export const releaseSchema = z.strictObject({
+    version: z.string({ error: "expected a release version" }).min(1, { error: "expected a release version" }),
+    commit: z.string().regex(/^[0-9a-f]{7,40}$/, { error: "expected a git commit hash (7–40 hex digits)" }).optional(),
+    operator: z.string().min(1, { error: "expected the name of who runs the deploy" }).optional(),
+    approvals: z.array(z.strictObject({ name: z.string().min(1, { error: "expected a name" }), role: enumOf(APPROVAL_ROLES) })).default([]),
+    hotfix: z.strictObject({ postmortem: z.string().min(1, { error: "expected a postmortem reference" }).optional(), reason: z.string().optional() }).optional(),
+});
+
+/** The `runbook:*` keys of a stack, before environment defaults are applied. */
+export const stackConfigSchema = z.strictObject({
+    environment: enumOf(["staging", "production"] as const),
+    /** `app.kubernetes.io/part-of` on everything. */
+    partOf: dnsLabel.default("shop"),
+    kubernetes: z
+        .strictObject({
+            context: z.string().min(1).optional(),
+            kubeconfig: z.string().min(1).optional(),
+            renderYamlToDirectory: z.string().min(1).optional(),
+        })
+        .refine((k) => (k.context !== undefined || k.kubeconfig !== undefined) !== (k.renderYamlToDirectory !== undefined), {
+            error: "expected either a cluster (context and/or kubeconfig) or renderYamlToDirectory, not both and not neither",
+        }),
+    namespace: z.strictObject({ name: dnsLabel, create: z.boolean({ error: "expected true or false" }).default(true) }),
+    services: z
+        .record(dnsLabel, serviceSchema, { error: "expected a map of service name to service settings" })
+        .refine((s) => Object.keys(s).length > 0, { error: "expected at least one service" }),
+    backup: backupSchema.default(backupSchema.parse({})),
+    alerts: alertsSchema.default(alertsSchema.parse({})),
+    release: releaseSchema,
+    /** Switches every AWS resource off (the embedded default has no AWS provider). */
+    aws: z.strictObject({ enabled: z.boolean({ error: "expected true or false" }).default(true) }).default({ enabled: true }),
+    /** Set as a Pulumi secret only: `pulumi config set --secret runbook:databaseUrl …`. */
+    databaseUrl: z.string().min(1).optional(),
+});
+export type StackConfigInput = z.infer<typeof stackConfigSchema>;
+
+/** Keys whose value may only come from a Pulumi secret (`secure:` in the stack file). */
+export const SECRET_KEYS = ["databaseUrl"] as const;

@@ -1,0 +1,53 @@
+// Reads Pulumi.<stack>.yaml the way the Pulumi CLI sees it, without running Pulumi, so
+// `npm run validate` and the tests judge exactly what `pulumi up` would be given.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse as parseYaml } from "yaml";
+import { CONFIG_NAMESPACE } from "./schema";
+import type { RawConfig } from "./load";
+
+export class StackFileError extends Error {}
+
+export function stackFilePath(projectDir: string, stack: string): string {
+    return path.join(projectDir, `Pulumi.${stack}.yaml`);
+}
+
+/** Stacks that have a Pulumi.<name>.yaml next to Pulumi.yaml. */
+export function knownStacks(projectDir: string): string[] {
+    return fs
+        .readdirSync(projectDir)
+        .map((f) => /^Pulumi\.([A-Za-z0-9_.-]+)\.yaml$/.exec(f)?.[1])
+        .filter((s): s is string => s !== undefined)
+        .sort();
+}
+
+/** The `runbook:*` values of a stack file; `{secure: …}` values count as secrets. */
+export function rawFromStackFile(file: string): RawConfig {
+    let doc: unknown;
+    try {
+        doc = parseYaml(fs.readFileSync(file, "utf8"));
+    } catch (e) {
+        throw new StackFileError(`${file}: not valid YAML: ${(e as Error).message}`);
+    }
+    const config = (doc as { config?: unknown } | null)?.config ?? {};
+    if (typeof config !== "object" || config === null || Array.isArray(config))
+        throw new StackFileError(`${file}: 'config' must be a map of keys to values`);
+    const values: Record<string, unknown> = {};
+    const secretKeys = new Set<string>();
+    for (const [key, value] of Object.entries(config)) {
+        // Keys without a namespace belong to the project, whose name is the namespace.
+        const [ns, name] = key.includes(":") ? [key.slice(0, key.indexOf(":")), key.slice(key.indexOf(":") + 1)] : [CONFIG_NAMESPACE, key];
+        if (ns !== CONFIG_NAMESPACE) continue;
+        if (isSecure(value)) {
+            secretKeys.add(name);
+            values[name] = "[secret]";
+        } else {
+            values[name] = value;
+        }
+    }
+    return { values, secretKeys };
+}
+
+function isSecure(v: unknown): boolean {
+    return typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 1 && typeof (v as { secure?: unknown }).secure === "string";
+}

@@ -1,0 +1,10 @@
+/** @type {import('jest').Config} */
+module.exports = {
+    testEnvironment: "node",
+    roots: ["<rootDir>/test"],
+    testMatch: ["**/*.test.ts"],
+    // Type-checking happens once in `npm run typecheck` (tsc); per-file checking of the
+    // large @pulumi/kubernetes typings would make every test file take ~10 s.
+    transform: { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] },
+    testTimeout: 30000,
+};

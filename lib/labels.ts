@@ -1,0 +1,49 @@
+// The recommended app.kubernetes.io/* labels, and the selector labels that must stay
+// stable for the life of a Deployment (a selector cannot change in place).
+export const MANAGED_BY = "pulumi";
+
+/** Label with the stack's environment: the policy pack reads it to pick its rules. */
+export const ENVIRONMENT_LABEL = "runbook.dev/environment";
+export const COLOR_LABEL = "runbook.dev/color";
+export const TRACK_LABEL = "runbook.dev/track";
+
+export interface LabelContext {
+    app: string;
+    partOf: string;
+    environment: string;
+    version?: string;
+    component?: string;
+}
+
+export function recommendedLabels(c: LabelContext): Record<string, string> {
+    const labels: Record<string, string> = {
+        "app.kubernetes.io/name": c.app,
+        "app.kubernetes.io/instance": `${c.app}-${c.environment}`,
+        "app.kubernetes.io/part-of": c.partOf,
+        "app.kubernetes.io/managed-by": MANAGED_BY,
+        [ENVIRONMENT_LABEL]: c.environment,
+    };
+    if (c.component !== undefined) labels["app.kubernetes.io/component"] = c.component;
+    if (c.version !== undefined) labels["app.kubernetes.io/version"] = labelValue(c.version);
+    return labels;
+}
+
+/** Selector of every pod of one app, whatever its colour or track. */
+export function appSelector(app: string, environment: string): Record<string, string> {
+    return { "app.kubernetes.io/name": app, "app.kubernetes.io/instance": `${app}-${environment}` };
+}
+
+/** Kubernetes label values: at most 63 characters of [A-Za-z0-9_.-], alphanumeric ends. */
+export function labelValue(s: string): string {
+    const cleaned = s.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 63);
+    return cleaned.replace(/^[^A-Za-z0-9]+/, "").replace(/[^A-Za-z0-9]+$/, "");
+}
+
+/** The version part of an image reference: its tag, else the first 12 digest digits. */
+export function imageVersion(image: string): string {
+    const [ref, digest] = image.split("@sha256:");
+    const last = ref.slice(ref.lastIndexOf("/") + 1);
+    const colon = last.indexOf(":");
+    if (colon >= 0) return last.slice(colon + 1);
+    return digest !== undefined ? `sha256-${digest.slice(0, 12)}` : "unknown";
+}

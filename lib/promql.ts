@@ -1,0 +1,143 @@
+// PromQL for the runbooks' rollback triggers, built from typed thresholds and checked
+// with Prometheus' own grammar (@prometheus-io/lezer-promql) before anything is deployed.
+import { parser } from "@prometheus-io/lezer-promql";
+import type { AlertsConfig } from "../config/load";
+
+export interface AlertRule {
+    alert: string;
+    expr: string;
+    for?: string;
+    labels: Record<string, string>;
+    annotations: Record<string, string>;
+}
+
+export class PromQLError extends Error {}
+
+/** Throws PromQLError naming the rule and the position of the first syntax error. */
+export function checkPromQL(name: string, expr: string): void {
+    const tree = parser.parse(expr);
+    let errorAt: number | undefined;
+    tree.iterate({
+        enter: (node) => {
+            if (node.type.isError && errorAt === undefined) errorAt = node.from;
+        },
+    });
+    if (errorAt !== undefined) {
+        const marker = `${expr}\n${" ".repeat(errorAt)}^`;
+        throw new PromQLError(`alert '${name}': invalid PromQL at character ${errorAt + 1}:\n${marker}`);
+    }
+}
+
+function selector(labels: Record<string, string>): string {
+    return `{${Object.entries(labels)
+        .map(([k, v]) => (v.startsWith("~") ? `${k}=~${JSON.stringify(v.slice(1))}` : `${k}=${JSON.stringify(v)}`))
+        .join(",")}}`;
+}
+
+/** Seconds as a Prometheus duration (3600 → 1h). */
+export function promDuration(seconds: number): string {
+    if (seconds % 3600 === 0) return `${seconds / 3600}h`;
+    if (seconds % 60 === 0) return `${seconds / 60}m`;
+    return `${seconds}s`;
+}
+
+export interface ServiceAlertTarget {
+    app: string;
+    namespace: string;
+    /** The Service whose endpoints Prometheus scrapes (label `service`). */
+    metricsService: string;
+    /** Regex of the app's pod names. */
+    podPattern: string;
+    /** HPA name, when the service autoscales. */
+    hpa?: string;
+    environment: string;
+}
+
+/** The rollback-trigger alerts of one service [000–004]. */
+export function serviceAlertRules(t: ServiceAlertTarget, a: AlertsConfig): AlertRule[] {
+    const http = selector({ namespace: t.namespace, service: t.metricsService });
+    const errors = selector({ namespace: t.namespace, service: t.metricsService, code: "~5.." });
+    const pods = selector({ namespace: t.namespace, pod: `~${t.podPattern}` });
+    const ratio = `(sum(rate(${a.requestsMetric}${errors}[${a.errorRateFor}])) / sum(rate(${a.requestsMetric}${http}[${a.errorRateFor}])))`;
+    const quantile = (q: number) => `histogram_quantile(${q}, sum by (le) (rate(${a.durationMetric}_bucket${http}[${a.latencyFor}])))`;
+    const pct = (x: number) => `${+(x * 100).toFixed(4)} %`;
+    const rule = (alert: string, severity: "critical" | "warning", expr: string, forDur: string | undefined, summary: string): AlertRule => ({
+        alert,
+        expr,
+        ...(forDur !== undefined ? { for: forDur } : {}),
+        labels: { severity, app: t.app, environment: t.environment, ...a.labels },
+        annotations: {
+            summary,
+            description: `${summary} (${t.namespace}/${t.app}). Value: {{ $value }}.`,
+            runbook_url: `${a.runbookBaseUrl.replace(/\/$/, "")}#${alert.toLowerCase()}`,
+        },
+    });
+    const rules = [
+        rule("ErrorRateCritical", "critical", `${ratio} > ${a.errorRateCritical}`, a.errorRateFor, `Error rate above ${pct(a.errorRateCritical)}: roll back now`),
+        rule(
+            "ErrorRateWarning",
+            "warning",
+            `${ratio} > ${a.errorRateWarning} and ${ratio} <= ${a.errorRateCritical}`,
+            a.errorRateFor,
+            `Error rate between ${pct(a.errorRateWarning)} and ${pct(a.errorRateCritical)}: watch the release`,
+        ),
+        rule("LatencyP95High", "critical", `${quantile(0.95)} > ${a.latencyP95Seconds}`, a.latencyFor, `p95 latency above ${a.latencyP95Seconds * 1000} ms`),
+        rule("LatencyP99High", "critical", `${quantile(0.99)} > ${a.latencyP99Seconds}`, a.latencyFor, `p99 latency above ${a.latencyP99Seconds} s`),
+        rule(
+            "PodRestartsHigh",
+            "critical",
+            `sum by (pod) (increase(kube_pod_container_status_restarts_total${pods}[${a.restartsWindow}])) > ${a.restartsMax}`,
+            undefined,
+            `A pod restarted more than ${a.restartsMax} times in ${a.restartsWindow}`,
+        ),
+        rule(
+            "MemoryHigh",
+            "warning",
+            `sum by (pod) (container_memory_working_set_bytes${selector({ namespace: t.namespace, pod: `~${t.podPattern}`, container: "~.+" })}) / sum by (pod) (kube_pod_container_resource_limits${selector({ namespace: t.namespace, pod: `~${t.podPattern}`, resource: "memory" })}) > ${a.memoryRatio}`,
+            "5m",
+            `Memory above ${pct(a.memoryRatio)} of the limit`,
+        ),
+        rule("ReadinessFailing", "critical", `sum by (pod) (kube_pod_status_ready${selector({ namespace: t.namespace, pod: `~${t.podPattern}`, condition: "false" })}) > 0`, "5m", "A pod has been failing its readiness probe for 5 minutes"),
+    ];
+    if (t.hpa !== undefined) {
+        const hpa = selector({ namespace: t.namespace, horizontalpodautoscaler: t.hpa });
+        rules.push(
+            rule(
+                "AutoscalerAtMax",
+                "warning",
+                `kube_horizontalpodautoscaler_status_current_replicas${hpa} >= kube_horizontalpodautoscaler_spec_max_replicas${hpa}`,
+                "15m",
+                "The autoscaler has been pinned at its maximum for 15 minutes",
+            ),
+        );
+    }
+    rules.forEach((r) => checkPromQL(r.alert, r.expr));
+    return rules;
+}
+
+/** Alerts on the backup CronJob: a failed run, or no success within the allowed age [001, 003]. */
+export function backupAlertRules(args: { namespace: string; cronJob: string; environment: string }, a: AlertsConfig): AlertRule[] {
+    const maxAge = a.backupMaxAgeHours * 3600;
+    const common = (alert: string, severity: string, summary: string) => ({
+        labels: { severity, environment: args.environment, ...a.labels },
+        annotations: {
+            summary,
+            description: `${summary} (${args.namespace}/${args.cronJob}).`,
+            runbook_url: `${a.runbookBaseUrl.replace(/\/$/, "")}#${alert.toLowerCase()}`,
+        },
+    });
+    const rules: AlertRule[] = [
+        {
+            alert: "BackupJobFailed",
+            expr: `sum(kube_job_status_failed${selector({ namespace: args.namespace, job_name: `~${args.cronJob}-.*` })}) > 0`,
+            ...common("BackupJobFailed", "critical", "A backup job failed"),
+        },
+        {
+            alert: "BackupTooOld",
+            expr: `time() - max(kube_cronjob_status_last_successful_time${selector({ namespace: args.namespace, cronjob: args.cronJob })}) > ${maxAge}`,
+            ...common("BackupTooOld", "critical", `No successful backup in ${a.backupMaxAgeHours} h`),
+        },
+    ];
+    rules.forEach((r) => checkPromQL(r.alert, r.expr));
+    return rules;
+}

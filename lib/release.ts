@@ -1,0 +1,81 @@
+// The release record: who deploys what, approved by whom. It is stamped as annotations on
+// every workload, so a reviewer of the rendered manifests sees it and the policy pack
+// reads it from the resources the program registers.
+import type { ReleaseConfig, Strategy } from "../config/load";
+
+export const ANNOTATION_PREFIX = "runbook.dev";
+export const RELEASE_ANNOTATIONS = {
+    version: `${ANNOTATION_PREFIX}/release-version`,
+    commit: `${ANNOTATION_PREFIX}/release-commit`,
+    operator: `${ANNOTATION_PREFIX}/operator`,
+    strategy: `${ANNOTATION_PREFIX}/strategy`,
+    approvals: `${ANNOTATION_PREFIX}/approvals`,
+    hotfix: `${ANNOTATION_PREFIX}/hotfix`,
+    postmortem: `${ANNOTATION_PREFIX}/hotfix-postmortem`,
+} as const;
+
+export interface Approval {
+    name: string;
+    role: string;
+}
+
+export interface ReleaseRecord {
+    version: string;
+    commit?: string;
+    operator?: string;
+    strategy: string;
+    approvals: Approval[];
+    hotfix?: { postmortem?: string; reason?: string };
+}
+
+export function releaseRecord(release: ReleaseConfig, strategy: Strategy | "mixed"): ReleaseRecord {
+    return {
+        version: release.version,
+        ...(release.commit !== undefined ? { commit: release.commit } : {}),
+        ...(release.operator !== undefined ? { operator: release.operator } : {}),
+        strategy,
+        approvals: release.approvals,
+        ...(release.hotfix !== undefined ? { hotfix: release.hotfix } : {}),
+    };
+}
+
+export function releaseAnnotations(r: ReleaseRecord): Record<string, string> {
+    const a: Record<string, string> = {
+        [RELEASE_ANNOTATIONS.version]: r.version,
+        [RELEASE_ANNOTATIONS.strategy]: r.strategy,
+        [RELEASE_ANNOTATIONS.approvals]: JSON.stringify(r.approvals),
+    };
+    if (r.commit !== undefined) a[RELEASE_ANNOTATIONS.commit] = r.commit;
+    if (r.operator !== undefined) a[RELEASE_ANNOTATIONS.operator] = r.operator;
+    if (r.hotfix !== undefined) {
+        a[RELEASE_ANNOTATIONS.hotfix] = "true";
+        if (r.hotfix.postmortem !== undefined) a[RELEASE_ANNOTATIONS.postmortem] = r.hotfix.postmortem;
+    }
+    return a;
+}
+
+/** Reads a release record back from workload annotations (what the policy pack sees). */
+export function releaseFromAnnotations(a: Record<string, unknown> | undefined): ReleaseRecord | undefined {
+    const get = (k: string) => (typeof a?.[k] === "string" ? (a[k] as string) : undefined);
+    const version = get(RELEASE_ANNOTATIONS.version);
+    if (version === undefined) return undefined;
+    let approvals: Approval[] = [];
+    try {
+        const parsed: unknown = JSON.parse(get(RELEASE_ANNOTATIONS.approvals) ?? "[]");
+        if (Array.isArray(parsed))
+            approvals = parsed
+                .filter((x): x is Approval => typeof x?.name === "string" && typeof x?.role === "string")
+                .map((x) => ({ name: x.name, role: x.role }));
+    } catch {
+        approvals = [];
+    }
+    const hotfix = get(RELEASE_ANNOTATIONS.hotfix) === "true" ? { postmortem: get(RELEASE_ANNOTATIONS.postmortem) } : undefined;
+    return {
+        version,
+        commit: get(RELEASE_ANNOTATIONS.commit),
+        operator: get(RELEASE_ANNOTATIONS.operator),
+        strategy: get(RELEASE_ANNOTATIONS.strategy) ?? "unknown",
+        approvals,
+        ...(hotfix ? { hotfix } : {}),
+    };
+}

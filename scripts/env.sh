@@ -1,0 +1,9 @@
+# Source this file to run the project's Pulumi toolchain by hand:
+#   source scripts/env.sh && pulumi preview --stack local
+# It does not build anything; run `bash scripts/toolchain.sh` first.
+_rb_root=$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")/.." && pwd)
+export PATH="$_rb_root/.toolchain/bin:$PATH"
+export PULUMI_HOME="${PULUMI_HOME:-$_rb_root/.toolchain/pulumi-home}"
+export PULUMI_SKIP_UPDATE_CHECK=true
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+unset _rb_root

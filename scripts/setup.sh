@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Installs the project's npm packages (from package-lock.json) and the Pulumi toolchain.
+# Safe to re-run: both steps reuse what is already there.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "[setup] npm ci" >&2
+  npm ci --no-audit --no-fund >&2
+fi
+bash scripts/toolchain.sh >/dev/null

@@ -1,0 +1,94 @@
+// Canary variants through the whole program: Gateway API, NGINX and the replica fallback.
+import { parseStackConfig, type StackConfig } from "../../config/load";
+import { byName, installMocks, ofType, registered, reset, settle } from "../util/mocks";
+import { rawValues, stackConfig } from "../util/stack";
+
+installMocks();
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { RunbookStack } = require("../../components/runbook-stack") as typeof import("../../components/runbook-stack");
+
+async function render(config: StackConfig) {
+    reset();
+    const stack = new RunbookStack("stg", { config });
+    await settle();
+    return stack;
+}
+
+function staging(change: (v: Record<string, any>) => void): StackConfig {
+    const values = rawValues("staging");
+    change(values);
+    return parseStackConfig({ values, secretKeys: new Set() });
+}
+
+const spec = (name: string) => byName(name).inputs.spec;
+const image = (name: string) => spec(name).template.spec.containers[0].image;
+
+describe("Gateway API router (staging api at 25 %)", () => {
+    beforeAll(() => render(stackConfig("staging")));
+
+    test("an HTTPRoute splits 75/25 between the stable and canary Services", () => {
+        const route = byName("stg-api-canary-route").inputs;
+        expect(route.apiVersion).toBe("gateway.networking.k8s.io/v1");
+        expect(route.kind).toBe("HTTPRoute");
+        expect(route.spec.parentRefs).toEqual([{ name: "shop-gateway", namespace: "gateway-system" }]);
+        expect(route.spec.hostnames).toEqual(["api.staging.shop.acme.example"]);
+        expect(route.spec.rules[0].backendRefs).toEqual([
+            { name: "api", port: 80, weight: 75 },
+            { name: "api-canary", port: 80, weight: 25 },
+        ]);
+    });
+
+    test("stable and canary run their own images and select their own track", () => {
+        expect(image("stg-api-canary-stable")).toBe("ghcr.io/acme/shop-api:1.41.2");
+        expect(image("stg-api-canary-canary")).toBe("ghcr.io/acme/shop-api:1.42.0");
+        expect(spec("stg-api-canary-svc").selector["runbook.dev/track"]).toBe("stable");
+        expect(spec("stg-api-canary-canary-svc").selector["runbook.dev/track"]).toBe("canary");
+        expect(spec("stg-api-canary-canary").replicas).toBe(1);
+        expect(spec("stg-api-canary-stable").replicas).toBe(2);
+    });
+
+    test("the HPA scales the stable track", () => {
+        expect(spec("stg-api-autoscaler-hpa").scaleTargetRef.name).toBe("api-stable");
+        expect(ofType("kubernetes:policy/v1:PodDisruptionBudget")).toHaveLength(0);
+    });
+});
+
+describe("replica-ratio fallback (staging web at 5 % of 4 pods)", () => {
+    beforeAll(() => render(stackConfig("staging")));
+
+    test("one Service selects both tracks and the weight is carried by pod counts", () => {
+        expect(spec("stg-web-canary-svc").selector).toEqual({ "app.kubernetes.io/name": "web", "app.kubernetes.io/instance": "web-staging" });
+        expect(spec("stg-web-canary-stable").replicas).toBe(3);
+        expect(spec("stg-web-canary-canary").replicas).toBe(1);
+        expect(registered.find((r) => r.name === "stg-web-canary-route")).toBeUndefined();
+    });
+});
+
+describe("NGINX router", () => {
+    test("a canary Ingress carries the canary-weight annotation", async () => {
+        await render(staging((v) => (v.services.api.canary.router = { type: "nginx", host: "api.staging.example" })));
+        const canary = byName("stg-api-canary-canary-ingress").inputs;
+        expect(canary.metadata.annotations).toEqual({ "nginx.ingress.kubernetes.io/canary": "true", "nginx.ingress.kubernetes.io/canary-weight": "25" });
+        expect(canary.spec.rules[0]).toEqual({ host: "api.staging.example", http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "api-canary", port: { number: 80 } } } }] } });
+        const main = byName("stg-api-canary-ingress").inputs;
+        expect(main.metadata.annotations).toEqual({});
+        expect(main.spec.ingressClassName).toBe("nginx");
+        expect(main.spec.rules[0].http.paths[0].backend.service.name).toBe("api");
+    });
+});
+
+describe("promotion and abort", () => {
+    test("weight 100 promotes the canary image to stable and sends it all traffic", async () => {
+        await render(staging((v) => (v.services.api.canary.weight = 100)));
+        expect(image("stg-api-canary-stable")).toBe("ghcr.io/acme/shop-api:1.42.0");
+        expect(spec("stg-api-canary-canary").replicas).toBe(0);
+        expect(byName("stg-api-canary-route").inputs.spec.rules[0].backendRefs.map((b: any) => b.weight)).toEqual([100, 0]);
+    });
+
+    test("weight 0 aborts: stable keeps its image, the canary gets no pods and no traffic", async () => {
+        await render(staging((v) => (v.services.api.canary.weight = 0)));
+        expect(image("stg-api-canary-stable")).toBe("ghcr.io/acme/shop-api:1.41.2");
+        expect(spec("stg-api-canary-canary").replicas).toBe(0);
+        expect(byName("stg-api-canary-route").inputs.spec.rules[0].backendRefs.map((b: any) => b.weight)).toEqual([100, 0]);
+    });
+});

@@ -1,0 +1,225 @@
+// The whole program per stack file, through Pulumi's mocks: what each component asks for.
+import * as pulumi from "@pulumi/pulumi";
+import { parseStackConfig, type StackConfig } from "../../config/load";
+import { byName, installMocks, ofType, registered, reset, settle } from "../util/mocks";
+import { rawValues, stackConfig } from "../util/stack";
+
+installMocks();
+// Imported after the mocks are set, as the program would be.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { RunbookStack } = require("../../components/runbook-stack") as typeof import("../../components/runbook-stack");
+
+/** `dependsOn` of every resource by name, captured by a transformation (mocks do not see it). */
+const dependsOn = new Map<string, pulumi.Resource[]>();
+const captureDependsOn: pulumi.ResourceTransformation = (args) => {
+    const d = args.opts.dependsOn;
+    dependsOn.set(args.name, (Array.isArray(d) ? d : d ? [d] : []) as pulumi.Resource[]);
+    return undefined;
+};
+
+async function dependsOnNames(name: string): Promise<string[]> {
+    const deps = dependsOn.get(name);
+    if (!deps) throw new Error(`no resource named ${name}`);
+    const names = await Promise.all(deps.map((r) => new Promise<string>((resolve) => r.urn.apply((u) => resolve(u.split("::").pop() as string)))));
+    return names.sort();
+}
+
+async function render(config: StackConfig, name = "t") {
+    reset();
+    dependsOn.clear();
+    const databaseUrl = config.hasDatabaseUrl ? pulumi.secret("postgres://u:p@db/shop") : undefined;
+    const stack = new RunbookStack(name, { config, databaseUrl }, { transformations: [captureDependsOn] });
+    await settle();
+    return stack;
+}
+
+function withValues(stack: string, change: (v: Record<string, any>) => void): StackConfig {
+    const values = rawValues(stack);
+    change(values);
+    return parseStackConfig({ values, secretKeys: new Set(values.databaseUrl ? ["databaseUrl"] : []) });
+}
+
+const spec = (name: string) => byName(name).inputs.spec;
+const meta = (name: string) => byName(name).inputs.metadata;
+
+describe("production (blue/green)", () => {
+    let stack: InstanceType<typeof RunbookStack>;
+    beforeAll(async () => {
+        stack = await render(stackConfig("production"), "prod");
+    });
+
+    test("the Kubernetes provider comes from config, not the ambient kubeconfig", () => {
+        const p = byName("prod-k8s");
+        expect(p.type).toBe("pulumi:providers:kubernetes");
+        expect(p.inputs.context).toBe("prod-eu-west-1");
+        expect(p.inputs.renderYamlToDirectory).toBeUndefined();
+        expect(p.inputs.namespace).toBe("shop-production");
+    });
+
+    test("blue and green Deployments are labelled by colour and both kept", () => {
+        for (const color of ["blue", "green"]) {
+            const d = byName(`prod-api-bg-${color}`);
+            expect(d.type).toBe("kubernetes:apps/v1:Deployment");
+            expect(d.inputs.metadata.name).toBe(`api-${color}`);
+            expect(d.inputs.spec.selector.matchLabels).toEqual({ "app.kubernetes.io/name": "api", "app.kubernetes.io/instance": "api-production", "runbook.dev/color": color });
+            expect(d.inputs.spec.template.metadata.labels["runbook.dev/color"]).toBe(color);
+        }
+        expect(spec("prod-api-bg-green").template.spec.containers[0].image).toBe("ghcr.io/acme/shop-api:1.42.0");
+        expect(spec("prod-api-bg-blue").template.spec.containers[0].image).toBe("ghcr.io/acme/shop-api:1.41.2");
+        // The colour switched away from keeps its replicas for rollback.
+        expect(spec("prod-api-bg-blue").replicas).toBe(5);
+        expect(spec("prod-api-bg-green").replicas).toBe(5);
+    });
+
+    test("the active and preview Services select the colour going live", () => {
+        expect(meta("prod-api-bg-active").name).toBe("api");
+        expect(spec("prod-api-bg-active").selector["runbook.dev/color"]).toBe("green");
+        expect(meta("prod-api-bg-preview").name).toBe("api-preview");
+        expect(spec("prod-api-bg-preview").selector["runbook.dev/color"]).toBe("green");
+    });
+
+    test("probes and resources follow runbook 004 for production", () => {
+        const c = spec("prod-api-bg-green").template.spec.containers[0];
+        expect(c.livenessProbe).toEqual({ httpGet: { path: "/api/health", port: 3000 }, initialDelaySeconds: 30, periodSeconds: 10, failureThreshold: 3 });
+        expect(c.readinessProbe).toEqual({ httpGet: { path: "/api/health", port: 3000 }, initialDelaySeconds: 5, periodSeconds: 5, failureThreshold: 3 });
+        expect(c.resources).toEqual({ requests: { cpu: "2000m", memory: "2Gi" }, limits: { cpu: "2000m", memory: "2Gi" } });
+        expect(c.ports).toEqual([
+            { name: "http", containerPort: 3000 },
+            { name: "metrics", containerPort: 9090 },
+        ]);
+    });
+
+    test("the smoke test checks every health endpoint through the preview Service", () => {
+        const job = byName("prod-api-bg-smoke");
+        expect(job.type).toBe("kubernetes:batch/v1:Job");
+        expect(job.inputs.metadata.name).toMatch(/^api-smoke-[0-9a-f]{8}$/);
+        const script: string = job.inputs.spec.template.spec.containers[0].args[0];
+        expect(script).toContain("http://api-preview.shop-production.svc.cluster.local:80${path}");
+        expect(script).toContain("for path in '/api/health' '/api/health/db' '/api/health/cache'; do");
+        expect(script).toContain('2??) echo "ok   $path $code" ;;');
+        expect(job.inputs.spec.backoffLimit).toBe(0);
+    });
+
+    test("the HPA scales the live colour within 5..20", () => {
+        const hpa = spec("prod-api-autoscaler-hpa");
+        expect(hpa.scaleTargetRef).toEqual({ apiVersion: "apps/v1", kind: "Deployment", name: "api-green" });
+        expect([hpa.minReplicas, hpa.maxReplicas]).toEqual([5, 20]);
+        expect(hpa.metrics).toEqual([{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } }]);
+        expect(hpa.behavior.scaleDown.stabilizationWindowSeconds).toBe(300);
+        expect(spec("prod-web-autoscaler-hpa").maxReplicas).toBe(12);
+    });
+
+    test("production gets a PodDisruptionBudget over both colours", () => {
+        const pdb = byName("prod-api-pdb");
+        expect(pdb.type).toBe("kubernetes:policy/v1:PodDisruptionBudget");
+        expect(pdb.inputs.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: { "app.kubernetes.io/name": "api", "app.kubernetes.io/instance": "api-production" } } });
+    });
+
+    test("the release record is stamped on the workloads, not on their pods", () => {
+        const d = byName("prod-api-bg-green").inputs;
+        expect(d.metadata.annotations).toEqual({
+            "runbook.dev/release-version": "1.42.0",
+            "runbook.dev/release-commit": "3f9c2ab7e1d4",
+            "runbook.dev/operator": "dana",
+            "runbook.dev/strategy": "blueGreen",
+            "runbook.dev/approvals": '[{"name":"lee","role":"governance-sentinel"},{"name":"sam","role":"service-owner"}]',
+        });
+        expect(d.spec.template.metadata.annotations).toBeUndefined();
+        expect(stack.release).toEqual({
+            version: "1.42.0",
+            commit: "3f9c2ab7e1d4",
+            operator: "dana",
+            strategy: "blueGreen",
+            approvals: [
+                { name: "lee", role: "governance-sentinel" },
+                { name: "sam", role: "service-owner" },
+            ],
+        });
+    });
+
+    test("every Kubernetes object carries the recommended labels", () => {
+        const objects = registered.filter((r) => r.type.startsWith("kubernetes:") && r.inputs.metadata);
+        expect(objects.length).toBeGreaterThan(20);
+        for (const o of objects) {
+            expect(Object.keys(o.inputs.metadata.labels ?? {})).toEqual(
+                expect.arrayContaining(["app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/part-of", "app.kubernetes.io/managed-by", "runbook.dev/environment"]),
+            );
+        }
+    });
+
+    test("the backup CronJob: schedule, Forbid, history limits, deadline, backoff", () => {
+        const cj = byName("prod-backup-cron").inputs;
+        expect(cj.metadata.name).toBe("shop-backup");
+        expect(cj.spec).toMatchObject({ schedule: "0 2 * * *", concurrencyPolicy: "Forbid", successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 3 });
+        expect(cj.spec.jobTemplate.spec).toMatchObject({ backoffLimit: 2, activeDeadlineSeconds: 600 });
+        const pod = cj.spec.jobTemplate.spec.template.spec;
+        expect(pod.initContainers[0].env).toEqual([{ name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: "shop-db", key: "url" } } }]);
+        expect(pod.initContainers[0].command[2]).toContain("pg_dump --no-owner --no-privileges --dbname=\"$DATABASE_URL\" | gzip -9");
+        expect(pod.containers[0].command[2]).toContain('aws s3 cp --only-show-errors --sse AES256 "/backup/${name}" "s3://${BUCKET}/${key}"');
+        expect(pod.containers[0].env).toContainEqual({ name: "PREFIX", value: "shop-production" });
+    });
+
+    test("the S3 bucket: versioned, encrypted, public access blocked, expiring after retentionDays", () => {
+        expect(ofType("aws:s3/bucket:Bucket")).toHaveLength(1);
+        expect(ofType("aws:s3/bucketVersioning:BucketVersioning")[0].inputs.versioningConfiguration).toEqual({ status: "Enabled" });
+        expect(ofType("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")[0].inputs.rules[0].applyServerSideEncryptionByDefault).toEqual({ sseAlgorithm: "AES256" });
+        expect(ofType("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")[0].inputs).toMatchObject({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
+        const rule = ofType("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")[0].inputs.rules[0];
+        expect(rule).toMatchObject({ status: "Enabled", expiration: { days: 30 }, filter: { prefix: "shop-production/" } });
+        const role = ofType("aws:iam/role:Role")[0].inputs;
+        expect(JSON.parse(role.assumeRolePolicy).Statement[0].Condition.StringEquals).toEqual({
+            "oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF:sub": "system:serviceaccount:shop-production:shop-backup",
+        });
+        expect(byName("prod-backup-sa").inputs.metadata.annotations["eks.amazonaws.com/role-arn"]).toBe("arn:aws:iam::123456789012:role/prod-backup-role");
+    });
+
+    test("alert rules carry the rollback triggers with severity, summary and runbook_url", () => {
+        const rule = byName("prod-api-alerts-rule").inputs;
+        expect(rule.apiVersion).toBe("monitoring.coreos.com/v1");
+        expect(rule.kind).toBe("PrometheusRule");
+        const rules: any[] = rule.spec.groups[0].rules;
+        expect(rules.map((r) => r.alert)).toEqual(["ErrorRateCritical", "ErrorRateWarning", "LatencyP95High", "LatencyP99High", "PodRestartsHigh", "MemoryHigh", "ReadinessFailing", "AutoscalerAtMax"]);
+        for (const r of rules) {
+            expect(r.labels.severity).toMatch(/^(critical|warning)$/);
+            expect(r.annotations.summary).toBeTruthy();
+            expect(r.annotations.runbook_url).toBe(`https://runbooks.acme.example/shop/production#${r.alert.toLowerCase()}`);
+            expect(r.labels.team).toBe("shop");
+        }
+        const backup: any[] = byName("prod-backup-alerts-rule").inputs.spec.groups[0].rules;
+        expect(backup.map((r) => r.alert)).toEqual(["BackupJobFailed", "BackupTooOld"]);
+        expect(backup[1].expr).toBe('time() - max(kube_cronjob_status_last_successful_time{namespace="shop-production",cronjob="shop-backup"}) > 86400');
+    });
+
+    test("a ServiceMonitor scrapes the metrics Service of every pod of the app", () => {
+        const sm = byName("prod-api-monitor").inputs;
+        expect(sm.kind).toBe("ServiceMonitor");
+        expect(sm.spec.endpoints).toEqual([{ port: "metrics", path: "/metrics", interval: "30s" }]);
+        expect(spec("prod-api-metrics").selector).toEqual({ "app.kubernetes.io/name": "api", "app.kubernetes.io/instance": "api-production" });
+    });
+});
+
+describe("the blue/green update follows the runbook order", () => {
+    test("backup → new colour ready → smoke test → switch; the idle colour waits for nothing", async () => {
+        const stack = await render(stackConfig("production"), "order");
+        const bg = stack.services[0].blueGreen!;
+        expect(await dependsOnNames("order-api-bg-green")).toEqual(["order-backup-predeploy"]);
+        expect(await dependsOnNames("order-api-bg-blue")).toEqual([]);
+        expect(await dependsOnNames("order-api-bg-smoke")).toEqual(["order-api-bg-green", "order-api-bg-preview"]);
+        expect(await dependsOnNames("order-api-bg-active")).toEqual(["order-api-bg-green", "order-api-bg-smoke"]);
+        expect(bg.activeColor).toBe("green");
+    });
+
+    test("flipping activeColor back is the rollback: the switch now waits for blue", async () => {
+        await render(withValues("production", (v) => (v.services.api.blueGreen.activeColor = "blue")), "order");
+        expect(spec("order-api-bg-active").selector["runbook.dev/color"]).toBe("blue");
+        expect(spec("order-api-bg-green").replicas).toBe(5);
+        expect(await dependsOnNames("order-api-bg-blue")).toEqual(["order-backup-predeploy"]);
+        expect(await dependsOnNames("order-api-bg-active")).toEqual(["order-api-bg-blue", "order-api-bg-smoke"]);
+    });
+
+    test("idleReplicas 0 scales the old colour down once the rollback period is over", async () => {
+        await render(withValues("production", (v) => (v.services.api.blueGreen.idleReplicas = 0)), "order");
+        expect(spec("order-api-bg-blue").replicas).toBe(0);
+        expect(spec("order-api-bg-green").replicas).toBe(5);
+    });
+});
