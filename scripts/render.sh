@@ -18,7 +18,7 @@ pulumi stack select --create local --non-interactive >/dev/null
 
 out="$root/rendered/local"
 rm -rf "$out"
-pulumi up --stack local --yes --non-interactive --skip-preview "$@"
+pulumi up --stack local --yes --non-interactive --skip-preview --policy-pack policies "$@"
 
 echo
 node scripts/count-manifests.js "$out"

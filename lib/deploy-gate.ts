@@ -1,0 +1,64 @@
+// The one decision behind the policy pack's gate and `npm run window`: may this release be
+// deployed to this environment at this instant, and if not, when?
+import type { DateTime } from "luxon";
+import { approvalProblems, hotfixProblems, type ApprovalRules } from "./approvals";
+import { evaluate, nextOpen, type Calendar, type OpenPeriod, type Verdict } from "./calendar";
+import type { ReleaseRecord } from "./release";
+
+export interface GatePolicy {
+    calendar: Calendar;
+    approvals: ApprovalRules;
+    /** Zone the messages show times in. */
+    timeZone: string;
+}
+
+export interface GateResult {
+    allowed: boolean;
+    /** Allowed only through the hotfix path. */
+    viaHotfix: boolean;
+    verdict: Verdict;
+    next?: OpenPeriod;
+    /** Every rule the release fails (empty when allowed). */
+    problems: string[];
+    /** One line for people: the verdict, why, and the next window when closed. */
+    summary: string;
+}
+
+export function formatInstant(t: DateTime, zone: string): string {
+    return `${t.setZone(zone).toFormat("ccc yyyy-MM-dd HH:mm")} ${zone}`;
+}
+
+export function decide(args: { environment: string; at: DateTime; policy: GatePolicy; release?: ReleaseRecord }): GateResult {
+    const { at, policy, release } = args;
+    const verdict = evaluate(policy.calendar, at);
+    const when = formatInstant(at, policy.timeZone);
+    const next = verdict.open ? undefined : nextOpen(policy.calendar, at);
+    const nextText = next
+        ? `; next window opens ${formatInstant(next.start, policy.timeZone)}${next.end ? ` (until ${formatInstant(next.end, policy.timeZone)})` : ""}`
+        : "; no window opens in the next 400 days";
+    const normal = release ? approvalProblems(release, policy.approvals) : policy.approvals.required.length > 0 ? ["no release record found on any workload"] : [];
+    const hotfix = release?.hotfix ? hotfixProblems(release, policy.approvals) : undefined;
+    const hotfixNote = () =>
+        `as a hotfix (postmortem ${release?.hotfix?.postmortem ?? "none"}; approved by ${release?.approvals.map((a) => `${a.name} (${a.role})`).join(", ")})`;
+
+    if (verdict.open && normal.length === 0)
+        return { allowed: true, viaHotfix: false, verdict, problems: [], summary: `${args.environment} deploy allowed at ${when}: ${verdict.reason}` };
+    if (hotfix !== undefined && hotfix.length === 0)
+        return {
+            allowed: true,
+            viaHotfix: true,
+            verdict,
+            next,
+            problems: [],
+            summary: `${args.environment} deploy allowed at ${when} ${hotfixNote()}${verdict.open ? "" : ` although ${verdict.reason}`}`,
+        };
+    const problems = [...(verdict.open ? [] : [`deploys are closed: ${verdict.reason}`]), ...normal, ...(hotfix ?? [])];
+    return {
+        allowed: false,
+        viaHotfix: false,
+        verdict,
+        next,
+        problems,
+        summary: `${args.environment} deploy blocked at ${when}: ${problems.join("; ")}${verdict.open ? "" : nextText}`,
+    };
+}

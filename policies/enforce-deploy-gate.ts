@@ -1,0 +1,61 @@
+import type { StackValidationPolicy } from "@pulumi/policy";
+import { decide, type GateResult } from "../lib/deploy-gate";
+import { releaseFromAnnotations, type ReleaseRecord } from "../lib/release";
+import { metadata, stackEnvironmentFromLabels, T } from "./resources";
+import { GATE_CONFIG_JSON_SCHEMA, GATE_POLICY, gatePolicy, parseGateConfig, resolveNow, type Environment, type Mode } from "./settings";
+
+/** The release record the program stamped on the stack's workloads. */
+export function releaseOf(resources: { type: string; props: Record<string, any> }[]): ReleaseRecord | undefined {
+    for (const r of resources) {
+        if (r.type !== T.deployment) continue;
+        const rec = releaseFromAnnotations(metadata(r.props).annotations);
+        if (rec) return rec;
+    }
+    return undefined;
+}
+
+/** What the gate decided in this run, for the advisory hotfix report that runs after it. */
+export interface GateOutcome {
+    result?: GateResult;
+}
+
+/**
+ * Deploy windows, freezes and approvals as one gate (hotfixes cross all three). In deploy
+ * mode it is mandatory and blocks `pulumi up`; in pull-request mode it is advisory and
+ * says whether the deploy would be allowed now and when the next window opens.
+ */
+export function enforceDeployGate(opts: { mode: Mode; environment?: Environment; env: NodeJS.ProcessEnv; outcome?: GateOutcome }): StackValidationPolicy {
+    return {
+        name: GATE_POLICY,
+        description: "Deploys happen inside an allow window, outside every freeze, with the approvals the environment needs; hotfixes pass with two Governance Board approvals and a postmortem.",
+        enforcementLevel: opts.mode === "pull-request" ? "advisory" : "mandatory",
+        configSchema: GATE_CONFIG_JSON_SCHEMA,
+        validateStack: (args, reportViolation) => {
+            if (opts.outcome) opts.outcome.result = undefined;
+            const environment = opts.environment ?? stackEnvironmentFromLabels(args.resources);
+            if (!environment) return;
+            const config = parseGateConfig(args.getConfig<object>());
+            const at = resolveNow(config, opts.env);
+            const result = decide({ environment, at, policy: gatePolicy(config, environment), release: releaseOf(args.resources) });
+            if (opts.outcome) opts.outcome.result = result;
+            if (!result.allowed) reportViolation(opts.mode === "pull-request" ? `[pull-request preview] would be blocked if deployed now: ${result.summary}` : result.summary);
+        },
+    };
+}
+
+/**
+ * Advisory: a release that went through the gate as a hotfix says so in the output, with
+ * its postmortem and approvers, so the post-hoc review [000, 003] has a record. Must come
+ * after the gate in the pack (policies run in order, sharing `outcome`).
+ */
+export function reportHotfixDeploys(outcome: GateOutcome): StackValidationPolicy {
+    return {
+        name: "report-hotfix-deploys",
+        description: "A deploy that passed the gate only as a hotfix is reported, with its postmortem reference and approvers.",
+        enforcementLevel: "advisory",
+        validateStack: (_args, reportViolation) => {
+            const r = outcome.result;
+            if (r?.allowed && r.viaHotfix) reportViolation(`went through as a hotfix: ${r.summary}`);
+        },
+    };
+}

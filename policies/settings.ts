@@ -1,0 +1,143 @@
+// The policy pack's configuration (the JSON given to --policy-pack-config, under the gate
+// policy's name), shared with `npm run window`. Parsed with zod so a bad file is reported
+// with every problem, like a bad stack config.
+import { DateTime, IANAZone } from "luxon";
+import { z } from "zod";
+import { DEFAULT_APPROVAL_RULES, type ApprovalRules } from "../lib/approvals";
+import { businessHours, defaultFreezes, windowProblems, type Calendar, type Window } from "../lib/calendar";
+import type { GatePolicy } from "../lib/deploy-gate";
+
+export const GATE_POLICY = "enforce-deploy-gate";
+export const MODES = ["deploy", "pull-request"] as const;
+export type Mode = (typeof MODES)[number];
+export const ENVIRONMENTS = ["staging", "production"] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+const windowSchema = z.union([
+    z.strictObject({
+        name: z.string().min(1),
+        rrule: z.string().optional(),
+        cron: z.string().optional(),
+        duration: z.string(),
+        timeZone: z.string().optional(),
+        reason: z.string().optional(),
+    }),
+    z.strictObject({ name: z.string().min(1), start: z.string(), end: z.string(), timeZone: z.string().optional(), reason: z.string().optional() }),
+]);
+
+const environmentSchema = z.strictObject({
+    /** Zone of the default windows and of the messages. */
+    timeZone: z.string().default("UTC"),
+    /** Keep the runbooks' windows (production: Mon–Thu 10–16, holiday freezes, maintenance). */
+    useDefaultWindows: z.boolean().default(true),
+    allow: z.array(windowSchema).default([]),
+    /** Ad-hoc freezes (launches, demos) and other deny windows. */
+    deny: z.array(windowSchema).default([]),
+    approvals: z
+        .strictObject({
+            required: z.array(z.strictObject({ role: z.string().min(1), count: z.number().int().min(1) })).optional(),
+            hotfix: z.strictObject({ role: z.string().min(1), count: z.number().int().min(1), requirePostmortem: z.boolean() }).optional(),
+        })
+        .default({}),
+});
+
+export const gateConfigSchema = z.strictObject({
+    /** The clock, for drills and tests: an ISO 8601 instant with offset. */
+    now: z.string().optional(),
+    environments: z.partialRecord(z.enum(ENVIRONMENTS), environmentSchema).default({}),
+});
+export type GateConfig = z.infer<typeof gateConfigSchema>;
+
+/** JSON schema handed to CrossGuard, which checks the file's shape before we do. */
+export const GATE_CONFIG_JSON_SCHEMA = {
+    properties: {
+        now: { type: "string" },
+        environments: { type: "object" },
+    },
+} as const;
+
+export class PolicyConfigError extends Error {
+    constructor(public readonly problems: string[]) {
+        super(`Invalid policy config (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    }
+}
+
+export function parseGateConfig(raw: unknown): GateConfig {
+    const parsed = gateConfigSchema.safeParse(raw ?? {});
+    if (!parsed.success)
+        throw new PolicyConfigError(parsed.error.issues.map((i) => `${[GATE_POLICY, ...i.path.map(String)].join(".")}: ${i.message}`));
+    const problems: string[] = [];
+    for (const [env, e] of Object.entries(parsed.data.environments)) {
+        if (!e) continue;
+        if (!IANAZone.isValidZone(e.timeZone))
+            problems.push(`${GATE_POLICY}.environments.${env}.timeZone: expected an IANA time zone such as Europe/Berlin, got ${JSON.stringify(e.timeZone)}`);
+        // A window without a zone of its own inherits the environment's (reported above if bad).
+        const zone = IANAZone.isValidZone(e.timeZone) ? e.timeZone : "UTC";
+        for (const kind of ["allow", "deny"] as const) {
+            e[kind].forEach((w, i) => problems.push(...windowProblems({ timeZone: zone, ...w } as Window, `${GATE_POLICY}.environments.${env}.${kind}[${i}]`)));
+        }
+    }
+    if (parsed.data.now !== undefined && !parseInstant(parsed.data.now)) problems.push(`${GATE_POLICY}.now: expected an ISO 8601 instant with offset, got ${JSON.stringify(parsed.data.now)}`);
+    if (problems.length > 0) throw new PolicyConfigError(problems);
+    return parsed.data;
+}
+
+/** An ISO 8601 instant with an explicit offset or Z; undefined otherwise. */
+export function parseInstant(s: string): DateTime | undefined {
+    if (!/(Z|[+-]\d{2}:?\d{2})$/.test(s.trim())) return undefined;
+    const t = DateTime.fromISO(s.trim(), { setZone: true });
+    return t.isValid ? t : undefined;
+}
+
+/** The windows and approval rules of one environment, defaults filled in. */
+export function gatePolicy(config: GateConfig, environment: Environment): GatePolicy {
+    const e = environmentSchema.parse(config.environments[environment] ?? {});
+    const zone = e.timeZone;
+    const withZone = (w: z.infer<typeof windowSchema>): Window => ({ timeZone: zone, ...w }) as Window;
+    const calendar: Calendar = {
+        allow: [...(e.useDefaultWindows && environment === "production" ? [businessHours(zone)] : []), ...e.allow.map(withZone)],
+        deny: [...(e.useDefaultWindows && environment === "production" ? defaultFreezes(zone) : []), ...e.deny.map(withZone)],
+    };
+    const d = DEFAULT_APPROVAL_RULES[environment];
+    const approvals: ApprovalRules = { required: e.approvals.required ?? d.required, hotfix: e.approvals.hotfix ?? d.hotfix };
+    return { calendar, approvals, timeZone: zone };
+}
+
+/**
+ * Pull-request previews set RUNBOOK_DEPLOY_MODE=pull-request; anything else (unset) is a
+ * deploy, the safe side. Read when the pack starts, because it decides enforcement levels.
+ */
+export function resolveMode(env: NodeJS.ProcessEnv): Mode {
+    const given = env.RUNBOOK_DEPLOY_MODE;
+    if (given === undefined || given === "") return "deploy";
+    if (!(MODES as readonly string[]).includes(given)) throw new PolicyConfigError([`RUNBOOK_DEPLOY_MODE: expected one of ${MODES.join(", ")}, got ${JSON.stringify(given)}`]);
+    return given as Mode;
+}
+
+/**
+ * The stack's environment as the engine hands it to the pack (PULUMI_CONFIG holds the
+ * stack's config); undefined when it is not there, and the labels decide.
+ */
+export function stackEnvironment(env: NodeJS.ProcessEnv): Environment | undefined {
+    try {
+        const config = JSON.parse(env.PULUMI_CONFIG ?? "{}") as Record<string, unknown>;
+        const e = config["runbook:environment"];
+        return (ENVIRONMENTS as readonly unknown[]).includes(e) ? (e as Environment) : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+/** Clock: RUNBOOK_NOW, else the config's `now`, else the real time. */
+export function resolveNow(config: GateConfig, env: NodeJS.ProcessEnv): DateTime {
+    const given = env.RUNBOOK_NOW || config.now;
+    if (given === undefined) return DateTime.utc();
+    const t = parseInstant(given);
+    if (!t) throw new PolicyConfigError([`${env.RUNBOOK_NOW ? "RUNBOOK_NOW" : `${GATE_POLICY}.now`}: expected an ISO 8601 instant with offset, got ${JSON.stringify(given)}`]);
+    return t;
+}
+
+/** Guardrails block production and advise staging; an unknown stack gets the strict side. */
+export function guardrailEnforcement(environment: Environment | undefined): "advisory" | "mandatory" {
+    return environment === "staging" ? "advisory" : "mandatory";
+}

@@ -1,0 +1,219 @@
+import type { PolicyResource } from "@pulumi/policy";
+import { DateTime } from "luxon";
+import { approvalProblems, DEFAULT_APPROVAL_RULES, hotfixProblems } from "../../lib/approvals";
+import { decide } from "../../lib/deploy-gate";
+import { releaseAnnotations, type ReleaseRecord } from "../../lib/release";
+import { enforceDeployGate, reportHotfixDeploys, type GateOutcome } from "../../policies/enforce-deploy-gate";
+import { gatePolicy, guardrailEnforcement, parseGateConfig, PolicyConfigError, resolveMode, resolveNow, stackEnvironment } from "../../policies/settings";
+import { runStackPolicy, urnOf } from "./util";
+
+const rules = DEFAULT_APPROVAL_RULES.production;
+const approved: ReleaseRecord = {
+    version: "1.42.0",
+    operator: "dana",
+    strategy: "blueGreen",
+    approvals: [
+        { name: "lee", role: "governance-sentinel" },
+        { name: "sam", role: "service-owner" },
+    ],
+};
+const hotfix: ReleaseRecord = {
+    ...approved,
+    approvals: [
+        { name: "kim", role: "governance-board" },
+        { name: "ola", role: "governance-board" },
+    ],
+    hotfix: { postmortem: "PM-2026-117" },
+};
+const utc = (s: string) => DateTime.fromISO(s, { zone: "UTC" });
+const prodPolicy = gatePolicy(parseGateConfig({}), "production");
+
+describe("approval rules", () => {
+    test("Governance Sentinel + Service Owner, two people, not the operator: passes", () => {
+        expect(approvalProblems(approved, rules)).toEqual([]);
+    });
+
+    test("self-approval does not count", () => {
+        expect(approvalProblems({ ...approved, operator: "Lee" }, rules)).toEqual([
+            "lee cannot approve their own deploy (they are the operator)",
+            "needs 1 governance-sentinel approval from different people, has 0",
+        ]);
+    });
+
+    test("one person cannot fill both roles", () => {
+        const r = { ...approved, approvals: [{ name: "lee", role: "governance-sentinel" }, { name: "lee", role: "service-owner" }] };
+        expect(approvalProblems(r, rules)).toEqual([
+            "lee approved more than once (as governance-sentinel and service-owner); each approval must come from a different person",
+            "needs 1 service-owner approval from different people, has 0",
+        ]);
+    });
+
+    test("a missing role", () => {
+        expect(approvalProblems({ ...approved, approvals: [approved.approvals[0]] }, rules)).toEqual(["needs 1 service-owner approval from different people, has 0"]);
+    });
+
+    test("N-of-M from config: two reviewers", () => {
+        const two = { ...rules, required: [{ role: "reviewer", count: 2 }] };
+        expect(approvalProblems({ ...approved, approvals: [{ name: "a", role: "reviewer" }] }, two)).toEqual(["needs 2 reviewer approvals from different people, has 1"]);
+    });
+
+    test("no operator: self-approval cannot be ruled out", () => {
+        expect(approvalProblems({ ...approved, operator: undefined }, rules)).toEqual([
+            "the release names no operator (release.operator or RUNBOOK_RELEASE_OPERATOR), so self-approval cannot be ruled out",
+        ]);
+    });
+
+    test("hotfix: two board members and a postmortem", () => {
+        expect(hotfixProblems(hotfix, rules)).toEqual([]);
+        expect(hotfixProblems({ ...hotfix, approvals: [hotfix.approvals[0]] }, rules)).toEqual(["hotfix needs 2 governance-board approvals from different people, has 1"]);
+        expect(hotfixProblems({ ...hotfix, hotfix: {} }, rules)).toEqual(["hotfix needs a postmortem reference (release.hotfix.postmortem or RUNBOOK_HOTFIX_POSTMORTEM)"]);
+        expect(hotfixProblems({ ...hotfix, operator: "kim" }, rules)).toEqual([
+            "kim cannot approve their own deploy (they are the operator)",
+            "hotfix needs 2 governance-board approvals from different people, has 1",
+        ]);
+    });
+});
+
+describe("decide", () => {
+    test("in the window with approvals: allowed", () => {
+        const r = decide({ environment: "production", at: utc("2026-11-26T15:55:00Z"), policy: prodPolicy, release: approved });
+        expect(r.allowed).toBe(true);
+        expect(r.summary).toBe("production deploy allowed at Thu 2026-11-26 15:55 UTC: inside allow window 'business-hours' (Mon–Thu 10:00–16:00) Thu 2026-11-26 10:00–Thu 2026-11-26 16:00 UTC");
+    });
+
+    test("in a freeze: blocked with the freeze and the next window", () => {
+        const r = decide({ environment: "production", at: utc("2026-12-24T11:00:00Z"), policy: prodPolicy, release: approved });
+        expect(r.allowed).toBe(false);
+        expect(r.summary).toBe(
+            "production deploy blocked at Thu 2026-12-24 11:00 UTC: deploys are closed: inside deny window 'christmas' (Dec 24–26 freeze) Thu 2026-12-24 00:00–Sun 2026-12-27 00:00 UTC; next window opens Mon 2026-12-28 10:00 UTC (until Mon 2026-12-28 16:00 UTC)",
+        );
+    });
+
+    test("a hotfix with two board approvals and a postmortem goes through a freeze, and says so", () => {
+        const r = decide({ environment: "production", at: utc("2026-12-24T11:00:00Z"), policy: prodPolicy, release: hotfix });
+        expect(r).toMatchObject({ allowed: true, viaHotfix: true });
+        expect(r.summary).toBe(
+            "production deploy allowed at Thu 2026-12-24 11:00 UTC as a hotfix (postmortem PM-2026-117; approved by kim (governance-board), ola (governance-board)) although inside deny window 'christmas' (Dec 24–26 freeze) Thu 2026-12-24 00:00–Sun 2026-12-27 00:00 UTC",
+        );
+    });
+
+    test("a hotfix with one board member is blocked, naming what is missing", () => {
+        const r = decide({ environment: "production", at: utc("2026-11-27T09:00:00Z"), policy: prodPolicy, release: { ...hotfix, approvals: [hotfix.approvals[0]] } });
+        expect(r.allowed).toBe(false);
+        expect(r.problems).toEqual([
+            "deploys are closed: inside deny window 'black-friday' (Black Friday through Cyber Monday) Fri 2026-11-27 00:00–Tue 2026-12-01 00:00 UTC",
+            "needs 1 governance-sentinel approval from different people, has 0",
+            "needs 1 service-owner approval from different people, has 0",
+            "hotfix needs 2 governance-board approvals from different people, has 1",
+        ]);
+    });
+
+    test("in the window without approvals: blocked, and no next window is given", () => {
+        const r = decide({ environment: "production", at: utc("2026-11-23T12:00:00Z"), policy: prodPolicy, release: { ...approved, approvals: [] } });
+        expect(r.summary).toBe(
+            "production deploy blocked at Mon 2026-11-23 12:00 UTC: needs 1 governance-sentinel approval from different people, has 0; needs 1 service-owner approval from different people, has 0",
+        );
+    });
+
+    test("staging: any time, no approvals", () => {
+        const r = decide({ environment: "staging", at: utc("2026-12-25T03:00:00Z"), policy: gatePolicy(parseGateConfig({}), "staging"), release: { ...approved, approvals: [], operator: undefined } });
+        expect(r.allowed).toBe(true);
+    });
+
+    test("ad-hoc freezes and zones come from policy config", () => {
+        const cfg = parseGateConfig({ environments: { production: { timeZone: "Europe/Berlin", deny: [{ name: "launch", start: "2026-11-24", end: "2026-11-25", reason: "product launch" }] } } });
+        const p = gatePolicy(cfg, "production");
+        const r = decide({ environment: "production", at: utc("2026-11-24T10:00:00Z"), policy: p, release: approved });
+        expect(r.summary).toBe(
+            "production deploy blocked at Tue 2026-11-24 11:00 Europe/Berlin: deploys are closed: inside deny window 'launch' (product launch) Tue 2026-11-24 00:00–Wed 2026-11-25 00:00 Europe/Berlin; next window opens Wed 2026-11-25 10:00 Europe/Berlin (until Wed 2026-11-25 16:00 Europe/Berlin)",
+        );
+    });
+});
+
+describe("policy settings", () => {
+    test("a bad policy config names every problem", () => {
+        expect(() => parseGateConfig({ environments: { production: { deny: [{ name: "x", start: "tomorrow", end: "2027-01-01" }], timeZone: "Nowhere/City" } }, now: "noon" })).toThrow(
+            new PolicyConfigError([
+                'enforce-deploy-gate.environments.production.timeZone: expected an IANA time zone such as Europe/Berlin, got "Nowhere/City"',
+                'enforce-deploy-gate.environments.production.deny[0].start: expected an ISO 8601 date or date-time, got "tomorrow"',
+                'enforce-deploy-gate.now: expected an ISO 8601 instant with offset, got "noon"',
+            ]),
+        );
+        expect(() => parseGateConfig({ enviroments: {} })).toThrow(/enforce-deploy-gate: Unrecognized key: "enviroments"/);
+    });
+
+    test("the clock: RUNBOOK_NOW, else config, else now", () => {
+        const cfg = parseGateConfig({ now: "2026-12-24T12:00:00+01:00" });
+        expect(resolveNow(cfg, {}).toUTC().toISO()).toBe("2026-12-24T11:00:00.000Z");
+        expect(resolveNow(cfg, { RUNBOOK_NOW: "2026-11-26T15:55:00Z" }).toUTC().toISO()).toBe("2026-11-26T15:55:00.000Z");
+        expect(Math.abs(resolveNow(parseGateConfig({}), {}).toMillis() - Date.now())).toBeLessThan(60000);
+        expect(() => resolveNow(cfg, { RUNBOOK_NOW: "2026-11-26 15:55" })).toThrow('RUNBOOK_NOW: expected an ISO 8601 instant with offset, got "2026-11-26 15:55"');
+    });
+
+    test("mode, environment and enforcement", () => {
+        expect(resolveMode({})).toBe("deploy");
+        expect(resolveMode({ RUNBOOK_DEPLOY_MODE: "pull-request" })).toBe("pull-request");
+        expect(() => resolveMode({ RUNBOOK_DEPLOY_MODE: "pr" })).toThrow("RUNBOOK_DEPLOY_MODE: expected one of deploy, pull-request, got \"pr\"");
+        expect(stackEnvironment({ PULUMI_CONFIG: JSON.stringify({ "runbook:environment": "production" }) })).toBe("production");
+        expect(stackEnvironment({})).toBeUndefined();
+        expect([guardrailEnforcement("production"), guardrailEnforcement("staging"), guardrailEnforcement(undefined)]).toEqual(["mandatory", "advisory", "mandatory"]);
+    });
+});
+
+describe("the enforce-deploy-gate policy", () => {
+    const workload = (release: ReleaseRecord, environment = "production"): PolicyResource =>
+        ({
+            type: "kubernetes:apps/v1:Deployment",
+            name: "api-green",
+            urn: urnOf("kubernetes:apps/v1:Deployment", "api-green"),
+            props: { metadata: { name: "api-green", labels: { "runbook.dev/environment": environment }, annotations: releaseAnnotations(release) } },
+            opts: {},
+            dependencies: [],
+            propertyDependencies: {},
+        }) as unknown as PolicyResource;
+
+    test("deploy mode is mandatory and blocks inside a freeze", async () => {
+        const policy = enforceDeployGate({ mode: "deploy", env: { RUNBOOK_NOW: "2026-12-24T11:00:00Z" } });
+        expect(policy.enforcementLevel).toBe("mandatory");
+        const v = await runStackPolicy(policy, [workload(approved)]);
+        expect(v.map((x) => x.message)).toEqual([expect.stringMatching(/^production deploy blocked at Thu 2026-12-24 11:00 UTC: deploys are closed: inside deny window 'christmas'/)]);
+    });
+
+    test("pull-request mode is advisory and says when the next window opens", async () => {
+        const policy = enforceDeployGate({ mode: "pull-request", env: { RUNBOOK_NOW: "2026-12-24T11:00:00Z" } });
+        expect(policy.enforcementLevel).toBe("advisory");
+        const v = await runStackPolicy(policy, [workload(approved)]);
+        expect(v.map((x) => x.message)).toEqual([expect.stringMatching(/^\[pull-request preview\] would be blocked if deployed now: .*; next window opens Mon 2026-12-28 10:00 UTC \(until Mon 2026-12-28 16:00 UTC\)$/)]);
+    });
+
+    test("in the window with approvals there is nothing to report", async () => {
+        const policy = enforceDeployGate({ mode: "deploy", env: { RUNBOOK_NOW: "2026-11-26T15:55:00Z" } });
+        expect(await runStackPolicy(policy, [workload(approved)])).toEqual([]);
+    });
+
+    test("the clock and windows come from the policy config", async () => {
+        const policy = enforceDeployGate({ mode: "deploy", env: {} });
+        const config = { now: "2026-11-23T12:00:00Z", environments: { production: { deny: [{ name: "demo", start: "2026-11-23T11:00:00Z", end: "2026-11-23T13:00:00Z", reason: "executive demo" }] } } };
+        const v = await runStackPolicy(policy, [workload(approved)], config);
+        expect(v.map((x) => x.message)).toEqual([expect.stringContaining("inside deny window 'demo' (executive demo)")]);
+    });
+
+    test("a hotfix inside a freeze passes the gate and is reported by report-hotfix-deploys", async () => {
+        const outcome: GateOutcome = {};
+        const gate = enforceDeployGate({ mode: "deploy", env: { RUNBOOK_NOW: "2026-12-24T11:00:00Z" }, outcome });
+        expect(await runStackPolicy(gate, [workload(hotfix)])).toEqual([]);
+        const report = await runStackPolicy(reportHotfixDeploys(outcome), [workload(hotfix)]);
+        expect(report.map((x) => x.message)).toEqual([expect.stringMatching(/^went through as a hotfix: production deploy allowed at Thu 2026-12-24 11:00 UTC as a hotfix \(postmortem PM-2026-117/)]);
+    });
+
+    test("a normal deploy is not reported as a hotfix", async () => {
+        const outcome: GateOutcome = {};
+        await runStackPolicy(enforceDeployGate({ mode: "deploy", env: { RUNBOOK_NOW: "2026-11-26T15:55:00Z" }, outcome }), [workload(approved)]);
+        expect(await runStackPolicy(reportHotfixDeploys(outcome), [workload(approved)])).toEqual([]);
+    });
+
+    test("staging resources pass at any time", async () => {
+        const policy = enforceDeployGate({ mode: "deploy", env: { RUNBOOK_NOW: "2026-12-25T03:00:00Z" } });
+        expect(await runStackPolicy(policy, [workload({ ...approved, approvals: [] }, "staging")])).toEqual([]);
+    });
+});
