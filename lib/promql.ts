@@ -68,7 +68,7 @@ export function serviceAlertRules(t: ServiceAlertTarget, a: AlertsConfig): Alert
         labels: { severity, app: t.app, environment: t.environment, ...a.labels },
         annotations: {
             summary,
-            description: `${summary} (${t.namespace}/${t.app}). Value: {{ $value }}.`,
+            description: `${summary} (${t.namespace}/${t.app}).`,
             runbook_url: `${a.runbookBaseUrl.replace(/\/$/, "")}#${alert.toLowerCase()}`,
         },
     });

@@ -9,3 +9,4 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund >&2
 fi
 bash scripts/toolchain.sh >/dev/null
+bash scripts/promtool.sh

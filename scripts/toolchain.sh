@@ -54,6 +54,16 @@ have_all() {
   [ "$(cat "$d/.key" 2>/dev/null)" = "$key" ]
 }
 
+# A pulumi on PATH fits when it is the pinned version and has its language host beside it.
+ambient_cli() {
+  local p dir
+  p=$(command -v pulumi 2>/dev/null) || return 1
+  dir=$(cd "$(dirname "$(readlink -f "$p")")" && pwd)
+  [ "$dir" != "$bin" ] && [ -x "$dir/pulumi-language-nodejs" ] || return 1
+  [ "$("$dir/pulumi" version 2>/dev/null)" = "v$PULUMI_CLI_VERSION" ] || return 1
+  echo "$dir"
+}
+
 gobuild() {
   # -checklinkname=0: pulumi v3.68 depends on github.com/pgavlin/text, which links to
   # internal/bytealg; Go >= 1.23 refuses that by default.
@@ -168,12 +178,17 @@ main() {
   else
     local t0=$SECONDS tmp="$out/build/bin.$$"
     rm -rf "$tmp" && mkdir -p "$tmp"
-    build_cli "$tmp"
+    if ambient=$(ambient_cli); then
+      step "using pulumi v$PULUMI_CLI_VERSION already on PATH ($ambient)"
+      ln -s "$ambient/pulumi" "$tmp/pulumi" && ln -s "$ambient/pulumi-language-nodejs" "$tmp/pulumi-language-nodejs"
+    else
+      build_cli "$tmp"
+    fi
     build_k8s "$tmp"
     write_policy_shim "$tmp"
     echo "$key" > "$tmp/.key"
     rm -rf "$bin" && mv "$tmp" "$bin"
-    mkdir -p "$cache" && cp -p "$bin"/pulumi* "$bin/.key" "$cache/" || step "could not fill cache $cache (continuing)"
+    mkdir -p "$cache" && cp -pL "$bin"/pulumi* "$bin/.key" "$cache/" || step "could not fill cache $cache (continuing)"
     step "built in $((SECONDS - t0)) s"
   fi
   local got

@@ -1,0 +1,84 @@
+// Runs the real Pulumi CLI (built by scripts/toolchain.sh) on a copy of the project in
+// .e2e/, with a local file backend, so end-to-end tests never touch the work tree's state.
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseAllDocuments } from "yaml";
+import { ROOT } from "../util/stack";
+
+const PROJECT_FILES = ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts", "components", "config", "lib", "policies", "Pulumi.local.yaml", "Pulumi.production.yaml", "Pulumi.staging.yaml"];
+export const TOOLCHAIN_BIN = path.join(ROOT, ".toolchain", "bin");
+
+export interface Run {
+    code: number | null;
+    stdout: string;
+    stderr: string;
+    /** stdout and stderr together, for messages that may go to either. */
+    all: string;
+}
+
+export class Workspace {
+    readonly dir: string;
+    private readonly env: NodeJS.ProcessEnv;
+
+    constructor(name: string) {
+        const parent = path.join(ROOT, ".e2e");
+        // Earlier runs' copies are kept until the next run, to look into after a failure.
+        if (fs.existsSync(parent)) for (const d of fs.readdirSync(parent)) if (d.startsWith(`${name}-`)) fs.rmSync(path.join(parent, d), { recursive: true, force: true });
+        this.dir = path.join(parent, `${name}-${process.pid}`);
+        fs.mkdirSync(this.dir, { recursive: true });
+        for (const f of PROJECT_FILES) fs.cpSync(path.join(ROOT, f), path.join(this.dir, f), { recursive: true });
+        fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(this.dir, "node_modules"));
+        fs.mkdirSync(path.join(this.dir, ".state"));
+        const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("RUNBOOK_") && !k.startsWith("PULUMI_")));
+        this.env = {
+            ...clean,
+            PATH: `${TOOLCHAIN_BIN}:${process.env.PATH}`,
+            PULUMI_HOME: path.join(this.dir, ".pulumi-home"),
+            PULUMI_BACKEND_URL: `file://${path.join(this.dir, ".state")}`,
+            // The local stack file carries the salt of the empty passphrase: it holds no secrets.
+            PULUMI_CONFIG_PASSPHRASE: "",
+            PULUMI_SKIP_UPDATE_CHECK: "true",
+            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+            NO_COLOR: "1",
+        };
+    }
+
+    writeStackFile(stack: string, yamlText: string): void {
+        fs.writeFileSync(path.join(this.dir, `Pulumi.${stack}.yaml`), yamlText);
+    }
+
+    pulumi(args: string[], env: Record<string, string> = {}): Run {
+        const r = spawnSync("pulumi", [...args, "--non-interactive", "--color", "never"], { cwd: this.dir, env: { ...this.env, ...env }, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+        return { code: r.status, stdout: r.stdout, stderr: r.stderr, all: `${r.stdout}\n${r.stderr}` };
+    }
+
+    initStack(stack: string): void {
+        const r = this.pulumi(["stack", "init", stack]);
+        if (r.code !== 0) throw new Error(`stack init ${stack} failed:\n${r.all}`);
+    }
+
+    /** Every rendered manifest under the stack's render directory: relative path → text. */
+    manifests(renderDir: string): Map<string, string> {
+        const root = path.join(this.dir, renderDir);
+        const out = new Map<string, string>();
+        const walk = (d: string) => {
+            for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+                const p = path.join(d, e.name);
+                if (e.isDirectory()) walk(p);
+                else if (e.name.endsWith(".yaml")) out.set(path.relative(root, p), fs.readFileSync(p, "utf8"));
+            }
+        };
+        if (fs.existsSync(root)) walk(root);
+        return out;
+    }
+
+    /** Rendered objects of one kind. */
+    objects(renderDir: string, kind: string): any[] {
+        return [...this.manifests(renderDir).values()].flatMap((t) => parseAllDocuments(t).map((d) => d.toJS())).filter((o) => o?.kind === kind);
+    }
+}
+
+export function toolchainReady(): boolean {
+    return ["pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes", "pulumi-analyzer-policy", "promtool"].every((b) => fs.existsSync(path.join(TOOLCHAIN_BIN, b)));
+}

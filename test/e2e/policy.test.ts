@@ -1,0 +1,105 @@
+// The policy pack under the real engine on a production-like stack that renders instead of
+// applying: the freeze blocks `pulumi up` before anything is written, the window with
+// approvals lets it through, a pull-request preview passes with the advisory and the next
+// window, and a hotfix goes through a freeze saying so.
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse, stringify } from "yaml";
+import { ROOT } from "../util/stack";
+import { Workspace, toolchainReady } from "./engine";
+
+jest.setTimeout(300_000);
+
+const STACK = "e2e-prod";
+const RENDER = `rendered/${STACK}`;
+const FREEZE = "2026-12-24T11:00:00Z";
+const WINDOW = "2026-11-26T15:55:00Z";
+let ws: Workspace;
+
+/** Pulumi.production.yaml, rendering to disk, without AWS, with a Gateway API canary for `web`. */
+function productionLikeStack(): string {
+    const doc = parse(fs.readFileSync(path.join(ROOT, "Pulumi.production.yaml"), "utf8"));
+    const c = doc.config;
+    c["runbook:kubernetes"] = { renderYamlToDirectory: RENDER };
+    c["runbook:namespace"] = { name: "shop-e2e", create: true };
+    c["runbook:aws"] = { enabled: false };
+    c["runbook:backup"].bucket = { name: "acme-shop-e2e-backups", region: "eu-west-1", prefix: "shop-e2e" };
+    c["runbook:backup"].iam = { roleArn: "arn:aws:iam::123456789012:role/shop-e2e-backup" };
+    c["runbook:services"].web = {
+        strategy: "canary",
+        image: "ghcr.io/acme/shop-web:2.7.0",
+        port: 3000,
+        metrics: { port: 3000 },
+        canary: { image: "ghcr.io/acme/shop-web:2.8.0", weight: 25, router: { type: "gatewayApi", gateway: { name: "shop-gateway", namespace: "gateway-system" } } },
+    };
+    return stringify(doc);
+}
+
+beforeAll(() => {
+    if (!toolchainReady()) throw new Error("the Pulumi toolchain is missing: run `bash scripts/setup.sh` (scripts/test.sh does)");
+    ws = new Workspace("policy");
+    ws.writeStackFile(STACK, productionLikeStack());
+    ws.initStack(STACK);
+});
+
+const up = (env: Record<string, string>) => ws.pulumi(["up", "--stack", STACK, "--yes", "--policy-pack", "policies"], env);
+
+test("inside the Christmas freeze, pulumi up is blocked by the gate before anything is written", () => {
+    const r = up({ RUNBOOK_NOW: FREEZE });
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toContain("[mandatory]  runbook-guardrails v0.1.0  enforce-deploy-gate");
+    expect(r.stdout).toContain("production deploy blocked at Thu 2026-12-24 11:00 UTC: deploys are closed: inside deny window 'christmas' (Dec 24–26 freeze)");
+    expect(r.stdout).toContain("next window opens Mon 2026-12-28 10:00 UTC (until Mon 2026-12-28 16:00 UTC)");
+    expect(ws.manifests(RENDER).size).toBe(0);
+});
+
+test("a pull-request preview inside the freeze passes, with the advisory and the next window", () => {
+    const r = ws.pulumi(["preview", "--stack", STACK, "--policy-pack", "policies"], { RUNBOOK_NOW: FREEZE, RUNBOOK_DEPLOY_MODE: "pull-request" });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("[advisory]  runbook-guardrails v0.1.0  enforce-deploy-gate");
+    expect(r.stdout).toContain("[pull-request preview] would be blocked if deployed now: production deploy blocked at Thu 2026-12-24 11:00 UTC");
+    expect(r.stdout).toContain("next window opens Mon 2026-12-28 10:00 UTC");
+    expect(r.stdout).not.toContain("[mandatory]");
+});
+
+test("without the approvals, pulumi up in the window is blocked", () => {
+    const r = up({ RUNBOOK_NOW: WINDOW, RUNBOOK_RELEASE_APPROVALS: "lee:governance-sentinel" });
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toContain("[mandatory]  runbook-guardrails v0.1.0  enforce-deploy-gate");
+    expect(r.stdout).toContain("production deploy blocked at Thu 2026-11-26 15:55 UTC: needs 1 service-owner approval from different people, has 0");
+    expect(ws.manifests(RENDER).size).toBe(0);
+});
+
+test("in the window with approvals, pulumi up passes and the manifests validate", () => {
+    const r = up({ RUNBOOK_NOW: WINDOW });
+    expect(r.stdout).not.toMatch(/\[mandatory\]|\[advisory\]/);
+    expect(r.code).toBe(0);
+    const kinds = ws.objects(RENDER, "HTTPRoute").map((o) => o.spec.rules[0].backendRefs.map((b: { weight: number }) => b.weight));
+    expect(kinds).toEqual([[75, 25]]);
+    expect(ws.objects(RENDER, "PodDisruptionBudget")).toHaveLength(2);
+    const deployment = ws.objects(RENDER, "Deployment").find((d) => d.metadata.name === "api-green");
+    expect(JSON.parse(deployment.metadata.annotations["runbook.dev/approvals"])).toEqual([
+        { name: "lee", role: "governance-sentinel" },
+        { name: "sam", role: "service-owner" },
+    ]);
+    const v = spawnSync(process.execPath, [path.join(ROOT, "test", "e2e", "validate-manifests.mjs"), path.join(ws.dir, RENDER)], { encoding: "utf8", cwd: ROOT });
+    const report = JSON.parse(v.stdout);
+    expect(report.errors).toEqual([]);
+    expect(report.byKind).toMatchObject({ HTTPRoute: 1, PodDisruptionBudget: 2, PrometheusRule: 3 });
+});
+
+test("a hotfix with two Governance Board approvals and a postmortem goes through the freeze and says so", () => {
+    const r = up({
+        RUNBOOK_NOW: FREEZE,
+        RUNBOOK_RELEASE_VERSION: "1.42.1",
+        RUNBOOK_RELEASE_APPROVALS: "kim:governance-board,ola:governance-board",
+        RUNBOOK_HOTFIX_POSTMORTEM: "PM-2026-117",
+    });
+    expect(r.stdout).not.toContain("[mandatory]");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("[advisory]  runbook-guardrails v0.1.0  report-hotfix-deploys");
+    expect(r.stdout).toContain("went through as a hotfix: production deploy allowed at Thu 2026-12-24 11:00 UTC as a hotfix (postmortem PM-2026-117");
+    const deployment = ws.objects(RENDER, "Deployment").find((d) => d.metadata.name === "api-green");
+    expect(deployment.metadata.annotations).toMatchObject({ "runbook.dev/hotfix": "true", "runbook.dev/hotfix-postmortem": "PM-2026-117", "runbook.dev/release-version": "1.42.1" });
+});
