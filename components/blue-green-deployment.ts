@@ -1,21 +1,12 @@
 import * as crypto from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { Color, ServiceConfig } from "../config/load";
+import type { Color } from "../config/load";
 import { smokeTestScript } from "../lib/backup-script";
 import { appSelector, COLOR_LABEL, imageVersion, recommendedLabels } from "../lib/labels";
-import { deploymentArgs, serviceArgs } from "./workload";
+import { deploymentArgs, serviceArgs, type StrategyArgs } from "./workload";
 
-export interface BlueGreenDeploymentArgs {
-    service: ServiceConfig;
-    namespace: pulumi.Input<string>;
-    environment: string;
-    partOf: string;
-    /** Release annotations stamped on both Deployments. */
-    annotations: Record<string, string>;
-    /** What must finish before the new colour rolls out (the pre-deploy backup Job). */
-    dependsOn?: pulumi.Input<pulumi.Resource>[];
-}
+export type BlueGreenDeploymentArgs = StrategyArgs;
 
 const COLORS: readonly Color[] = ["blue", "green"];
 

@@ -1,18 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ServiceConfig } from "../config/load";
 import { appSelector, imageVersion, recommendedLabels, TRACK_LABEL } from "../lib/labels";
 import { canaryPlan, type CanaryPlan } from "../lib/traffic";
-import { deploymentArgs, serviceArgs } from "./workload";
+import { deploymentArgs, serviceArgs, type StrategyArgs } from "./workload";
 
-export interface CanaryReleaseArgs {
-    service: ServiceConfig;
-    namespace: pulumi.Input<string>;
-    environment: string;
-    partOf: string;
-    annotations: Record<string, string>;
-    dependsOn?: pulumi.Input<pulumi.Resource>[];
-}
+export type CanaryReleaseArgs = StrategyArgs;
 
 type Track = "stable" | "canary";
 

@@ -1,17 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ServiceConfig } from "../config/load";
 import { appSelector, imageVersion, recommendedLabels } from "../lib/labels";
-import { deploymentArgs, serviceArgs } from "./workload";
+import { deploymentArgs, serviceArgs, type StrategyArgs } from "./workload";
 
-export interface RollingDeploymentArgs {
-    service: ServiceConfig;
-    namespace: pulumi.Input<string>;
-    environment: string;
-    partOf: string;
-    annotations: Record<string, string>;
-    dependsOn?: pulumi.Input<pulumi.Resource>[];
-}
+export type RollingDeploymentArgs = StrategyArgs;
 
 /**
  * The plain rolling update of runbooks 000, 003 and 004: one Deployment (maxSurge,

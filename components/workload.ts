@@ -5,6 +5,18 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { ServiceConfig } from "../config/load";
 import { toProbe } from "../lib/probes";
 
+/** What every deployment strategy component takes (blue/green, canary, rolling). */
+export interface StrategyArgs {
+    service: ServiceConfig;
+    namespace: pulumi.Input<string>;
+    environment: string;
+    partOf: string;
+    /** Release annotations stamped on the Deployments. */
+    annotations: Record<string, string>;
+    /** What must finish before the rollout (the pre-deploy backup Job). */
+    dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
 export interface WorkloadArgs {
     service: ServiceConfig;
     namespace: pulumi.Input<string>;

@@ -48,13 +48,23 @@ export class Workspace {
         fs.writeFileSync(path.join(this.dir, `Pulumi.${stack}.yaml`), yamlText);
     }
 
-    pulumi(args: string[], env: Record<string, string> = {}): Run {
-        const r = spawnSync("pulumi", [...args, "--non-interactive", "--color", "never"], { cwd: this.dir, env: { ...this.env, ...env }, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+    pulumi(args: string[], env: Record<string, string> = {}, cwd: string = this.dir): Run {
+        const r = spawnSync("pulumi", [...args, "--non-interactive", "--color", "never"], { cwd, env: { ...this.env, ...env }, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
         return { code: r.status, stdout: r.stdout, stderr: r.stderr, all: `${r.stdout}\n${r.stderr}` };
     }
 
-    initStack(stack: string): void {
-        const r = this.pulumi(["stack", "init", stack]);
+    /** A pulumi run under GNU time: wall time and the peak RSS of its largest process. */
+    timed(args: string[], cwd: string = this.dir): Run & { ms: number; maxRssKiB: number } {
+        const report = path.join(this.dir, ".time");
+        const t0 = process.hrtime.bigint();
+        const r = spawnSync("/usr/bin/time", ["-f", "%M", "-o", report, "pulumi", ...args, "--non-interactive", "--color", "never"], { cwd, env: this.env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+        const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+        const maxRssKiB = Number(fs.readFileSync(report, "utf8").trim().split("\n").pop());
+        return { code: r.status, stdout: r.stdout, stderr: r.stderr, all: `${r.stdout}\n${r.stderr}`, ms, maxRssKiB };
+    }
+
+    initStack(stack: string, cwd?: string): void {
+        const r = this.pulumi(["stack", "init", stack], {}, cwd);
         if (r.code !== 0) throw new Error(`stack init ${stack} failed:\n${r.all}`);
     }
 

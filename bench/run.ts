@@ -1,0 +1,77 @@
+// Benchmarks, side by side in one run (not timed tests):
+//  - `pulumi preview` through the real engine of an empty program, of the embedded default
+//    (local stack) and of a stack with 25 services;
+//  - the in-process render with Pulumi's mocks of 1, 10 and 100 services.
+// Prints ms per resource and peak memory, and the machine it ran on.
+//   npx tsx bench/run.ts        (after `bash scripts/setup.sh`)
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Workspace } from "../test/e2e/engine";
+import { stackFileWith } from "./services";
+
+const ROOT = path.resolve(__dirname, "..");
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+
+interface Row {
+    what: string;
+    resources: number;
+    ms: number;
+    maxRssMiB: number;
+}
+
+/** Median wall time and peak RSS (largest process of the run, GNU time %M) of `pulumi preview`. */
+function preview(ws: Workspace, stack: string, cwd?: string): Row {
+    const times: number[] = [];
+    let rss = 0;
+    let resources = 0;
+    for (let i = 0; i < RUNS; i++) {
+        const r = ws.timed(["preview", "--stack", stack], cwd);
+        if (r.code !== 0) throw new Error(`preview ${stack} failed:\n${r.all}`);
+        times.push(r.ms);
+        rss = Math.max(rss, r.maxRssKiB / 1024);
+        resources = Number(/\+ (\d+) to create/.exec(r.stdout)?.[1] ?? 0);
+    }
+    times.sort((a, b) => a - b);
+    return { what: "", resources, ms: times[Math.floor(times.length / 2)], maxRssMiB: rss };
+}
+
+function mocks(n: number): Row {
+    const r = spawnSync(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(__dirname, "render-mocks.ts"), String(n)], { encoding: "utf8", cwd: ROOT });
+    if (r.status !== 0) throw new Error(r.stderr);
+    const j = JSON.parse(r.stdout.trim().split("\n").pop() as string);
+    return { what: `mocks render, ${n} service${n === 1 ? "" : "s"}`, resources: j.resources, ms: j.ms, maxRssMiB: j.maxRssMiB };
+}
+
+function main(): void {
+    const ws = new Workspace("bench");
+    const empty = path.join(ws.dir, "empty");
+    fs.mkdirSync(empty);
+    fs.writeFileSync(path.join(empty, "Pulumi.yaml"), "name: empty\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n");
+    fs.writeFileSync(path.join(empty, "index.ts"), "export const nothing = 0;\n");
+    fs.writeFileSync(path.join(empty, "package.json"), '{"name":"empty","main":"index.ts"}\n');
+    fs.copyFileSync(path.join(ROOT, "tsconfig.json"), path.join(empty, "tsconfig.json"));
+    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(empty, "node_modules"));
+    ws.writeStackFile("bench25", stackFileWith(ROOT, 25, "rendered/bench25"));
+    ws.initStack("local");
+    ws.initStack("bench25");
+    ws.initStack("empty", empty);
+
+    const rows: Row[] = [
+        { ...preview(ws, "empty", empty), what: "pulumi preview, empty program" },
+        { ...preview(ws, "local"), what: "pulumi preview, embedded default (local)" },
+        { ...preview(ws, "bench25"), what: "pulumi preview, 25 services" },
+        mocks(1),
+        mocks(10),
+        mocks(100),
+    ];
+    const cpu = os.cpus()[0]?.model ?? "unknown CPU";
+    console.log(`machine: ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node.js ${process.version}, ${os.platform()} ${os.release()}`);
+    console.log(`previews: median of ${RUNS} runs; peak RSS is the largest single process of the run\n`);
+    console.log(`| run | resources | total ms | ms per resource | peak RSS MiB |`);
+    console.log(`|---|---:|---:|---:|---:|`);
+    for (const r of rows) console.log(`| ${r.what} | ${r.resources} | ${r.ms.toFixed(0)} | ${r.resources ? (r.ms / r.resources).toFixed(1) : "–"} | ${r.maxRssMiB.toFixed(0)} |`);
+}
+
+main();
