@@ -10,3 +10,4 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 bash scripts/toolchain.sh >/dev/null
 bash scripts/promtool.sh
+bash scripts/actionlint.sh

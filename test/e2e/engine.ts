@@ -3,7 +3,7 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseAllDocuments } from "yaml";
+import { parse, parseAllDocuments, stringify } from "yaml";
 import { ROOT } from "../util/stack";
 
 const PROJECT_FILES = ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts", "components", "config", "lib", "policies", "Pulumi.local.yaml", "Pulumi.production.yaml", "Pulumi.staging.yaml"];
@@ -53,6 +53,12 @@ export class Workspace {
         return { code: r.status, stdout: r.stdout, stderr: r.stderr, all: `${r.stdout}\n${r.stderr}` };
     }
 
+    /** Any command, with this workspace's Pulumi environment (backend, toolchain on PATH). */
+    exec(command: string, args: string[], env: Record<string, string> = {}, cwd: string = ROOT): Run {
+        const r = spawnSync(command, args, { cwd, env: { ...this.env, ...env }, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+        return { code: r.status, stdout: r.stdout, stderr: r.stderr, all: `${r.stdout}\n${r.stderr}` };
+    }
+
     /** A pulumi run under GNU time: wall time and the peak RSS of its largest process. */
     timed(args: string[], cwd: string = this.dir): Run & { ms: number; maxRssKiB: number } {
         const report = path.join(this.dir, ".time");
@@ -91,4 +97,23 @@ export class Workspace {
 
 export function toolchainReady(): boolean {
     return ["pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes", "pulumi-analyzer-policy", "promtool"].every((b) => fs.existsSync(path.join(TOOLCHAIN_BIN, b)));
+}
+
+/** Pulumi.production.yaml, rendering to disk, without AWS, with a Gateway API canary for `web`. */
+export function productionLikeStack(renderDir: string): string {
+    const doc = parse(fs.readFileSync(path.join(ROOT, "Pulumi.production.yaml"), "utf8"));
+    const c = doc.config;
+    c["runbook:kubernetes"] = { renderYamlToDirectory: renderDir };
+    c["runbook:namespace"] = { name: "shop-e2e", create: true };
+    c["runbook:aws"] = { enabled: false };
+    c["runbook:backup"].bucket = { name: "acme-shop-e2e-backups", region: "eu-west-1", prefix: "shop-e2e" };
+    c["runbook:backup"].iam = { roleArn: "arn:aws:iam::123456789012:role/shop-e2e-backup" };
+    c["runbook:services"].web = {
+        strategy: "canary",
+        image: "ghcr.io/acme/shop-web:2.7.0",
+        port: 3000,
+        metrics: { port: 3000 },
+        canary: { image: "ghcr.io/acme/shop-web:2.8.0", weight: 25, router: { type: "gatewayApi", gateway: { name: "shop-gateway", namespace: "gateway-system" } } },
+    };
+    return stringify(doc);
 }

@@ -3,11 +3,9 @@
 // approvals lets it through, a pull-request preview passes with the advisory and the next
 // window, and a hotfix goes through a freeze saying so.
 import { spawnSync } from "node:child_process";
-import * as fs from "node:fs";
 import * as path from "node:path";
-import { parse, stringify } from "yaml";
 import { ROOT } from "../util/stack";
-import { Workspace, toolchainReady } from "./engine";
+import { productionLikeStack, Workspace, toolchainReady } from "./engine";
 
 jest.setTimeout(300_000);
 
@@ -17,29 +15,10 @@ const FREEZE = "2026-12-24T11:00:00Z";
 const WINDOW = "2026-11-26T15:55:00Z";
 let ws: Workspace;
 
-/** Pulumi.production.yaml, rendering to disk, without AWS, with a Gateway API canary for `web`. */
-function productionLikeStack(): string {
-    const doc = parse(fs.readFileSync(path.join(ROOT, "Pulumi.production.yaml"), "utf8"));
-    const c = doc.config;
-    c["runbook:kubernetes"] = { renderYamlToDirectory: RENDER };
-    c["runbook:namespace"] = { name: "shop-e2e", create: true };
-    c["runbook:aws"] = { enabled: false };
-    c["runbook:backup"].bucket = { name: "acme-shop-e2e-backups", region: "eu-west-1", prefix: "shop-e2e" };
-    c["runbook:backup"].iam = { roleArn: "arn:aws:iam::123456789012:role/shop-e2e-backup" };
-    c["runbook:services"].web = {
-        strategy: "canary",
-        image: "ghcr.io/acme/shop-web:2.7.0",
-        port: 3000,
-        metrics: { port: 3000 },
-        canary: { image: "ghcr.io/acme/shop-web:2.8.0", weight: 25, router: { type: "gatewayApi", gateway: { name: "shop-gateway", namespace: "gateway-system" } } },
-    };
-    return stringify(doc);
-}
-
 beforeAll(() => {
     if (!toolchainReady()) throw new Error("the Pulumi toolchain is missing: run `bash scripts/setup.sh` (scripts/test.sh does)");
     ws = new Workspace("policy");
-    ws.writeStackFile(STACK, productionLikeStack());
+    ws.writeStackFile(STACK, productionLikeStack(RENDER));
     ws.initStack(STACK);
 });
 

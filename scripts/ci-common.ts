@@ -1,0 +1,90 @@
+// What the pull-request and deploy entry points share: the stack's parsed config, the gate's
+// verdict, and running the Pulumi CLI with an event log.
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { DateTime } from "luxon";
+import { applyReleaseEnv, ConfigError, parseStackConfig, type StackConfig } from "../config/load";
+import { knownStacks, rawFromStackFile, StackFileError, stackFilePath } from "../config/stack-file";
+import { decide, formatInstant, type GateResult } from "../lib/deploy-gate";
+import { parseEventLog, previewFacts, type PreviewFacts, type StrategyState } from "../lib/preview-summary";
+import { GATE_POLICY, gatePolicy, parseGateConfig, resolveNow } from "../policies/settings";
+import { releaseRecord } from "../lib/release";
+
+export class UsageError extends Error {}
+
+export function stackConfigOrProblems(dir: string, stack: string, env: NodeJS.ProcessEnv): { config?: StackConfig; problems?: string[] } {
+    const file = stackFilePath(dir, stack);
+    if (!fs.existsSync(file)) throw new UsageError(`unknown stack '${stack}': ${path.basename(file)} not found (known: ${knownStacks(dir).join(", ") || "none"})`);
+    try {
+        const raw = rawFromStackFile(file);
+        return { config: parseStackConfig({ ...raw, values: applyReleaseEnv(raw.values, env) }) };
+    } catch (e) {
+        if (e instanceof ConfigError) return { problems: e.problems };
+        if (e instanceof StackFileError) return { problems: [e.message] };
+        throw e;
+    }
+}
+
+export function gateVerdict(config: StackConfig, policyConfigFile: string | undefined, env: NodeJS.ProcessEnv): { result: GateResult; at: DateTime; next?: string } {
+    const raw = policyConfigFile ? ((JSON.parse(fs.readFileSync(policyConfigFile, "utf8")) as Record<string, unknown>)[GATE_POLICY] ?? {}) : {};
+    const gateConfig = parseGateConfig(raw);
+    const at = resolveNow(gateConfig, env);
+    const policy = gatePolicy(gateConfig, config.environment);
+    const result = decide({ environment: config.environment, at, policy, release: releaseRecord(config.release, config.services[0].strategy) });
+    const next = result.next ? `${formatInstant(result.next.start, policy.timeZone)}${result.next.end ? ` – ${formatInstant(result.next.end, policy.timeZone)}` : ""}` : undefined;
+    return { result, at, next };
+}
+
+export function strategyState(config: StackConfig): StrategyState {
+    const activeColors: Record<string, string> = {};
+    const canaryWeights: Record<string, number> = {};
+    for (const s of config.services) {
+        if (s.blueGreen) activeColors[s.name] = s.blueGreen.activeColor;
+        if (s.canary) canaryWeights[s.name] = s.canary.weight >= 100 ? 0 : s.canary.weight;
+    }
+    return { activeColors, canaryWeights };
+}
+
+/** The CLI environment: this project's toolchain first on PATH. */
+export function pulumiEnv(root: string, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+    const bin = path.join(root, ".toolchain", "bin");
+    return { ...env, PATH: fs.existsSync(bin) ? `${bin}:${env.PATH ?? ""}` : env.PATH, PULUMI_SKIP_UPDATE_CHECK: "true" };
+}
+
+export interface PulumiRun {
+    code: number | null;
+    output: string;
+    facts: PreviewFacts;
+}
+
+/** Runs `pulumi <args>` in `dir`, streaming its output, and reads its event log. */
+export function runPulumi(dir: string, args: string[], env: NodeJS.ProcessEnv): PulumiRun {
+    const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-events-")), "events.jsonl");
+    // --event-log is the engine's JSON event stream (what the Automation API reads); the CLI
+    // offers the flag only with PULUMI_DEBUG_COMMANDS set.
+    const r = spawnSync("pulumi", [...args, "--non-interactive", "--color", "never", "--event-log", log], {
+        cwd: dir,
+        env: { ...env, PULUMI_DEBUG_COMMANDS: "true" },
+        encoding: "utf8",
+        maxBuffer: 256 * 1024 * 1024,
+    });
+    if (r.error) throw r.error;
+    process.stderr.write(r.stdout + r.stderr);
+    const events = fs.existsSync(log) ? parseEventLog(fs.readFileSync(log, "utf8")) : [];
+    return { code: r.status, output: r.stdout + r.stderr, facts: previewFacts(events) };
+}
+
+/** The stack's last deployed outputs (before this change), or undefined if never deployed. */
+export function deployedState(dir: string, stack: string, env: NodeJS.ProcessEnv): StrategyState | undefined {
+    const r = spawnSync("pulumi", ["stack", "output", "--json", "--stack", stack, "--non-interactive"], { cwd: dir, env, encoding: "utf8" });
+    if (r.status !== 0) return undefined;
+    try {
+        const o = JSON.parse(r.stdout) as Partial<StrategyState>;
+        if (o.activeColors === undefined && o.canaryWeights === undefined) return undefined;
+        return { activeColors: o.activeColors ?? {}, canaryWeights: o.canaryWeights ?? {} };
+    } catch {
+        return undefined;
+    }
+}
