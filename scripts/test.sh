@@ -8,9 +8,13 @@ cd "$root"
 
 bash scripts/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
 
+# Two static checks, each counted as one test: the type-check and the linter.
 echo "[test] tsc --noEmit"
 typecheck=0
 npx --no-install tsc --noEmit -p tsconfig.json || typecheck=1
+echo "[test] eslint"
+lint=0
+npx --no-install eslint . || lint=1
 
 report=$(mktemp)
 npx --no-install jest --json --outputFile="$report" "$@"
@@ -20,11 +24,13 @@ node -e '
 const fs = require("fs");
 let r = {};
 try { r = JSON.parse(fs.readFileSync(process.argv[1], "utf8")); } catch {}
-const typecheck = Number(process.argv[2]);
-const passed = (r.numPassedTests || 0) + (typecheck === 0 ? 1 : 0);
-const failed = (r.numFailedTests || 0) + (typecheck === 0 ? 0 : 1) + (r.numRuntimeErrorTestSuites || 0);
+const [jestRc, ...checks] = process.argv.slice(2).map(Number);
+const passed = (r.numPassedTests || 0) + checks.filter((c) => c === 0).length;
+let failed = (r.numFailedTests || 0) + checks.filter((c) => c !== 0).length + (r.numRuntimeErrorTestSuites || 0);
+// jest failed without a failing test to show for it (it crashed, or ran nothing): count it.
+if (jestRc !== 0 && (r.numFailedTests || 0) + (r.numRuntimeErrorTestSuites || 0) === 0) failed += 1;
 const skipped = (r.numPendingTests || 0) + (r.numTodoTests || 0);
 console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
-' "$report" "$typecheck"
+ ' "$report" "$jest_rc" "$typecheck" "$lint"
 rm -f "$report"
-[ "$typecheck" -eq 0 ] && [ "$jest_rc" -eq 0 ]
+[ "$typecheck" -eq 0 ] && [ "$lint" -eq 0 ] && [ "$jest_rc" -eq 0 ]

@@ -4,7 +4,7 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import { ROOT, stackConfig } from "../util/stack";
 import { Workspace, toolchainReady, TOOLCHAIN_BIN } from "./engine";
 import { backupCases, promtoolTests, serviceCases } from "./promtool-cases";
@@ -109,7 +109,7 @@ describe("alert rules under promtool", () => {
         const r = spawnSync(promtool, ["test", "rules", file], { encoding: "utf8", cwd: dir });
         expect(r.stdout + r.stderr).toContain("SUCCESS");
         expect(r.status).toBe(0);
-        const names = (JSON.parse(JSON.stringify(require("yaml").parse(fs.readFileSync(file, "utf8")))).tests as { name: string }[]).map((t) => t.name);
+        const names = (parse(fs.readFileSync(file, "utf8")).tests as { name: string }[]).map((t) => t.name);
         expect(names).toHaveLength(20);
     });
 

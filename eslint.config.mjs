@@ -1,0 +1,25 @@
+// ESLint: typescript-eslint's recommended rules, and Pulumi's rule against putting an
+// Output in a template literal (it renders as a warning string, not the value; use
+// pulumi.interpolate). That rule needs type information, hence the project service.
+import pulumi from "@pulumi/eslint-plugin";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+    { ignores: ["node_modules/", ".toolchain/", ".e2e/", ".pulumi-state/", "rendered/", "coverage/", "**/*.js", "**/*.mjs"] },
+    ...tseslint.configs.recommended,
+    {
+        files: ["**/*.ts"],
+        languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+        plugins: { "@pulumi": pulumi },
+        rules: {
+            "@pulumi/no-output-in-template-literal": "error",
+            "@pulumi/no-output-instance-in-template-literal": "error",
+        },
+    },
+    {
+        // Policies read the engine's untyped resource properties (the SDK types them
+        // Record<string, any>), and tests read rendered objects of every shape.
+        files: ["policies/**/*.ts", "test/**/*.ts"],
+        rules: { "@typescript-eslint/no-explicit-any": "off" },
+    },
+);
