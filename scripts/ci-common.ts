@@ -88,3 +88,15 @@ export function deployedState(dir: string, stack: string, env: NodeJS.ProcessEnv
         return undefined;
     }
 }
+
+/** Runs an entry point: its return value is the exit code; bad arguments exit 2 with a message. */
+export function runMain(name: string, main: () => number): void {
+    try {
+        process.exitCode = main();
+    } catch (e) {
+        if (e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+            process.stderr.write(`${name}: ${(e as Error).message}\n`);
+            process.exitCode = 2;
+        } else throw e;
+    }
+}

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { releaseRecord } from "../lib/release";
-import { gateVerdict, pulumiEnv, runPulumi, stackConfigOrProblems, UsageError } from "./ci-common";
+import { gateVerdict, pulumiEnv, runMain, runPulumi, stackConfigOrProblems, UsageError } from "./ci-common";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -50,11 +50,4 @@ function main(): number {
     return run.code === 0 ? 0 : 1;
 }
 
-try {
-    process.exitCode = main();
-} catch (e) {
-    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
-        process.stderr.write(`ci-deploy: ${(e as Error).message}\n`);
-        process.exitCode = 2;
-    } else throw e;
-}
+runMain("ci-deploy", main);

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { markdownSummary } from "../lib/preview-summary";
-import { deployedState, gateVerdict, pulumiEnv, runPulumi, stackConfigOrProblems, strategyState, UsageError } from "./ci-common";
+import { deployedState, gateVerdict, pulumiEnv, runMain, runPulumi, stackConfigOrProblems, strategyState, UsageError } from "./ci-common";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -49,11 +49,4 @@ function main(): number {
     return blocking.length === 0 ? 0 : 1;
 }
 
-try {
-    process.exitCode = main();
-} catch (e) {
-    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
-        process.stderr.write(`ci-preview: ${(e as Error).message}\n`);
-        process.exitCode = 2;
-    } else throw e;
-}
+runMain("ci-preview", main);
