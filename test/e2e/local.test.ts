@@ -172,3 +172,20 @@ test("a bad stack config fails pulumi preview with the program's full error list
     expect(r.all).toContain("- runbook:services.web.canary.weight: expected an integer 0..100, got 150");
     expect(r.all).not.toMatch(/kubernetes:apps\/v1:Deployment .* create/);
 });
+
+test("a database URL set as a Pulumi secret reaches the backup's Secret and never the state in plain text", () => {
+    const text = fs.readFileSync(path.join(ROOT, "Pulumi.local.yaml"), "utf8").replace(/^encryptionsalt:.*\n/m, "").replaceAll("rendered/local", "rendered/secret");
+    ws.writeStackFile("secret", text);
+    ws.initStack("secret");
+    expect(ws.pulumi(["config", "rm", "--path", "runbook:backup.databaseSecret", "--stack", "secret"]).code).toBe(0);
+    expect(ws.pulumi(["config", "set", "--secret", "runbook:databaseUrl", "postgres://backup:hunter2@db/shop", "--stack", "secret"]).code).toBe(0);
+    expect(fs.readFileSync(path.join(ws.dir, "Pulumi.secret.yaml"), "utf8")).not.toContain("hunter2");
+    const r = ws.pulumi(["up", "--stack", "secret", "--yes", "--skip-preview"]);
+    expect(r.code).toBe(0);
+    const secret = ws.objects("rendered/secret", "Secret").find((s) => s.metadata.name === "shop-backup-db");
+    const value = secret.stringData?.url ?? Buffer.from(secret.data.url, "base64").toString();
+    expect(value).toBe("postgres://backup:hunter2@db/shop");
+    const state = ws.pulumi(["stack", "export", "--stack", "secret"]).stdout;
+    expect(state).toContain("shop-backup-db");
+    expect(state).not.toContain("hunter2");
+});
