@@ -4,9 +4,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { CONFIG_NAMESPACE } from "./schema";
-import type { RawConfig } from "./load";
+import { applyReleaseEnv, type RawConfig } from "./load";
 
 export class StackFileError extends Error {}
+
+/** No Pulumi.<stack>.yaml beside Pulumi.yaml. */
+export class UnknownStackError extends Error {}
 
 export function stackFilePath(projectDir: string, stack: string): string {
     return path.join(projectDir, `Pulumi.${stack}.yaml`);
@@ -50,4 +53,15 @@ export function rawFromStackFile(file: string): RawConfig {
 
 function isSecure(v: unknown): boolean {
     return typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 1 && typeof (v as { secure?: unknown }).secure === "string";
+}
+
+/**
+ * A stack's `runbook:*` values as the program would see them: read from
+ * Pulumi.<stack>.yaml, with the RUNBOOK_RELEASE_* variables of `env` applied.
+ */
+export function readStack(projectDir: string, stack: string, env: NodeJS.ProcessEnv): RawConfig {
+    const file = stackFilePath(projectDir, stack);
+    if (!fs.existsSync(file)) throw new UnknownStackError(`unknown stack '${stack}': ${path.basename(file)} not found (known: ${knownStacks(projectDir).join(", ") || "none"})`);
+    const raw = rawFromStackFile(file);
+    return { ...raw, values: applyReleaseEnv(raw.values, env) };
 }

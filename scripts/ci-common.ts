@@ -5,8 +5,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { DateTime } from "luxon";
-import { applyReleaseEnv, ConfigError, parseStackConfig, type StackConfig } from "../config/load";
-import { knownStacks, rawFromStackFile, StackFileError, stackFilePath } from "../config/stack-file";
+import { ConfigError, parseStackConfig, type StackConfig } from "../config/load";
+import { readStack, StackFileError, UnknownStackError } from "../config/stack-file";
 import { decide, formatInstant, type GateResult } from "../lib/deploy-gate";
 import { parseEventLog, previewFacts, type PreviewFacts, type StrategyState } from "../lib/preview-summary";
 import { GATE_POLICY, gatePolicy, parseGateConfig, resolveNow } from "../policies/settings";
@@ -15,12 +15,10 @@ import { releaseRecord } from "../lib/release";
 export class UsageError extends Error {}
 
 export function stackConfigOrProblems(dir: string, stack: string, env: NodeJS.ProcessEnv): { config?: StackConfig; problems?: string[] } {
-    const file = stackFilePath(dir, stack);
-    if (!fs.existsSync(file)) throw new UsageError(`unknown stack '${stack}': ${path.basename(file)} not found (known: ${knownStacks(dir).join(", ") || "none"})`);
     try {
-        const raw = rawFromStackFile(file);
-        return { config: parseStackConfig({ ...raw, values: applyReleaseEnv(raw.values, env) }) };
+        return { config: parseStackConfig(readStack(dir, stack, env)) };
     } catch (e) {
+        if (e instanceof UnknownStackError) throw new UsageError(e.message);
         if (e instanceof ConfigError) return { problems: e.problems };
         if (e instanceof StackFileError) return { problems: [e.message] };
         throw e;

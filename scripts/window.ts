@@ -7,8 +7,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { applyReleaseEnv, ConfigError, parseStackConfig } from "../config/load";
-import { knownStacks, rawFromStackFile, StackFileError, stackFilePath } from "../config/stack-file";
+import { ConfigError, parseStackConfig } from "../config/load";
+import { readStack, StackFileError, UnknownStackError } from "../config/stack-file";
 import { CalendarError } from "../lib/calendar";
 import { decide, formatInstant } from "../lib/deploy-gate";
 import { releaseRecord } from "../lib/release";
@@ -42,8 +42,7 @@ function main(): void {
     const o = args.values;
     const dir = path.resolve(o.dir ?? path.join(__dirname, ".."));
     if (!o.stack) unusable("--stack is required");
-    const file = stackFilePath(dir, o.stack);
-    if (!fs.existsSync(file)) unusable(`unknown stack '${o.stack}': ${path.basename(file)} not found (known: ${knownStacks(dir).join(", ") || "none"})`);
+    const stack = o.stack;
 
     let gateConfig;
     try {
@@ -79,13 +78,13 @@ function main(): void {
     if (o.postmortem) env.RUNBOOK_HOTFIX_POSTMORTEM = o.postmortem;
     let cfg;
     try {
-        const raw = rawFromStackFile(file);
-        const values = applyReleaseEnv(raw.values, env);
+        const raw = readStack(dir, stack, env);
+        const values = raw.values;
         if (o.hotfix && values.release && typeof values.release === "object")
             values.release = { ...(values.release as object), hotfix: { ...((values.release as { hotfix?: object }).hotfix ?? {}) } };
-        cfg = parseStackConfig({ ...raw, values });
+        cfg = parseStackConfig(raw);
     } catch (e) {
-        if (e instanceof ConfigError || e instanceof StackFileError) unusable(e.message);
+        if (e instanceof ConfigError || e instanceof StackFileError || e instanceof UnknownStackError) unusable(e.message);
         throw e;
     }
 
@@ -98,7 +97,7 @@ function main(): void {
             process.stdout.write(
                 JSON.stringify(
                     {
-                        stack: o.stack,
+                        stack,
                         environment: cfg.environment,
                         at: at.toISO(),
                         allowed: result.allowed,
