@@ -5,7 +5,7 @@ import pulumi from "@pulumi/eslint-plugin";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-    { ignores: ["node_modules/", ".toolchain/", ".e2e/", ".pulumi-state/", "rendered/", "coverage/", "**/*.js", "**/*.mjs"] },
+    { ignores: ["node_modules/", ".toolchain/", ".cluster/", ".e2e/", ".pulumi-state/", "rendered/", "coverage/", "**/*.js", "**/*.mjs"] },
     ...tseslint.configs.recommended,
     {
         files: ["**/*.ts"],
@@ -18,8 +18,9 @@ export default tseslint.config(
     },
     {
         // Policies read the engine's untyped resource properties (the SDK types them
-        // Record<string, any>), and tests read rendered objects of every shape.
-        files: ["policies/**/*.ts", "test/**/*.ts"],
+        // Record<string, any>); tests, kubectl's JSON and the status summary read
+        // Kubernetes objects of every shape.
+        files: ["policies/**/*.ts", "test/**/*.ts", "scripts/kube.ts", "scripts/status.ts"],
         rules: { "@typescript-eslint/no-explicit-any": "off" },
     },
 );

@@ -4,6 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { BackupConfig } from "../config/load";
 import { DUMP_SCRIPT, UPLOAD_SCRIPT } from "../lib/backup-script";
+import { RERUN_IF_FAILED } from "./workload";
 
 export interface BackupJobArgs {
     namespace: pulumi.Input<string>;
@@ -204,7 +205,7 @@ export class BackupJob extends pulumi.ComponentResource {
                         name: `${args.name}-predeploy-${id}`,
                         namespace: args.namespace,
                         labels: { ...args.labels, "runbook.dev/backup": "pre-deploy" },
-                        annotations: { "runbook.dev/release-version": args.release.version },
+                        annotations: { "runbook.dev/release-version": args.release.version, ...RERUN_IF_FAILED },
                     },
                     spec: { ...jobSpec, ttlSecondsAfterFinished: 7 * 86400 },
                 },

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { appSelector, imageVersion, recommendedLabels, TRACK_LABEL } from "../lib/labels";
 import { canaryPlan, type CanaryPlan } from "../lib/traffic";
-import { deploymentArgs, serviceArgs, type StrategyArgs } from "./workload";
+import { deploymentArgs, serviceArgs, TAKE_BACK_DRIFT, type StrategyArgs } from "./workload";
 
 export type CanaryReleaseArgs = StrategyArgs;
 
@@ -86,7 +86,7 @@ export class CanaryRelease extends pulumi.ComponentResource {
                 {
                     apiVersion: "gateway.networking.k8s.io/v1",
                     kind: "HTTPRoute",
-                    metadata: { name: s.name, namespace: args.namespace, labels: svcLabels("route") },
+                    metadata: { name: s.name, namespace: args.namespace, labels: svcLabels("route"), annotations: { ...TAKE_BACK_DRIFT } },
                     spec: {
                         parentRefs: [
                             {
@@ -113,7 +113,7 @@ export class CanaryRelease extends pulumi.ComponentResource {
                 new k8s.networking.v1.Ingress(
                     `${name}-${suffix}`,
                     {
-                        metadata: { name: suffix === "ingress" ? s.name : `${s.name}-canary`, namespace: args.namespace, labels: svcLabels("ingress"), annotations },
+                        metadata: { name: suffix === "ingress" ? s.name : `${s.name}-canary`, namespace: args.namespace, labels: svcLabels("ingress"), annotations: { ...annotations, ...TAKE_BACK_DRIFT } },
                         spec: {
                             ingressClassName: router.ingressClassName,
                             rules: [

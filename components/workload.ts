@@ -64,6 +64,19 @@ export function deploymentArgs(a: WorkloadArgs): k8s.apps.v1.DeploymentArgs {
     };
 }
 
+/**
+ * On the objects the runbooks change by hand (Service selectors, canary weights): Pulumi's
+ * server-side apply takes their fields back from whoever patched them, so
+ * `pulumi up --refresh` repairs that drift instead of stopping at a field-manager conflict.
+ */
+export const TAKE_BACK_DRIFT = { "pulumi.com/patchForce": "true" } as const;
+
+/**
+ * On the Jobs an update waits for (pre-deploy backup, smoke tests): a Job that failed is
+ * deleted and run afresh by the next `pulumi up`, instead of being awaited again as failed.
+ */
+export const RERUN_IF_FAILED = { "pulumi.com/replaceUnready": "true" } as const;
+
 export function serviceArgs(a: {
     name: string;
     namespace: pulumi.Input<string>;
@@ -73,7 +86,7 @@ export function serviceArgs(a: {
     annotations?: Record<string, string>;
 }): k8s.core.v1.ServiceArgs {
     return {
-        metadata: { name: a.name, namespace: a.namespace, labels: a.labels, ...(a.annotations ? { annotations: a.annotations } : {}) },
+        metadata: { name: a.name, namespace: a.namespace, labels: a.labels, annotations: { ...a.annotations, ...TAKE_BACK_DRIFT } },
         spec: {
             type: "ClusterIP",
             selector: a.selector,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The embedded default, end to end: installs what is missing, builds the Pulumi toolchain
-# once, then runs a real `pulumi up` of the `local` stack with the policy pack. The
-# Kubernetes provider renders every manifest to rendered/local instead of a cluster.
+# The local stack rendered instead of applied: a real `pulumi up`, with the policy pack, of
+# a `local-render` stack made from the `local` stack's config, whose Kubernetes provider
+# writes every manifest under rendered/local (renderYamlToDirectory) and contacts no
+# cluster. For CI users who want manifests to review or hand to another tool.
 #   bash scripts/render.sh [extra pulumi up flags]
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -14,11 +15,17 @@ export PULUMI_BACKEND_URL="file://$root/.pulumi-state"
 # The local stack holds no secrets of value; a real stack sets its own passphrase or KMS.
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-}"
 mkdir -p .pulumi-state
-pulumi stack select --create local --non-interactive >/dev/null
+stack=local-render
+pulumi stack select --create "$stack" --non-interactive >/dev/null
+# The same config as `local` every time, with the cluster swapped for a directory.
+rm -f "Pulumi.$stack.yaml"
+pulumi config cp --stack local --dest "$stack" >/dev/null
+pulumi config rm --path runbook:kubernetes.kubeconfig --stack "$stack" >/dev/null
+pulumi config set --path runbook:kubernetes.renderYamlToDirectory rendered/local --stack "$stack" >/dev/null
 
 out="$root/rendered/local"
 rm -rf "$out"
-pulumi up --stack local --yes --non-interactive --skip-preview --policy-pack policies "$@"
+pulumi up --stack "$stack" --yes --non-interactive --skip-preview --policy-pack policies "$@"
 
 echo
 node scripts/count-manifests.js "$out"

@@ -68,7 +68,7 @@ describe("NGINX router", () => {
     test("a canary Ingress carries the canary-weight annotation", async () => {
         await render(staging((v) => (v.services.api.canary.router = { type: "nginx", host: "api.staging.example" })));
         const canary = byName("stg-api-canary-canary-ingress").inputs;
-        expect(canary.metadata.annotations).toEqual({ "nginx.ingress.kubernetes.io/canary": "true", "nginx.ingress.kubernetes.io/canary-weight": "25" });
+        expect(canary.metadata.annotations).toEqual({ "nginx.ingress.kubernetes.io/canary": "true", "nginx.ingress.kubernetes.io/canary-weight": "25", "pulumi.com/patchForce": "true" });
         expect(canary.spec.rules[0]).toEqual({ host: "api.staging.example", http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "api-canary", port: { number: 80 } } } }] } });
         const main = byName("stg-api-canary-ingress").inputs;
         expect(main.metadata.annotations).toEqual({});

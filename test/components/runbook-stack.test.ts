@@ -89,12 +89,20 @@ describe("production (blue/green)", () => {
         ]);
     });
 
-    test("the smoke test checks every health endpoint through the preview Service", () => {
-        const job = byName("prod-api-bg-smoke");
+    test("each colour has its own Service, for testing it directly", () => {
+        for (const color of ["blue", "green"]) {
+            expect(meta(`prod-api-bg-svc-${color}`).name).toBe(`api-${color}`);
+            expect(spec(`prod-api-bg-svc-${color}`).selector["runbook.dev/color"]).toBe(color);
+        }
+    });
+
+    test("each running colour's smoke test checks every health endpoint through that colour's Service", () => {
+        const job = byName("prod-api-bg-smoke-green");
         expect(job.type).toBe("kubernetes:batch/v1:Job");
-        expect(job.inputs.metadata.name).toMatch(/^api-smoke-[0-9a-f]{8}$/);
+        expect(job.inputs.metadata.name).toMatch(/^api-smoke-green-[0-9a-f]{8}$/);
+        expect(byName("prod-api-bg-smoke-blue").inputs.metadata.name).toMatch(/^api-smoke-blue-[0-9a-f]{8}$/);
         const script: string = job.inputs.spec.template.spec.containers[0].args[0];
-        expect(script).toContain("http://api-preview.shop-production.svc.cluster.local:80${path}");
+        expect(script).toContain("http://api-green.shop-production.svc.cluster.local:80${path}");
         expect(script).toContain("for path in '/api/health' '/api/health/db' '/api/health/cache'; do");
         expect(script).toContain('2??) echo "ok   $path $code" ;;');
         expect(job.inputs.spec.backoffLimit).toBe(0);
@@ -204,8 +212,9 @@ describe("the blue/green update follows the runbook order", () => {
         const bg = stack.services[0].blueGreen!;
         expect(await dependsOnNames("order-api-bg-green")).toEqual(["order-backup-predeploy"]);
         expect(await dependsOnNames("order-api-bg-blue")).toEqual([]);
-        expect(await dependsOnNames("order-api-bg-smoke")).toEqual(["order-api-bg-green", "order-api-bg-preview"]);
-        expect(await dependsOnNames("order-api-bg-active")).toEqual(["order-api-bg-green", "order-api-bg-smoke"]);
+        expect(await dependsOnNames("order-api-bg-smoke-green")).toEqual(["order-api-bg-green", "order-api-bg-svc-green"]);
+        expect(await dependsOnNames("order-api-bg-smoke-blue")).toEqual(["order-api-bg-blue", "order-api-bg-svc-blue"]);
+        expect(await dependsOnNames("order-api-bg-active")).toEqual(["order-api-bg-green", "order-api-bg-smoke-green"]);
         expect(bg.activeColor).toBe("green");
     });
 
@@ -214,12 +223,26 @@ describe("the blue/green update follows the runbook order", () => {
         expect(spec("order-api-bg-active").selector["runbook.dev/color"]).toBe("blue");
         expect(spec("order-api-bg-green").replicas).toBe(5);
         expect(await dependsOnNames("order-api-bg-blue")).toEqual(["order-backup-predeploy"]);
-        expect(await dependsOnNames("order-api-bg-active")).toEqual(["order-api-bg-blue", "order-api-bg-smoke"]);
+        expect(await dependsOnNames("order-api-bg-active")).toEqual(["order-api-bg-blue", "order-api-bg-smoke-blue"]);
+    });
+
+    test("a rollback changes no smoke-test Job: each colour's Job is named after its own image", async () => {
+        await render(stackConfig("production"), "order");
+        const jobs = () => ["blue", "green"].map((c) => byName(`order-api-bg-smoke-${c}`).inputs.metadata.name);
+        const live = jobs();
+        await render(withValues("production", (v) => (v.services.api.blueGreen.activeColor = "blue")), "order");
+        expect(jobs()).toEqual(live);
+        await render(withValues("production", (v) => (v.services.api.blueGreen.blue.image = "ghcr.io/acme/shop-api:1.43.0")), "order");
+        expect(jobs()[0]).not.toBe(live[0]);
+        expect(jobs()[1]).toBe(live[1]);
     });
 
     test("idleReplicas 0 scales the old colour down once the rollback period is over", async () => {
         await render(withValues("production", (v) => (v.services.api.blueGreen.idleReplicas = 0)), "order");
         expect(spec("order-api-bg-blue").replicas).toBe(0);
         expect(spec("order-api-bg-green").replicas).toBe(5);
+        // Nothing runs on blue to test; it is tested when it runs pods again.
+        expect(() => byName("order-api-bg-smoke-blue")).toThrow();
+        expect(byName("order-api-bg-smoke-green")).toBeDefined();
     });
 });

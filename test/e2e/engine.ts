@@ -44,6 +44,11 @@ export class Workspace {
         };
     }
 
+    /** The environment every pulumi run of this workspace gets. */
+    environment(env: Record<string, string> = {}): NodeJS.ProcessEnv {
+        return { ...this.env, ...env };
+    }
+
     writeStackFile(stack: string, yamlText: string): void {
         fs.writeFileSync(path.join(this.dir, `Pulumi.${stack}.yaml`), yamlText);
     }
@@ -95,16 +100,24 @@ export class Workspace {
     }
 }
 
+/** Fails with the end of the run's output when it did not exit 0. */
+export function expectOk(r: Run): void {
+    if (r.code !== 0) throw new Error(`exit ${r.code}:\n${r.all.slice(-6000)}`);
+}
+
 export function toolchainReady(): boolean {
     return ["pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes", "pulumi-analyzer-policy", "promtool"].every((b) => fs.existsSync(path.join(TOOLCHAIN_BIN, b)));
 }
 
-/** Pulumi.production.yaml, rendering to disk, without AWS, with a Gateway API canary for `web`. */
-export function productionLikeStack(renderDir: string): string {
+/**
+ * Pulumi.production.yaml in namespace `namespace`, applied to `kubernetes` (a kubeconfig, or
+ * `renderYamlToDirectory`), without AWS, with a Gateway API canary for `web`.
+ */
+export function productionLikeStack(kubernetes: Record<string, string>, namespace: string): string {
     const doc = parse(fs.readFileSync(path.join(ROOT, "Pulumi.production.yaml"), "utf8"));
     const c = doc.config;
-    c["runbook:kubernetes"] = { renderYamlToDirectory: renderDir };
-    c["runbook:namespace"] = { name: "shop-e2e", create: true };
+    c["runbook:kubernetes"] = kubernetes;
+    c["runbook:namespace"] = { name: namespace, create: true };
     c["runbook:aws"] = { enabled: false };
     c["runbook:backup"].bucket = { name: "acme-shop-e2e-backups", region: "eu-west-1", prefix: "shop-e2e" };
     c["runbook:backup"].iam = { roleArn: "arn:aws:iam::123456789012:role/shop-e2e-backup" };

@@ -1,0 +1,112 @@
+// Release operations on the live local cluster, side by side in one run (not timed tests):
+// each as `pulumi up` wall time and the engine's own update duration, next to `kubectl`
+// doing the same switch by hand (the runbooks' manual way, and the floor); and the time to
+// get the cluster's binaries, from the per-version cache and rebuilt with Go's build cache.
+//   npx tsx bench/live.ts          (after `bash scripts/setup.sh`; starts the cluster if needed)
+//   BENCH_COLD=1 npx tsx bench/live.ts   also rebuilds the cluster parts with empty Go caches (~10 min)
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { kubectl, liveStack, removeStack } from "../test/e2e/cluster";
+import { Workspace } from "../test/e2e/engine";
+
+const ROOT = path.resolve(__dirname, "..");
+const NS = "bench-live";
+const STACK = "bench";
+
+interface Row {
+    what: string;
+    wallMs: number;
+    updateS?: number;
+    manualMs?: number;
+}
+
+function timed<T>(f: () => T): [T, number] {
+    const t0 = process.hrtime.bigint();
+    const v = f();
+    return [v, Number(process.hrtime.bigint() - t0) / 1e6];
+}
+
+function up(ws: Workspace, what: string, config: Record<string, string>): Row {
+    for (const [key, value] of Object.entries(config)) {
+        const r = ws.pulumi(["config", "set", "--path", `runbook:${key}`, value, "--stack", STACK]);
+        if (r.code !== 0) throw new Error(r.all);
+    }
+    const [r, ms] = timed(() => ws.pulumi(["up", "--stack", STACK, "--yes", "--skip-preview", "--policy-pack", "policies"]));
+    if (r.code !== 0) throw new Error(`${what} failed:\n${r.all}`);
+    // The engine's own figure: from the start of the update to its end, without start-up.
+    const updateS = Number(/Duration: (?:(\d+)m)?(\d+)s/.exec(r.stdout)?.slice(1).reduce((m, s, i) => (i === 0 ? Number(s ?? 0) * 60 : m + Number(s)), 0));
+    return { what, wallMs: ms, updateS };
+}
+
+function manual(args: string[]): number {
+    const k = kubectl();
+    const [, ms] = timed(() => k.run(args));
+    return ms;
+}
+
+function build(env: Record<string, string>): number {
+    const [r, ms] = timed(() => spawnSync("bash", [path.join(ROOT, "scripts", "cluster.sh"), "build"], { encoding: "utf8", env: { ...process.env, ...env } }));
+    if (r.status !== 0) throw new Error(r.stderr);
+    return ms;
+}
+
+function main(): void {
+    const rows: Row[] = [];
+    const ws = new Workspace("bench-live");
+    liveStack(ws, STACK, NS, (c) => {
+        c["runbook:services"].web.canary.weight = 5;
+    });
+    try {
+        rows.push(up(ws, "first release of the local stack", {}));
+        // The runbooks' manual switch, on a Service of its own (the stack's are Pulumi's):
+        // the same selector change, made by `kubectl patch`.
+        const api = kubectl().get(["service", "api", "-n", NS]);
+        kubectl().apply({ apiVersion: "v1", kind: "Service", metadata: { name: "bench-manual", namespace: NS }, spec: { selector: api.spec.selector, ports: api.spec.ports } });
+        const canary = kubectl().get(["ingress", "web-canary", "-n", NS]);
+        kubectl().apply({ apiVersion: "networking.k8s.io/v1", kind: "Ingress", metadata: { name: "bench-manual", namespace: NS, annotations: canary.metadata.annotations }, spec: canary.spec });
+        const selector = (color: string) => ["patch", "service", "bench-manual", "-n", NS, "--type", "merge", "-p", JSON.stringify({ spec: { selector: { "runbook.dev/color": color } } })];
+        rows.push({ ...up(ws, "blue/green colour flip (blue → green)", { "services.api.blueGreen.activeColor": "green" }), manualMs: manual(selector("green")) });
+        rows.push({ ...up(ws, "rollback: flip back (green → blue)", { "services.api.blueGreen.activeColor": "blue" }), manualMs: manual(selector("blue")) });
+        rows.push({
+            ...up(ws, "canary step 5 → 25 (NGINX canary weight)", { "services.web.canary.weight": "25" }),
+            manualMs: manual(["annotate", "ingress", "bench-manual", "-n", NS, "nginx.ingress.kubernetes.io/canary-weight=25", "--overwrite"]),
+        });
+    } finally {
+        removeStack(ws, STACK, NS);
+    }
+
+    const builds: [string, number][] = [];
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "bench-cluster-"));
+    const bin = path.join(ROOT, ".cluster", "bin");
+    const saved = path.join(scratch, "bin");
+    fs.renameSync(bin, saved);
+    try {
+        builds.push(["cluster binaries from the per-version cache", build({})]);
+        fs.rmSync(bin, { recursive: true, force: true });
+        builds.push(["cluster binaries rebuilt, Go build cache warm", build({ RUNBOOK_CLUSTER_CACHE: path.join(scratch, "cache") })]);
+        if (process.env.BENCH_COLD === "1") {
+            fs.rmSync(bin, { recursive: true, force: true });
+            const env = { RUNBOOK_CLUSTER_CACHE: path.join(scratch, "cold-cache"), GOCACHE: path.join(scratch, "gocache"), GOMODCACHE: path.join(scratch, "gomodcache") };
+            builds.push(["cluster binaries built cold (empty Go caches)", build(env)]);
+            spawnSync("chmod", ["-R", "u+w", path.join(scratch, "gomodcache")]);
+        }
+    } finally {
+        fs.rmSync(bin, { recursive: true, force: true });
+        fs.renameSync(saved, bin);
+        fs.rmSync(scratch, { recursive: true, force: true });
+    }
+
+    const cpu = os.cpus()[0]?.model ?? "unknown CPU";
+    console.log(`machine: ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node.js ${process.version}, ${os.platform()} ${os.release()}`);
+    console.log("one run each; update = the engine's own Duration (without CLI and plugin start-up)\n");
+    console.log("| operation | pulumi up wall s | update s | kubectl by hand s |");
+    console.log("|---|---:|---:|---:|");
+    for (const r of rows) console.log(`| ${r.what} | ${(r.wallMs / 1000).toFixed(1)} | ${r.updateS ?? "–"} | ${r.manualMs === undefined ? "–" : (r.manualMs / 1000).toFixed(2)} |`);
+    console.log("\n| build | s |");
+    console.log("|---|---:|");
+    for (const [what, ms] of builds) console.log(`| ${what} | ${(ms / 1000).toFixed(0)} |`);
+}
+
+main();

@@ -1,0 +1,303 @@
+#!/usr/bin/env bash
+# The project's local Kubernetes cluster: a real control plane (etcd, kube-apiserver,
+# kube-controller-manager, kube-scheduler) built from Go modules, with KWOK simulating the
+# node, the kubelet and every pod's lifecycle. Everything listens on 127.0.0.1.
+#
+#   npm run --silent cluster -- up          build what is missing, start (idempotent), print the kubeconfig path last
+#   npm run --silent cluster -- kubeconfig  print the kubeconfig path when the cluster runs (exit 1 when not)
+#   npm run --silent cluster -- down        stop every process of the cluster and remove its state
+#   npm run --silent cluster -- build       only build (or reuse) the binaries
+#
+# Binaries are cached per version in ~/.cache/runbook-as-code/cluster/<key> (override with
+# RUNBOOK_CLUSTER_CACHE) and copied into .cluster/bin; the cluster's state lives in
+# .cluster/ (git-ignored). Go's download and compile chatter goes to .cluster/build.log.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+K8S_VERSION=v1.34.4
+K8S_STAGING_VERSION=v0.34.4
+ETCD_VERSION=v3.6.4
+KWOK_VERSION=v0.7.0
+PROM_OPERATOR_VERSION=v0.85.0
+GATEWAY_API_VERSION=v1.4.1
+
+CLUSTER_NAME=runbook
+dir="$root/.cluster"
+bin="$dir/bin"
+log="$dir/build.log"
+kubeconfig="$dir/kubeconfig"
+key="k8s-${K8S_VERSION}_etcd-${ETCD_VERSION}_kwok-${KWOK_VERSION}"
+cache="${RUNBOOK_CLUSTER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/runbook-as-code/cluster}/$key"
+BINARIES=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok kwokctl)
+
+t_start=$SECONDS
+step() { printf '[cluster] %-58s %4ss\n' "$*" "$((SECONDS - t_start))" >&2; }
+fail() {
+  printf '[cluster] FAILED at step "%s": %s\n' "$1" "$2" >&2
+  [ -s "$log" ] && { printf '[cluster] last lines of %s:\n' "$log" >&2; tail -n 15 "$log" | sed 's/^/    /' >&2; }
+  exit 1
+}
+
+export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod
+
+# ---------------------------------------------------------------------------------------
+# build
+# ---------------------------------------------------------------------------------------
+
+have_all() {
+  local d=$1 b
+  for b in "${BINARIES[@]}"; do [ -x "$d/$b" ] || return 1; done
+  [ "$(cat "$d/.key" 2>/dev/null)" = "$key" ]
+}
+
+# One wrapper module of ours pins k8s.io/kubernetes and its staging modules (which that
+# module's go.mod points at ../staging with replaces that do not travel) and etcd's server.
+write_wrapper() {
+  local w=$1 m
+  mkdir -p "$w"
+  {
+    echo "module runbook.local/cluster"
+    echo
+    echo "go 1.24"
+    echo
+    echo "require ("
+    echo "	k8s.io/kubernetes $K8S_VERSION"
+    echo "	go.etcd.io/etcd/server/v3 $ETCD_VERSION"
+    echo ")"
+    echo
+    echo "replace ("
+    for m in api apiextensions-apiserver apimachinery apiserver cli-runtime client-go cloud-provider \
+      cluster-bootstrap code-generator component-base component-helpers controller-manager cri-api \
+      cri-client csi-translation-lib dynamic-resource-allocation endpointslice externaljwt kms \
+      kube-aggregator kube-controller-manager kube-proxy kube-scheduler kubectl kubelet metrics \
+      mount-utils pod-security-admission sample-apiserver; do
+      echo "	k8s.io/$m => k8s.io/$m $K8S_STAGING_VERSION"
+    done
+    echo ")"
+  } > "$w/go.mod"
+  cat > "$w/tools.go" <<'EOF'
+//go:build tools
+
+package tools
+
+import (
+	_ "go.etcd.io/etcd/server/v3"
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+	_ "k8s.io/kubernetes/cmd/kubectl"
+)
+EOF
+}
+
+k8s_ldflags() {
+  local minor=${K8S_VERSION#v1.}; minor=${minor%%.*}
+  local x p
+  x="-s -w"
+  # Unstamped binaries report v0.0.0, which clients (kubectl, the Pulumi provider) reject.
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    x="$x -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
+  done
+  echo "$x"
+}
+
+build_into() {
+  local out=$1 w="$dir/build/wrapper" t
+  write_wrapper "$w"
+  t=$SECONDS
+  step "resolving k8s.io/kubernetes $K8S_VERSION and etcd $ETCD_VERSION"
+  (cd "$w" && go mod tidy) >>"$log" 2>&1 || fail "resolve modules" "go mod tidy of the wrapper module failed"
+  local tags="selinux,notest,grpcnotrace"
+  local part pkg
+  for part in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+    case $part in
+      etcd) pkg=go.etcd.io/etcd/server/v3 ;;
+      *) pkg=k8s.io/kubernetes/cmd/$part ;;
+    esac
+    t=$SECONDS
+    step "building $part"
+    (cd "$w" && go build -trimpath -tags "$tags" -ldflags "$(k8s_ldflags)" -o "$out/$part" "$pkg") >>"$log" 2>&1 \
+      || fail "build $part" "go build $pkg failed"
+    step "built $part in $((SECONDS - t)) s"
+  done
+  for part in kwok kwokctl; do
+    t=$SECONDS
+    step "building $part $KWOK_VERSION"
+    GOBIN="$out" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/$part@$KWOK_VERSION" >>"$log" 2>&1 \
+      || fail "build $part" "go install sigs.k8s.io/kwok/cmd/$part@$KWOK_VERSION failed"
+    step "built $part in $((SECONDS - t)) s"
+  done
+  echo "$key" > "$out/.key"
+}
+
+build() {
+  command -v go >/dev/null || fail "find go" "Go is not on PATH"
+  mkdir -p "$dir"
+  if have_all "$bin"; then
+    return 0
+  fi
+  if have_all "$cache"; then
+    step "copying cached binaries ($key)"
+  else
+    : > "$log"
+    local tmp="$dir/build/bin.$$"
+    rm -rf "$tmp" && mkdir -p "$tmp"
+    step "building the cluster parts ($key); chatter in .cluster/build.log"
+    build_into "$tmp"
+    mkdir -p "$cache" && cp -p "$tmp"/* "$tmp/.key" "$cache/" || step "could not fill the cache $cache (continuing)"
+    rm -rf "$tmp"
+  fi
+  rm -rf "$bin" && mkdir -p "$bin" && cp -p "$cache"/* "$cache/.key" "$bin/"
+  step "binaries ready in .cluster/bin"
+}
+
+# ---------------------------------------------------------------------------------------
+# up / kubeconfig / down
+# ---------------------------------------------------------------------------------------
+
+kubectl() { "$bin/kubectl" --kubeconfig "$kubeconfig" "$@"; }
+# fd 9 (the lock) is closed for kwokctl: the cluster's processes must not inherit it.
+kwokctl() { KWOK_WORKDIR="$dir/kwok" PATH="$bin:$PATH" "$bin/kwokctl" "$@" 9>&-; }
+
+running() {
+  [ -s "$kubeconfig" ] && [ -x "$bin/kubectl" ] && kubectl get --raw /readyz --request-timeout=5s >/dev/null 2>&1
+}
+
+json_field() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);if(j.Error){console.error(j.Error);process.exit(1)}process.stdout.write(String(process.argv[1].split(".").reduce((o,k)=>o[k],j)))})' "$1"; }
+
+# A module's files, from the Go module cache (a module zip holds the repository's files).
+module_dir() {
+  (cd "$dir" && GOFLAGS= go mod download -json "$1@$2" 2>>"$log" | json_field Dir) \
+    || fail "download $1@$2" "the module proxy did not serve it"
+}
+
+# CRDs of the custom resources the program creates, from prometheus-operator's and the
+# Gateway API's own modules.
+install_crds() {
+  local po gw
+  po=$(module_dir github.com/prometheus-operator/prometheus-operator "$PROM_OPERATOR_VERSION")
+  gw=$(module_dir sigs.k8s.io/gateway-api "$GATEWAY_API_VERSION")
+  kubectl apply --server-side --force-conflicts \
+    -f "$po/example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml" \
+    -f "$po/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml" \
+    -f "$gw/config/crd/standard/gateway.networking.k8s.io_gatewayclasses.yaml" \
+    -f "$gw/config/crd/standard/gateway.networking.k8s.io_gateways.yaml" \
+    -f "$gw/config/crd/standard/gateway.networking.k8s.io_httproutes.yaml" \
+    -f "$gw/config/crd/standard/gateway.networking.k8s.io_referencegrants.yaml" >>"$log" 2>&1 \
+    || fail "install CRDs" "kubectl apply of the prometheus-operator and Gateway API CRDs failed"
+  kubectl wait --for condition=Established --timeout=60s \
+    crd/prometheusrules.monitoring.coreos.com crd/servicemonitors.monitoring.coreos.com \
+    crd/httproutes.gateway.networking.k8s.io crd/gateways.gateway.networking.k8s.io >>"$log" 2>&1 \
+    || fail "install CRDs" "the CRDs did not become Established"
+}
+
+# kwok plays the kubelet and the controllers outside the control plane through Stages read
+# from the API server (so tests can add their own, e.g. one that makes a pod fail): kwok's
+# own node and pod stages from its module, and ours in cluster/stages/.
+install_stages() {
+  local k
+  k=$(module_dir sigs.k8s.io/kwok "$KWOK_VERSION")
+  kubectl wait --for condition=Established --timeout=60s crd/stages.kwok.x-k8s.io >>"$log" 2>&1 \
+    || fail "install kwok stages" "kwok's Stage CRD is not there"
+  kubectl apply --server-side \
+    -f "$k/kustomize/stage/node/fast/node-initialize.yaml" \
+    -f "$k/kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml" \
+    -f "$k/kustomize/stage/pod/fast/pod-ready.yaml" \
+    -f "$k/kustomize/stage/pod/fast/pod-complete.yaml" \
+    -f "$k/kustomize/stage/pod/fast/pod-delete.yaml" \
+    -f "$root/cluster/stages/" >>"$log" 2>&1 \
+    || fail "install kwok stages" "kubectl apply of the Stages failed"
+  kubectl apply --server-side -f "$root/cluster/node.yaml" >>"$log" 2>&1 \
+    || fail "create the simulated node" "kubectl apply -f cluster/node.yaml failed"
+  kubectl wait --for condition=Ready --timeout=60s node/kwok-node-0 >>"$log" 2>&1 \
+    || fail "create the simulated node" "node kwok-node-0 did not become Ready"
+}
+
+up() {
+  build
+  if running; then
+    step "cluster $CLUSTER_NAME is running"
+    echo "$kubeconfig"
+    return 0
+  fi
+  # A cluster whose processes are gone (a reboot, a killed shell) is recreated from scratch.
+  if [ -d "$dir/kwok" ]; then
+    step "removing a stale cluster"
+    kwokctl delete cluster --name "$CLUSTER_NAME" >>"$log" 2>&1 || true
+    stop_leftovers
+    rm -rf "$dir/kwok" "$kubeconfig"
+  fi
+  step "starting etcd, kube-apiserver, controller-manager, scheduler, kwok"
+  cat > "$dir/kwokctl.yaml" <<'EOF'
+apiVersion: config.kwok.x-k8s.io/v1alpha1
+kind: KwokctlConfiguration
+options:
+  # Every component listens on loopback only.
+  bindAddress: 127.0.0.1
+EOF
+  kwokctl --config "$dir/kwokctl.yaml" create cluster --name "$CLUSTER_NAME" --runtime binary \
+    --etcd-binary "$bin/etcd" \
+    --kube-apiserver-binary "$bin/kube-apiserver" \
+    --kube-controller-manager-binary "$bin/kube-controller-manager" \
+    --kube-scheduler-binary "$bin/kube-scheduler" \
+    --kwok-controller-binary "$bin/kwok" \
+    --secure-port --kube-authorization --kube-admission \
+    --enable-crds Stage \
+    --kubeconfig "$kubeconfig" --wait 120s >>"$log" 2>&1 \
+    || fail "start the cluster" "kwokctl create cluster failed"
+  step "installing kwok stages and the simulated node"
+  install_stages
+  step "installing CRDs (prometheus-operator, Gateway API)"
+  install_crds
+  step "cluster $CLUSTER_NAME is ready ($(kubectl version -o json 2>/dev/null | json_field serverVersion.gitVersion))"
+  echo "$kubeconfig"
+}
+
+# Processes of ours that kwokctl did not stop (a half-created cluster, a killed kwokctl):
+# every binary started from .cluster/ (kwokctl copies the components under .cluster/kwok).
+stop_leftovers() {
+  pgrep -f "^$dir/" >/dev/null || return 0
+  pkill -f "^$dir/" 2>/dev/null || true
+  for _ in $(seq 20); do
+    pgrep -f "^$dir/" >/dev/null || return 0
+    sleep 0.5
+  done
+  pkill -9 -f "^$dir/" 2>/dev/null || true
+}
+
+down() {
+  if [ -d "$dir/kwok" ] && [ -x "$bin/kwokctl" ]; then
+    kwokctl delete cluster --name "$CLUSTER_NAME" >>"$log" 2>&1 || true
+  fi
+  stop_leftovers
+  rm -rf "$dir/kwok" "$kubeconfig" "$dir/kwokctl.yaml"
+  step "cluster $CLUSTER_NAME is down"
+}
+
+# One `up` or `down` at a time (parallel test workers, a second terminal).
+locked() {
+  mkdir -p "$dir"
+  exec 9>"$dir/lock"
+  flock 9
+  "$@"
+}
+
+main() {
+  case "${1:-}" in
+    build) locked build ;;
+    up) locked up ;;
+    down) locked down ;;
+    kubeconfig)
+      running || { echo "[cluster] not running: npm run --silent cluster -- up" >&2; exit 1; }
+      echo "$kubeconfig"
+      ;;
+    *)
+      echo "usage: npm run --silent cluster -- up|kubeconfig|down|build" >&2
+      exit 2
+      ;;
+  esac
+}
+
+main "$@"

@@ -1,0 +1,53 @@
+// kubectl, as the scripts and the live-cluster tests use it: JSON in, JSON out, always with
+// an explicit kubeconfig (never the ambient one).
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+const ROOT = path.resolve(__dirname, "..");
+/** The kubectl built with the local cluster; a real cluster's users have their own on PATH. */
+const LOCAL_KUBECTL = path.join(ROOT, ".cluster", "bin", "kubectl");
+
+export class KubectlError extends Error {}
+
+export class Kubectl {
+    readonly binary: string;
+
+    constructor(readonly kubeconfig: string) {
+        this.binary = fs.existsSync(LOCAL_KUBECTL) ? LOCAL_KUBECTL : "kubectl";
+    }
+
+    /** Runs kubectl; throws with its stderr when it exits non-zero. */
+    run(args: string[], input?: string): string {
+        const r = spawnSync(this.binary, ["--kubeconfig", this.kubeconfig, ...args], { encoding: "utf8", input, maxBuffer: 64 * 1024 * 1024 });
+        if (r.error) throw new KubectlError(`kubectl ${args.join(" ")}: ${r.error.message}`);
+        if (r.status !== 0) throw new KubectlError(`kubectl ${args.join(" ")} exited ${r.status}: ${r.stderr.trim()}`);
+        return r.stdout;
+    }
+
+    /** `kubectl get -o json`: the object, or the `items` of a list. */
+    get<T = any>(args: string[]): T {
+        return JSON.parse(this.run(["get", ...args, "-o", "json"])) as T;
+    }
+
+    list<T = any>(kind: string, namespace: string, selector?: string): T[] {
+        return this.get<{ items: T[] }>([kind, "-n", namespace, ...(selector ? ["-l", selector] : [])]).items;
+    }
+
+    /** The object, or undefined when the API server says it does not exist. */
+    find<T = any>(kind: string, name: string, namespace?: string): T | undefined {
+        const r = spawnSync(this.binary, ["--kubeconfig", this.kubeconfig, "get", kind, name, ...(namespace ? ["-n", namespace] : []), "-o", "json", "--ignore-not-found"], {
+            encoding: "utf8",
+        });
+        if (r.status !== 0) throw new KubectlError(`kubectl get ${kind} ${name} exited ${r.status}: ${r.stderr.trim()}`);
+        return r.stdout.trim() === "" ? undefined : (JSON.parse(r.stdout) as T);
+    }
+
+    apply(manifest: object): void {
+        this.run(["apply", "--server-side", "-f", "-"], JSON.stringify(manifest));
+    }
+
+    server(): string {
+        return this.run(["config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}"]).trim();
+    }
+}

@@ -1,0 +1,85 @@
+// A `pulumi up` killed in the middle (SIGTERM, then SIGKILL, as a cancelled CI job is) and
+// run again: it converges, the state keeps no pending operation, and the API server holds
+// exactly the objects the state describes.
+import { spawn } from "node:child_process";
+import * as path from "node:path";
+import { ROOT } from "../util/stack";
+import { Kubectl } from "../../scripts/kube";
+import { expectOk, Workspace, toolchainReady } from "./engine";
+import { eventually, kubectl, liveStack, removeStack } from "./cluster";
+
+jest.setTimeout(300_000);
+
+const STACK = "interrupt";
+const NS = "e2e-interrupt";
+const KINDS = "deployments,services,horizontalpodautoscalers,jobs,cronjobs,ingresses,serviceaccounts,prometheusrules,servicemonitors";
+let ws: Workspace;
+let k: Kubectl;
+
+beforeAll(() => {
+    if (!toolchainReady()) throw new Error("the Pulumi toolchain is missing: run `bash scripts/setup.sh` (scripts/test.sh does)");
+    k = kubectl();
+    ws = new Workspace("live-interrupt");
+    liveStack(ws, STACK, NS);
+});
+
+afterAll(() => removeStack(ws, STACK, NS));
+
+/** kind/name of every Kubernetes object the stack's state holds, in the test namespace. */
+function inState(): string[] {
+    const state = JSON.parse(ws.pulumi(["stack", "export", "--stack", STACK]).stdout);
+    return (state.deployment.resources as any[])
+        .filter((r) => r.type.startsWith("kubernetes:") && r.type !== "kubernetes:core/v1:Namespace" && !r.type.startsWith("pulumi:providers:") && r.outputs?.metadata?.namespace === NS)
+        .map((r) => `${r.outputs.kind}/${r.outputs.metadata.name}`)
+        .sort();
+}
+
+function inCluster(): string[] {
+    return k
+        .get<{ items: any[] }>([KINDS, "-n", NS, "-l", "app.kubernetes.io/managed-by=pulumi"])
+        .items.map((o) => `${o.kind}/${o.metadata.name}`)
+        .sort();
+}
+
+test("killed while the pre-deploy backup runs, then run again: converges with no pending operation and nothing lost or doubled", async () => {
+    const child = spawn("pulumi", ["up", "--stack", STACK, "--yes", "--skip-preview", "--policy-pack", "policies", "--non-interactive"], {
+        cwd: ws.dir,
+        env: ws.environment(),
+        detached: true,
+        stdio: "ignore",
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    try {
+        // Mid-update: the namespace and the backup's objects exist, the services do not yet.
+        await eventually("the pre-deploy Job to exist", () => k.list("jobs", NS, "runbook.dev/backup=pre-deploy")[0], 120_000);
+        process.kill(-(child.pid as number), "SIGTERM");
+        await new Promise((r) => setTimeout(r, 2000));
+    } finally {
+        try {
+            process.kill(-(child.pid as number), "SIGKILL");
+        } catch {
+            // the group has already exited
+        }
+    }
+    await exited;
+
+    // What scripts/up.sh does before every update: the killed run's lock is provably stale,
+    // and a checkpoint write cut short may have left an empty attributes file.
+    const unlock = ws.exec(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "scripts", "recover-state.ts"), "--stack", STACK, "--dir", ws.dir]);
+    expectOk(unlock);
+    expect(unlock.stderr).toMatch(/removed the lock of stack 'interrupt' left by pid \d+ .*that process is gone/);
+
+    // Then, as scripts/up.sh: a refresh that drops the creates the killed run left pending,
+    // and the update.
+    expectOk(ws.pulumi(["refresh", "--stack", STACK, "--yes", "--skip-preview", "--clear-pending-creates"]));
+    expectOk(ws.pulumi(["up", "--stack", STACK, "--yes", "--skip-preview", "--policy-pack", "policies"]));
+    const state = JSON.parse(ws.pulumi(["stack", "export", "--stack", STACK]).stdout);
+    expect(state.deployment.pending_operations ?? []).toEqual([]);
+    const objects = inCluster();
+    expect(objects).toEqual(inState());
+    expect(objects.filter((o) => o.startsWith("Deployment/"))).toEqual(["Deployment/api-blue", "Deployment/api-green", "Deployment/web-canary", "Deployment/web-stable"]);
+    expect(objects.filter((o) => o.startsWith("Job/shop-backup-predeploy-"))).toHaveLength(1);
+    expect(k.get(["service", "api", "-n", NS]).spec.selector["runbook.dev/color"]).toBe("blue");
+
+    expectOk(ws.pulumi(["preview", "--stack", STACK, "--refresh", "--expect-no-changes"]));
+});
