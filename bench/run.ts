@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Workspace } from "../test/e2e/engine";
+import { renderedLocalStack, Workspace } from "../test/e2e/engine";
 import { stackFileWith } from "./services";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -54,6 +54,8 @@ function main(): void {
     fs.copyFileSync(path.join(ROOT, "tsconfig.json"), path.join(empty, "tsconfig.json"));
     fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(empty, "node_modules"));
     ws.writeStackFile("bench25", stackFileWith(ROOT, 25, "rendered/bench25"));
+    // The local stack's config, rendering: a preview needs no cluster then.
+    ws.writeStackFile("local", renderedLocalStack("rendered/local"));
     ws.initStack("local");
     ws.initStack("bench25");
     ws.initStack("empty", empty);

@@ -109,6 +109,13 @@ export function toolchainReady(): boolean {
     return ["pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes", "pulumi-analyzer-policy", "promtool"].every((b) => fs.existsSync(path.join(TOOLCHAIN_BIN, b)));
 }
 
+/** Pulumi.local.yaml writing its manifests to `renderDir` instead of applying them. */
+export function renderedLocalStack(renderDir: string): string {
+    const doc = parse(fs.readFileSync(path.join(ROOT, "Pulumi.local.yaml"), "utf8"));
+    doc.config["runbook:kubernetes"] = { renderYamlToDirectory: renderDir };
+    return stringify(doc);
+}
+
 /**
  * Pulumi.production.yaml in namespace `namespace`, applied to `kubernetes` (a kubeconfig, or
  * `renderYamlToDirectory`), without AWS, with a Gateway API canary for `web`.

@@ -5,9 +5,8 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parse, stringify } from "yaml";
 import { ROOT } from "../util/stack";
-import { Workspace, toolchainReady } from "./engine";
+import { renderedLocalStack, Workspace, toolchainReady } from "./engine";
 
 jest.setTimeout(300_000);
 
@@ -18,9 +17,7 @@ let first: Map<string, string>;
 beforeAll(() => {
     if (!toolchainReady()) throw new Error("the Pulumi toolchain and promtool are missing: run `bash scripts/setup.sh` (scripts/test.sh does)");
     ws = new Workspace("render");
-    const doc = parse(fs.readFileSync(path.join(ROOT, "Pulumi.local.yaml"), "utf8"));
-    doc.config["runbook:kubernetes"] = { renderYamlToDirectory: RENDER };
-    ws.writeStackFile("local", stringify(doc));
+    ws.writeStackFile("local", renderedLocalStack(RENDER));
     ws.initStack("local");
 });
 
