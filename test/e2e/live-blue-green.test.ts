@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
 import type { Kubectl } from "../../scripts/kube";
+import { formatStatus, readSnapshot } from "../../scripts/status";
 import { stackConfig } from "../util/stack";
 import { expectOk, Workspace, toolchainReady, TOOLCHAIN_BIN } from "./engine";
 import { failPods, kubectl, liveStack, removeStack, Watch, type WatchEvent } from "./cluster";
@@ -101,6 +102,13 @@ test("a first release: backup Job completed before the live colour's Deployment,
     const ingress = k.get(["ingress", "web", "-n", NS]);
     expect(ingress.status.loadBalancer.ingress).toEqual([{ ip: "127.0.0.1" }]);
     expect(k.list("prometheusrules.monitoring.coreos.com", NS).map((p) => p.metadata.name).sort()).toEqual(["api-rollback-triggers", "shop-backup", "web-rollback-triggers"]);
+
+    // The summary scripts/up.sh prints says the same.
+    const summary = formatStatus(readSnapshot(k, NS));
+    expect(summary).toMatch(/\n {2}api-blue\s+2\/2\s+ghcr\.io\/acme\/shop-api:1\.41\.2\n/);
+    expect(summary).toMatch(/\n {2}api\s+colour blue\n/);
+    expect(summary).toMatch(/\n {2}web\s+25%\s+Ingress web-canary canary-weight\n/);
+    expect(summary).toMatch(/\n {2}shop-backup-predeploy-[0-9a-f]{8}\s+Complete \d{4}-/);
 });
 
 test("the database URL set as a Pulumi secret is in the backup's Secret and never in the state in plain text", () => {
