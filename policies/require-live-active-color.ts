@@ -7,7 +7,10 @@ export const requireLiveActiveColor: StackValidationPolicy = {
     description: "A blue/green Service selects a colour whose Deployment exists with replicas > 0, so a switch never points traffic at nothing.",
     validateStack: (args, reportViolation) => {
         const deployments = args.resources.filter((r) => r.type === T.deployment);
-        for (const svc of args.resources.filter((r) => r.type === T.service && r.props?.spec?.selector?.[COLOR_LABEL] !== undefined)) {
+        // A Service that is itself labelled with a colour is that colour's own address (for
+        // its smoke test and people), not a switch: it may select a colour scaled to 0.
+        const switches = args.resources.filter((r) => r.type === T.service && r.props?.spec?.selector?.[COLOR_LABEL] !== undefined && metadata(r.props).labels?.[COLOR_LABEL] === undefined);
+        for (const svc of switches) {
             const selector: Record<string, string> = svc.props.spec.selector;
             const ns = metadata(svc.props).namespace;
             const color = selector[COLOR_LABEL];

@@ -16,9 +16,11 @@ export PULUMI_BACKEND_URL="file://$root/.pulumi-state"
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-}"
 mkdir -p .pulumi-state
 stack=local-render
-pulumi stack select --create "$stack" --non-interactive >/dev/null
-# The same config as `local` every time, with the cluster swapped for a directory.
+# The same config as `local` every time, with the cluster swapped for a directory; the
+# stack file is made for the run and removed after it.
+trap 'rm -f "Pulumi.$stack.yaml"' EXIT
 rm -f "Pulumi.$stack.yaml"
+pulumi stack select --create "$stack" --non-interactive >/dev/null
 pulumi config cp --stack local --dest "$stack" >/dev/null
 pulumi config rm --path runbook:kubernetes.kubeconfig --stack "$stack" >/dev/null
 pulumi config set --path runbook:kubernetes.renderYamlToDirectory rendered/local --stack "$stack" >/dev/null

@@ -71,7 +71,7 @@ describe("NGINX router", () => {
         expect(canary.metadata.annotations).toEqual({ "nginx.ingress.kubernetes.io/canary": "true", "nginx.ingress.kubernetes.io/canary-weight": "25", "pulumi.com/patchForce": "true" });
         expect(canary.spec.rules[0]).toEqual({ host: "api.staging.example", http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "api-canary", port: { number: 80 } } } }] } });
         const main = byName("stg-api-canary-ingress").inputs;
-        expect(main.metadata.annotations).toEqual({});
+        expect(main.metadata.annotations).toEqual({ "pulumi.com/patchForce": "true" });
         expect(main.spec.ingressClassName).toBe("nginx");
         expect(main.spec.rules[0].http.paths[0].backend.service.name).toBe("api");
     });
