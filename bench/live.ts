@@ -36,7 +36,8 @@ function up(ws: Workspace, what: string, config: Record<string, string>): Row {
     const [r, ms] = timed(() => ws.pulumi(["up", "--stack", STACK, "--yes", "--skip-preview", "--policy-pack", "policies"]));
     if (r.code !== 0) throw new Error(`${what} failed:\n${r.all}`);
     // The engine's own figure: from the start of the update to its end, without start-up.
-    const updateS = Number(/Duration: (?:(\d+)m)?(\d+)s/.exec(r.stdout)?.slice(1).reduce((m, s, i) => (i === 0 ? Number(s ?? 0) * 60 : m + Number(s)), 0));
+    const d = /Duration: (?:(\d+)m)?(\d+)s/.exec(r.stdout);
+    const updateS = d ? Number(d[1] ?? 0) * 60 + Number(d[2]) : undefined;
     return { what, wallMs: ms, updateS };
 }
 

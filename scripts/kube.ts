@@ -36,11 +36,8 @@ export class Kubectl {
 
     /** The object, or undefined when the API server says it does not exist. */
     find<T = any>(kind: string, name: string, namespace?: string): T | undefined {
-        const r = spawnSync(this.binary, ["--kubeconfig", this.kubeconfig, "get", kind, name, ...(namespace ? ["-n", namespace] : []), "-o", "json", "--ignore-not-found"], {
-            encoding: "utf8",
-        });
-        if (r.status !== 0) throw new KubectlError(`kubectl get ${kind} ${name} exited ${r.status}: ${r.stderr.trim()}`);
-        return r.stdout.trim() === "" ? undefined : (JSON.parse(r.stdout) as T);
+        const out = this.run(["get", kind, name, ...(namespace ? ["-n", namespace] : []), "-o", "json", "--ignore-not-found"]);
+        return out.trim() === "" ? undefined : (JSON.parse(out) as T);
     }
 
     apply(manifest: object): void {
