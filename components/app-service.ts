@@ -1,5 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { formatPath } from "../config/load";
+import { serviceProblems } from "../lib/checks";
 import type { AlertsConfig, ServiceConfig } from "../config/load";
 import { appSelector, recommendedLabels } from "../lib/labels";
 import { serviceAlertRules } from "../lib/promql";
@@ -39,6 +41,9 @@ export class AppService extends pulumi.ComponentResource {
     constructor(name: string, args: AppServiceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("runbook:app:AppService", name, {}, opts);
         const s = args.service;
+        // The same checks `npm run validate` makes, for programs that build ServiceConfig themselves.
+        const problems = serviceProblems(s);
+        if (problems.length > 0) throw new pulumi.ResourceError(problems.map((p) => `${formatPath(p.path)}: ${p.message}`).join("\n"), this);
         const common = { service: s, namespace: args.namespace, environment: args.environment, partOf: args.partOf, annotations: args.annotations, dependsOn: args.dependsOn };
         const labels = (component: string) => recommendedLabels({ app: s.name, partOf: args.partOf, environment: args.environment, component });
 

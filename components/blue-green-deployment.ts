@@ -39,8 +39,6 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
         const s = args.service;
         const bg = s.blueGreen;
         if (!bg) throw new pulumi.ResourceError(`'blueGreen' must be set for service '${s.name}' (strategy blueGreen)`, this);
-        if (bg.idleReplicas > s.autoscaling.maxReplicas)
-            throw new pulumi.ResourceError(`'blueGreen.idleReplicas' must be at most autoscaling.maxReplicas (${s.autoscaling.maxReplicas}), got ${bg.idleReplicas}`, this);
         this.activeColor = bg.activeColor;
         const target = bg.activeColor;
         const selectorOf = (c: Color) => ({ ...appSelector(s.name, args.environment), [COLOR_LABEL]: c });

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { appSelector, imageVersion, recommendedLabels, TRACK_LABEL } from "../lib/labels";
-import { canaryPlan, type CanaryPlan } from "../lib/traffic";
+import { CANARY_WEIGHT_ANNOTATION, canaryPlanOf, effectiveWeight, type CanaryPlan } from "../lib/traffic";
 import { deploymentArgs, serviceArgs, TAKE_BACK_DRIFT, type StrategyArgs } from "./workload";
 
 export type CanaryReleaseArgs = StrategyArgs;
@@ -34,9 +34,7 @@ export class CanaryRelease extends pulumi.ComponentResource {
         if (c.weight !== 0 && !c.steps.includes(c.weight))
             throw new pulumi.ResourceError(`'canary.weight' must be 0 or a step of [${c.steps.join(", ")}], got ${c.weight}`, this);
         const routed = c.router.type !== "replicas";
-        if (!routed && c.weight > 0 && c.weight < 100 && s.autoscaling.minReplicas < 2)
-            throw new pulumi.ResourceError(`'autoscaling.minReplicas' must be at least 2 to split traffic by replicas, got ${s.autoscaling.minReplicas}`, this);
-        this.plan = canaryPlan({ stableImage: s.image, canaryImage: c.image, weight: c.weight, steps: c.steps, replicas: s.autoscaling.minReplicas, routed });
+        this.plan = canaryPlanOf(s);
 
         const selectorOf = (t: Track) => ({ ...appSelector(s.name, args.environment), [TRACK_LABEL]: t });
         const deployment = (t: Track, image: string, replicas: number) =>
@@ -50,7 +48,7 @@ export class CanaryRelease extends pulumi.ComponentResource {
                     replicas,
                     labels: { ...recommendedLabels({ app: s.name, partOf: args.partOf, environment: args.environment, version: imageVersion(image), component: "server" }), [TRACK_LABEL]: t },
                     selector: selectorOf(t),
-                    annotations: { ...args.annotations, "runbook.dev/canary-weight": String(c.weight) },
+                    annotations: { ...args.annotations, [CANARY_WEIGHT_ANNOTATION]: String(effectiveWeight(c.weight, s.autoscaling.minReplicas, routed)) },
                 }),
                 { parent: this, dependsOn: args.dependsOn },
             );

@@ -2,6 +2,7 @@
 // defaults, runs the checks that span fields, and reports every problem at once.
 import { closest, distance } from "fastest-levenshtein";
 import { z } from "zod";
+import { durationSeconds, serviceProblems } from "../lib/checks";
 import {
     DEFAULT_HEALTH_PATH,
     DEFAULT_SCALE_DOWN_STABILIZATION,
@@ -54,6 +55,8 @@ export interface BlueGreenConfig {
     images: Record<Color, string>;
     /** Replicas kept on the colour that is not live (rollback capacity). */
     idleReplicas: number;
+    /** Seconds after a switch before the colour switched away from is scaled to 0; unset: never. */
+    scaleDownAfterSeconds?: number;
     smokeTest: { enabled: boolean; image: string; timeoutSeconds: number };
 }
 
@@ -89,6 +92,7 @@ export interface ServiceConfig {
 export type BackupConfig = StackConfigInput["backup"];
 export type AlertsConfig = StackConfigInput["alerts"];
 export type ReleaseConfig = StackConfigInput["release"];
+export type AnalysisConfig = StackConfigInput["analysis"];
 
 export interface StackConfig {
     environment: Environment;
@@ -100,6 +104,7 @@ export interface StackConfig {
     backup: BackupConfig;
     alerts: AlertsConfig;
     release: ReleaseConfig;
+    analysis: AnalysisConfig;
     aws: { enabled: boolean };
     /** Whether `runbook:databaseUrl` is set (its value stays a Pulumi secret, never here). */
     hasDatabaseUrl: boolean;
@@ -286,6 +291,7 @@ function resolveService(name: string, s: ServiceInput, env: Environment): Servic
         activeColor: s.blueGreen.activeColor,
         images: { blue: s.blueGreen.blue.image, green: s.blueGreen.green.image },
         idleReplicas: s.blueGreen.idleReplicas ?? s.autoscaling.minReplicas ?? d.minReplicas,
+        ...(s.blueGreen.scaleDownAfter !== undefined ? { scaleDownAfterSeconds: durationSeconds(s.blueGreen.scaleDownAfter) } : {}),
         smokeTest: s.blueGreen.smokeTest,
     };
     return {
@@ -332,22 +338,26 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
             problems.push(`${formatPath([key])}: expected a Pulumi secret (pulumi config set --secret ${CONFIG_NAMESPACE}:${key} …), got a plain-text value`);
     }
     const parsed = stackConfigSchema.safeParse(raw.values, { reportInput: true });
-    if (!parsed.success) problems.push(...parsed.error.issues.flatMap(issueMessages));
-    else problems.push(...crossFieldProblems(parsed.data, raw.values.databaseUrl !== undefined));
-    if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
-
+    if (!parsed.success) throw new ConfigError([...problems, ...parsed.error.issues.flatMap(issueMessages)]);
     const cfg = parsed.data;
+    problems.push(...crossFieldProblems(cfg, raw.values.databaseUrl !== undefined));
+    const services = Object.keys(cfg.services)
+        .sort()
+        .map((name) => resolveService(name, cfg.services[name], cfg.environment));
+    // The checks the components make, on what they would be given (defaults applied).
+    problems.push(...services.flatMap(serviceProblems).map((p) => `${formatPath(p.path)}: ${p.message}`));
+    if (problems.length > 0) throw new ConfigError(problems);
+
     return {
         environment: cfg.environment,
         partOf: cfg.partOf,
         kubernetes: cfg.kubernetes,
         namespace: cfg.namespace,
-        services: Object.keys(cfg.services)
-            .sort()
-            .map((name) => resolveService(name, cfg.services[name], cfg.environment)),
+        services,
         backup: cfg.backup,
         alerts: cfg.alerts,
         release: cfg.release,
+        analysis: cfg.analysis,
         aws: cfg.aws,
         hasDatabaseUrl: raw.values.databaseUrl !== undefined,
     };

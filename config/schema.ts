@@ -5,6 +5,7 @@
 // Messages are written as "expected …"; the formatter in ./load.ts adds the config path
 // and ", got <value>".
 import { z } from "zod";
+import { cronProblem } from "../lib/checks";
 
 export const CONFIG_NAMESPACE = "runbook";
 
@@ -52,10 +53,13 @@ const httpPath = z
     .string({ error: "expected an HTTP path starting with '/'" })
     .regex(/^\/[^\s]*$/, { error: "expected an HTTP path starting with '/'" });
 
-/** Five-field cron expression (minute hour day-of-month month day-of-week). */
+/** Five-field cron expression (minute hour day-of-month month day-of-week), parsed by cron-parser. */
 const cron = z
     .string({ error: "expected a five-field cron expression such as '0 2 * * *'" })
-    .regex(/^\s*(\S+\s+){4}\S+\s*$/, { error: "expected a five-field cron expression such as '0 2 * * *'" });
+    .superRefine((s, ctx) => {
+        const problem = cronProblem(s);
+        if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem, input: s });
+    });
 
 const duration = z
     .string({ error: "expected a Prometheus duration such as 30s, 5m or 1h" })
@@ -99,6 +103,11 @@ const blueGreenSchema = z.strictObject({
     green: z.strictObject({ image }),
     /** Replicas of the colour that is not live; `0` once the rollback period is over. */
     idleReplicas: int(0, 1000).optional(),
+    /**
+     * How long the colour switched away from keeps `idleReplicas` for a rollback (runbook 001:
+     * 24h); the first `pulumi up` or release after that scales it to 0. Unset: kept.
+     */
+    scaleDownAfter: duration.optional(),
     smokeTest: smokeTestSchema.default({ enabled: true, image: "curlimages/curl:8.11.1", timeoutSeconds: 300 }),
 });
 
@@ -216,6 +225,29 @@ export const releaseSchema = z.strictObject({
     operator: z.string().min(1, { error: "expected the name of who runs the deploy" }).optional(),
     approvals: z.array(z.strictObject({ name: z.string().min(1, { error: "expected a name" }), role: enumOf(APPROVAL_ROLES) })).default([]),
     hotfix: z.strictObject({ postmortem: z.string().min(1, { error: "expected a postmortem reference" }).optional(), reason: z.string().optional() }).optional(),
+    /**
+     * Written by `npm run rollback`: who rolled back and why. The program honours it only while
+     * the update does nothing but switch back to what was live before (see README, Rollback).
+     */
+    rollback: z
+        .strictObject({
+            reason: z.string({ error: "expected why the release was rolled back" }).min(1, { error: "expected why the release was rolled back" }),
+            by: z.string({ error: "expected who rolled back" }).min(1, { error: "expected who rolled back" }),
+            at: z.iso.datetime({ offset: true, error: "expected an ISO 8601 instant" }),
+        })
+        .optional(),
+});
+
+/** How `npm run release` watches a step: the Prometheus it asks and how long it waits for data. */
+export const analysisSchema = z.strictObject({
+    /** Base URL of the Prometheus that scrapes the services (the HTTP API is under /api/v1). */
+    prometheusUrl: z.url({ protocol: /^https?$/, error: "expected an http(s) URL such as http://prometheus.monitoring:9090" }).optional(),
+    /** Seconds between two queries while a step is watched. */
+    intervalSeconds: int(1, 3600).default(30),
+    /** A query with no data fails the step once the step has run this long (never a pass). */
+    noDataGraceSeconds: int(0, 86400).default(300),
+    /** Minutes a blue/green switch is watched before the release is called done. */
+    postSwitchMinutes: int(1, 1440).default(15),
 });
 
 /** The `runbook:*` keys of a stack, before environment defaults are applied. */
@@ -239,6 +271,7 @@ export const stackConfigSchema = z.strictObject({
     backup: backupSchema.default(backupSchema.parse({})),
     alerts: alertsSchema.default(alertsSchema.parse({})),
     release: releaseSchema,
+    analysis: analysisSchema.default(analysisSchema.parse({})),
     /** Switches every AWS resource off (the embedded default has no AWS provider). */
     aws: z.strictObject({ enabled: z.boolean({ error: "expected true or false" }).default(true) }).default({ enabled: true }),
     /** Set as a Pulumi secret only: `pulumi config set --secret runbook:databaseUrl …`. */

@@ -1,4 +1,12 @@
-// Canary traffic maths, free of Pulumi so it is tested directly.
+// Canary traffic maths, free of Pulumi so it is tested directly. One function says what
+// share of traffic a canary really gets; the component, the stack outputs, the PR summary
+// and the policy pack all take the weight from it.
+
+/** On both canary Deployments: the weight the canary really gets (what the policy pack checks). */
+export const CANARY_WEIGHT_ANNOTATION = "runbook.dev/canary-weight";
+
+/** How far (percentage points) the replica router may miss the asked weight. */
+export const WEIGHT_TOLERANCE = 1;
 
 export interface CanaryPlan {
     /** Image the stable Deployment runs: the canary image once promoted at 100. */
@@ -12,11 +20,40 @@ export interface CanaryPlan {
     nextStep?: number;
 }
 
+/** Pods of `replicas` the replica router gives the canary at `weight` (0 < weight < 100). */
+export function replicaSplit(weight: number, replicas: number): { canary: number; stable: number; percent: number } {
+    const canary = Math.min(replicas - 1, Math.max(1, Math.round((replicas * weight) / 100)));
+    return { canary, stable: replicas - canary, percent: (100 * canary) / replicas };
+}
+
+/**
+ * The share of requests (percent, one decimal) the canary gets when `weight` is asked:
+ * exact with a router, whole pods of `replicas` with the replica router. 0 and 100 are
+ * themselves (abort, promote).
+ */
+export function effectiveWeight(weight: number, replicas: number, routed: boolean): number {
+    if (routed || weight <= 0 || weight >= 100) return weight;
+    return Math.round(replicaSplit(weight, replicas).percent * 10) / 10;
+}
+
+/**
+ * Pods the replica router needs for `weight`: `exact` for the weight itself (5 % needs 20),
+ * `within` for the fewest that come within WEIGHT_TOLERANCE.
+ */
+export function podsForWeight(weight: number): { exact: number; within: number } {
+    const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+    const exact = 100 / gcd(100, weight);
+    let within = 2;
+    while (Math.abs(replicaSplit(weight, within).percent - weight) > WEIGHT_TOLERANCE) within += 1;
+    return { exact, within };
+}
+
 /**
  * What a canary at `weight` looks like. 0 aborts (all traffic and replicas on stable),
  * 100 promotes the canary image to stable. With a router, the canary gets enough pods
  * for its share (at least one); with the replica fallback, pods are the only lever, so
- * the split of `replicas` follows the weight as closely as whole pods allow.
+ * the split of `replicas` follows the weight as closely as whole pods allow (the config
+ * check rejects weights it cannot honour within WEIGHT_TOLERANCE).
  */
 export function canaryPlan(args: {
     stableImage: string;
@@ -40,13 +77,20 @@ export function canaryPlan(args: {
             nextStep,
         };
     }
-    const canaryReplicas = Math.min(replicas - 1, Math.max(1, Math.round((replicas * weight) / 100)));
+    const split = replicaSplit(weight, replicas);
     return {
         stableImage: args.stableImage,
-        canaryReplicas,
-        stableReplicas: replicas - canaryReplicas,
-        canaryWeight: Math.round((canaryReplicas / replicas) * 100),
+        canaryReplicas: split.canary,
+        stableReplicas: split.stable,
+        canaryWeight: effectiveWeight(weight, replicas, false),
         phase: "progressing",
         nextStep,
     };
+}
+
+/** The plan of a resolved canary service: what the component deploys and every report shows. */
+export function canaryPlanOf(s: { image: string; autoscaling: { minReplicas: number }; canary?: { image: string; weight: number; steps: number[]; router: { type: string } } }): CanaryPlan {
+    const c = s.canary;
+    if (!c) throw new Error("canaryPlanOf: the service has no canary settings");
+    return canaryPlan({ stableImage: s.image, canaryImage: c.image, weight: c.weight, steps: c.steps, replicas: s.autoscaling.minReplicas, routed: c.router.type !== "replicas" });
 }

@@ -1,4 +1,5 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
+import { CANARY_WEIGHT_ANNOTATION, WEIGHT_TOLERANCE } from "../lib/traffic";
 import { describe, metadata, T } from "./resources";
 
 export interface CanaryPlanConfig {
@@ -12,10 +13,11 @@ export const requireCanaryWeightOnPlan: StackValidationPolicy = {
     validateStack: (args, reportViolation) => {
         const steps = args.getConfig<Partial<CanaryPlanConfig>>().steps ?? [5, 25, 100];
         const allowed = [0, ...steps, 100];
-        const check = (what: string, weight: unknown, urn: string) => {
-            if (typeof weight !== "number" || !Number.isInteger(weight) || weight < 0 || weight > 100)
-                reportViolation(`${what}: canary weight ${JSON.stringify(weight)} is not an integer 0..100; set services.<name>.canary.weight.`, urn);
-            else if (!allowed.includes(weight))
+        // `tolerance`: how far a replica split may miss its step (whole pods); routers are exact.
+        const check = (what: string, weight: unknown, urn: string, tolerance = 0) => {
+            if (typeof weight !== "number" || Number.isNaN(weight) || weight < 0 || weight > 100)
+                reportViolation(`${what}: canary weight ${JSON.stringify(weight)} is not a number 0..100; set services.<name>.canary.weight.`, urn);
+            else if (!allowed.some((step) => Math.abs(step - weight) <= tolerance))
                 reportViolation(`${what}: canary weight ${weight} is not on the plan [${steps.join(", ")}] (0 aborts, 100 promotes); step to the next planned weight.`, urn);
         };
         for (const r of args.resources) {
@@ -31,8 +33,8 @@ export const requireCanaryWeightOnPlan: StackValidationPolicy = {
             } else if (r.type === T.ingress && metadata(r.props).annotations["nginx.ingress.kubernetes.io/canary"] === "true") {
                 const w = metadata(r.props).annotations["nginx.ingress.kubernetes.io/canary-weight"];
                 check(what, w === undefined ? undefined : Number(w), r.urn);
-            } else if (r.type === T.deployment && metadata(r.props).annotations["runbook.dev/canary-weight"] !== undefined) {
-                check(what, Number(metadata(r.props).annotations["runbook.dev/canary-weight"]), r.urn);
+            } else if (r.type === T.deployment && metadata(r.props).annotations[CANARY_WEIGHT_ANNOTATION] !== undefined) {
+                check(what, Number(metadata(r.props).annotations[CANARY_WEIGHT_ANNOTATION]), r.urn, WEIGHT_TOLERANCE);
             }
         }
     },

@@ -11,6 +11,7 @@ import { decide, formatInstant, type GateResult } from "../lib/deploy-gate";
 import { parseEventLog, previewFacts, type PreviewFacts, type StrategyState } from "../lib/preview-summary";
 import { GATE_POLICY, gatePolicy, parseGateConfig, resolveNow } from "../policies/settings";
 import { releaseRecord } from "../lib/release";
+import { canaryPlanOf } from "../lib/traffic";
 
 export class UsageError extends Error {}
 
@@ -40,7 +41,8 @@ export function strategyState(config: StackConfig): StrategyState {
     const canaryWeights: Record<string, number> = {};
     for (const s of config.services) {
         if (s.blueGreen) activeColors[s.name] = s.blueGreen.activeColor;
-        if (s.canary) canaryWeights[s.name] = s.canary.weight >= 100 ? 0 : s.canary.weight;
+        // What the stack output says too: the share the canary really gets, 0 once promoted.
+        if (s.canary) canaryWeights[s.name] = canaryPlanOf(s).canaryWeight;
     }
     return { activeColors, canaryWeights };
 }

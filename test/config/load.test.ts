@@ -42,7 +42,7 @@ describe("the stack files", () => {
         expect(api.autoscaling.maxReplicas).toBe(5);
         expect(api.resources.limits).toEqual({ cpu: "500m", memory: "512Mi" });
         expect(api.podDisruptionBudget).toBeUndefined();
-        expect(cfg.services[1].canary?.steps).toEqual([5, 25, 100]);
+        expect(cfg.services[1].canary?.steps).toEqual([25, 50, 100]);
     });
 });
 
@@ -109,7 +109,7 @@ describe("bad config: one error listing every problem", () => {
         ["blue/green without its settings", "production", (v) => delete v.services.web.blueGreen, ["runbook:services.web.blueGreen: expected blue/green settings (activeColor, blue.image, green.image) for strategy 'blueGreen', got nothing"]],
         ["bad active colour", "production", (v) => (v.services.api.blueGreen.activeColor = "red"), ["runbook:services.api.blueGreen.activeColor: expected one of 'blue', 'green', got \"red\""]],
         ["bad quantity", "staging", (v) => (v.services.api.resources = { limits: { memory: "2 GB" } }), ['runbook:services.api.resources.limits.memory: expected a Kubernetes quantity such as 500m, 2, 512Mi or 2Gi, got "2 GB"']],
-        ["bad cron", "staging", (v) => (v.backup.schedule = "daily"), ['runbook:backup.schedule: expected a five-field cron expression such as \'0 2 * * *\', got "daily"']],
+        ["bad cron", "staging", (v) => (v.backup.schedule = "daily"), ['runbook:backup.schedule: expected a five-field cron expression (minute hour day-of-month month day-of-week) such as \'0 2 * * *\', got "daily"']],
         ["bad error-rate ratio", "staging", (v) => (v.alerts.errorRateCritical = 5), ["runbook:alerts.errorRateCritical: expected a number 0..1 (a fraction, 0.01 = 1 %), got 5"]],
         ["warning above critical", "staging", (v) => (v.alerts.errorRateWarning = 0.02), ["runbook:alerts.errorRateWarning: expected less than errorRateCritical (0.01), got 0.02"]],
         ["backup without a database", "staging", (v) => delete v.backup.databaseSecret, ["runbook:backup.databaseSecret: expected a Secret reference {name, key} holding the database URL (or the Pulumi secret runbook:databaseUrl), got nothing"]],
@@ -118,6 +118,35 @@ describe("bad config: one error listing every problem", () => {
         ["unknown router", "staging", (v) => (v.services.api.canary.router = { type: "istio" }), ["runbook:services.api.canary.router.type: expected one of 'gatewayApi', 'nginx', 'replicas', got \"istio\""]],
         ["release without a version", "staging", (v) => delete v.release.version, ["runbook:release.version: expected a release version, got nothing"]],
         ["approval with an unknown role", "production", (v) => v.release.approvals.push({ name: "kim", role: "boss" }), ["runbook:release.approvals[2].role: expected one of 'governance-sentinel', 'service-owner', 'governance-board', 'reviewer', got \"boss\""]],
+        // What preview (the components) or the API server would reject, caught by validate.
+        ["idle colour above maxReplicas", "production", (v) => (v.services.api.blueGreen.idleReplicas = 30), ["runbook:services.api.blueGreen.idleReplicas: expected at most autoscaling.maxReplicas (20), got 30"]],
+        [
+            "replica canary with one pod",
+            "staging",
+            (v) => (v.services.web.autoscaling.minReplicas = 1),
+            ["runbook:services.web.autoscaling.minReplicas: expected at least 2 to split traffic by replicas (one stable pod, one canary pod), got 1"],
+        ],
+        [
+            "replica canary weight it cannot honour",
+            "staging",
+            (v) => (v.services.web.canary.steps = [5, 25, 100]),
+            [
+                "runbook:services.web.canary.steps[0]: expected a weight the replica router can honour within 1 percentage point with 4 pods (autoscaling.minReplicas), got 5: 4 pods give 25 % (1 of 4); 5 % needs 20 pods (17 come within 1 point), or set canary.router to gatewayApi or nginx",
+            ],
+        ],
+        ["cron minute out of range", "staging", (v) => (v.backup.schedule = "61 1 * * *"), ['runbook:backup.schedule: expected a cron expression the CronJob controller can run (Constraint error, got value 61 expected range 0-59), got "61 1 * * *"']],
+        ["cron with six fields", "staging", (v) => (v.backup.schedule = "0 0 2 * * *"), ["runbook:backup.schedule: expected a five-field cron expression (minute hour day-of-month month day-of-week) such as '0 2 * * *', got \"0 0 2 * * *\""]],
+        ["request above its limit", "staging", (v) => (v.services.api.resources = { requests: { cpu: "2" }, limits: { cpu: "500m" } }), ["runbook:services.api.resources.requests.cpu: expected at most the limit (500m), got 2"]],
+        ["liveness successThreshold", "staging", (v) => (v.services.api.probes = { liveness: { successThreshold: 2 } }), ["runbook:services.api.probes.liveness.successThreshold: expected 1 (the API server allows no other value for a liveness probe), got 2"]],
+        ["service name starting with a digit", "staging", (v) => (v.services["1web"] = v.services.web), ['runbook:services.1web: expected a service name starting with a letter (its Services need DNS-1035 names), got "1web"']],
+        [
+            "service name too long for its smoke Job",
+            "production",
+            (v) => (v.services["a".repeat(45)] = v.services.api),
+            [`runbook:services.${"a".repeat(45)}: expected a name of at most 42 characters (the longest name derived from it, '${"a".repeat(45)}-smoke-green-00000000', must fit 63), got 45`],
+        ],
+        ["bad scale-down delay", "production", (v) => (v.services.api.blueGreen.scaleDownAfter = "1 day"), ['runbook:services.api.blueGreen.scaleDownAfter: expected a Prometheus duration such as 30s, 5m or 1h, got "1 day"']],
+        ["bad Prometheus URL", "staging", (v) => (v.analysis = { prometheusUrl: "prometheus:9090" }), ['runbook:analysis.prometheusUrl: expected an http(s) URL such as http://prometheus.monitoring:9090, got "prometheus:9090"']],
         ["service name not a DNS label", "staging", (v) => (v.services.Web_App = v.services.web), ['runbook:services.Web_App: expected a DNS label (lower-case letters, digits, \'-\', at most 63), got "Web_App"']],
     ];
 

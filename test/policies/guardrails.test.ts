@@ -149,8 +149,8 @@ describe("require-canary-weight-on-plan", () => {
         const rs = clone(staging);
         find(rs, "stg-api-canary-route").props.spec.rules[0].backendRefs[0].weight = 80;
         expect((await runStackPolicy(requireCanaryWeightOnPlan, rs, { steps: [10, 50, 100] })).map((v) => v.message)).toEqual([
-            "Deployment shop-staging/web-stable: canary weight 5 is not on the plan [10, 50, 100] (0 aborts, 100 promotes); step to the next planned weight.",
-            "Deployment shop-staging/web-canary: canary weight 5 is not on the plan [10, 50, 100] (0 aborts, 100 promotes); step to the next planned weight.",
+            "Deployment shop-staging/web-stable: canary weight 25 is not on the plan [10, 50, 100] (0 aborts, 100 promotes); step to the next planned weight.",
+            "Deployment shop-staging/web-canary: canary weight 25 is not on the plan [10, 50, 100] (0 aborts, 100 promotes); step to the next planned weight.",
             "Deployment shop-staging/api-stable: canary weight 25 is not on the plan [10, 50, 100] (0 aborts, 100 promotes); step to the next planned weight.",
             "Deployment shop-staging/api-canary: canary weight 25 is not on the plan [10, 50, 100] (0 aborts, 100 promotes); step to the next planned weight.",
             "HTTPRoute shop-staging/api: backend weights add up to 105, not 100.",
@@ -165,7 +165,7 @@ describe("require-canary-weight-on-plan", () => {
             props: { metadata: { name: "api-canary", namespace: "shop-staging", annotations: { "nginx.ingress.kubernetes.io/canary": "true", "nginx.ingress.kubernetes.io/canary-weight": "150" } } },
         } as PolicyResource;
         expect((await runStackPolicy(requireCanaryWeightOnPlan, [ingress])).map((v) => v.message)).toEqual([
-            "Ingress shop-staging/api-canary: canary weight 150 is not an integer 0..100; set services.<name>.canary.weight.",
+            "Ingress shop-staging/api-canary: canary weight 150 is not a number 0..100; set services.<name>.canary.weight.",
         ]);
     });
 });
