@@ -1,17 +1,31 @@
 import * as pulumi from "@pulumi/pulumi";
+import { DateTime } from "luxon";
 import { RunbookStack } from "./components/runbook-stack";
 import { applyReleaseEnv, parseStackConfig, rawFromPulumiConfig } from "./config/load";
 import { CONFIG_NAMESPACE } from "./config/schema";
+import type { DeploymentRecord } from "./lib/deployment-record";
 
 // Parse once, before any resource is registered: bad config stops here with every problem.
 const raw = rawFromPulumiConfig(pulumi.runtime.allConfig(), JSON.parse(process.env.PULUMI_CONFIG_SECRET_KEYS ?? "[]") as string[]);
 const config = parseStackConfig({ ...raw, values: applyReleaseEnv(raw.values, process.env) });
 const databaseUrl = config.hasDatabaseUrl ? new pulumi.Config(CONFIG_NAMESPACE).requireSecret("databaseUrl") : undefined;
 
-const stack = new RunbookStack(pulumi.getStack(), { config, databaseUrl });
+async function main() {
+    // The last successful deployment of this very stack, read from its state by the engine:
+    // when the idle colour was switched away from, and what a rollback may go back to.
+    const self = new pulumi.StackReference(`organization/${pulumi.getProject()}/${pulumi.getStack()}`);
+    const previous = (await self.getOutputDetails("deployment")).value as DeploymentRecord | undefined;
 
-export const activeColors = Object.fromEntries(stack.services.filter((s) => s.blueGreen).map((s) => [s.serviceName, s.blueGreen!.activeColor]));
-export const canaryWeights = Object.fromEntries(stack.services.filter((s) => s.canary).map((s) => [s.serviceName, s.canary!.plan.canaryWeight]));
-export const serviceNames = stack.services.map((s) => s.serviceName);
-export const backupSchedule = stack.backup?.schedule ?? null;
-export const release = stack.release;
+    const stack = new RunbookStack(pulumi.getStack(), { config, databaseUrl, previous, now: DateTime.utc() });
+    return {
+        activeColors: Object.fromEntries(stack.services.filter((s) => s.blueGreen).map((s) => [s.serviceName, s.blueGreen!.activeColor])),
+        canaryWeights: Object.fromEntries(stack.services.filter((s) => s.canary).map((s) => [s.serviceName, s.canary!.plan.canaryWeight])),
+        serviceNames: stack.services.map((s) => s.serviceName),
+        backupSchedule: stack.backup?.schedule ?? null,
+        release: stack.release,
+        /** What the next run reads back (see lib/deployment-record.ts). */
+        deployment: stack.rollout.record,
+    };
+}
+
+export = main();

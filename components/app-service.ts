@@ -4,7 +4,7 @@ import { formatPath } from "../config/load";
 import { serviceProblems } from "../lib/checks";
 import type { AlertsConfig, ServiceConfig } from "../config/load";
 import { appSelector, recommendedLabels } from "../lib/labels";
-import { serviceAlertRules } from "../lib/promql";
+import { alertTarget, serviceAlertRules } from "../lib/promql";
 import { AlertRules } from "./alert-rules";
 import { Autoscaler } from "./autoscaler";
 import { BlueGreenDeployment } from "./blue-green-deployment";
@@ -116,18 +116,7 @@ export class AppService extends pulumi.ComponentResource {
                     name: `${s.name}-rollback-triggers`,
                     groupName: `${s.name}.rollback-triggers`,
                     labels: labels("alerts"),
-                    rules: () =>
-                        serviceAlertRules(
-                            {
-                                app: s.name,
-                                namespace: args.namespaceName,
-                                metricsService,
-                                podPattern: `${s.name}-.*`,
-                                hpa: s.name,
-                                environment: args.environment,
-                            },
-                            args.alerts,
-                        ),
+                    rules: () => serviceAlertRules(alertTarget(s.name, args.namespaceName, args.environment), args.alerts),
                 },
                 { parent: this },
             );

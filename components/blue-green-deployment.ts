@@ -1,10 +1,9 @@
-import * as crypto from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Color } from "../config/load";
 import { smokeTestScript } from "../lib/backup-script";
-import { appSelector, COLOR_LABEL, imageVersion, recommendedLabels } from "../lib/labels";
-import { deploymentArgs, RERUN_IF_FAILED, serviceArgs, type StrategyArgs } from "./workload";
+import { appSelector, COLOR_LABEL, imageVersion, recommendedLabels, smokeJobName } from "../lib/labels";
+import { deploymentArgs, RERUN_IF_FAILED, serviceArgs, SWITCH_WITHOUT_SETTLE, type StrategyArgs } from "./workload";
 
 export type BlueGreenDeploymentArgs = StrategyArgs;
 
@@ -71,7 +70,7 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
         // The preview Service always points at the newest release, the colour going live.
         this.previewService = new k8s.core.v1.Service(
             `${name}-preview`,
-            serviceArgs({ name: `${s.name}-preview`, namespace: args.namespace, labels: svcLabels("preview"), selector: selectorOf(target), service: s }),
+            serviceArgs({ name: `${s.name}-preview`, namespace: args.namespace, labels: svcLabels("preview"), selector: selectorOf(target), service: s, annotations: { ...SWITCH_WITHOUT_SETTLE } }),
             { parent: this },
         );
 
@@ -94,7 +93,7 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
         // Last: the switch. Nothing here deletes the colour switched away from.
         this.activeService = new k8s.core.v1.Service(
             `${name}-active`,
-            serviceArgs({ name: s.name, namespace: args.namespace, labels: svcLabels("server"), selector: selectorOf(target), service: s }),
+            serviceArgs({ name: s.name, namespace: args.namespace, labels: svcLabels("server"), selector: selectorOf(target), service: s, annotations: { ...SWITCH_WITHOUT_SETTLE } }),
             { parent: this, dependsOn: switchAfter },
         );
 
@@ -111,13 +110,13 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
         const bg = s.blueGreen as NonNullable<typeof s.blueGreen>;
         // The Job's name changes with what it tests, so a new image is tested by a fresh Job
         // and an unchanged colour keeps the Job that passed.
-        const digest = crypto.createHash("sha256").update(`${color}|${bg.images[color]}|${s.healthEndpoints.join(",")}`).digest("hex").slice(0, 8);
+        const jobName = smokeJobName(s, color);
         const url = pulumi.interpolate`http://${s.name}-${color}.${args.namespace}.svc.cluster.local:${s.servicePort}`;
         const labels = { ...recommendedLabels({ app: s.name, partOf: args.partOf, environment: args.environment, component: "smoke-test" }), [COLOR_LABEL]: color };
         return new k8s.batch.v1.Job(
             `${name}-smoke-${color}`,
             {
-                metadata: { name: `${s.name}-smoke-${color}-${digest}`, namespace: args.namespace, labels, annotations: { ...RERUN_IF_FAILED } },
+                metadata: { name: jobName, namespace: args.namespace, labels, annotations: { ...RERUN_IF_FAILED } },
                 spec: {
                     backoffLimit: 0,
                     activeDeadlineSeconds: bg.smokeTest.timeoutSeconds,

@@ -4,6 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config/load";
 import { recommendedLabels } from "../lib/labels";
 import { backupAlertRules } from "../lib/promql";
+import { DateTime } from "luxon";
+import { decideRollout, type DeploymentRecord, type RolloutDecision } from "../lib/deployment-record";
 import { releaseAnnotations, releaseRecord, type ReleaseRecord } from "../lib/release";
 import { AlertRules } from "./alert-rules";
 import { AppService } from "./app-service";
@@ -11,6 +13,13 @@ import { BackupJob } from "./backup-job";
 
 export interface RunbookStackArgs {
     config: StackConfig;
+    /**
+     * The stack's last recorded deployment (its `deployment` output) and the time of this
+     * run: they decide idle-colour scale-down and whether `release.rollback` is honoured.
+     * Without them the stack is treated as deployed for the first time, now.
+     */
+    previous?: DeploymentRecord;
+    now?: DateTime;
     /** `runbook:databaseUrl`, read as a Pulumi secret, when set. */
     databaseUrl?: pulumi.Output<string>;
 }
@@ -25,6 +34,7 @@ export class RunbookStack extends pulumi.ComponentResource {
     public readonly backup?: BackupJob;
     public readonly services: AppService[];
     public readonly release: ReleaseRecord;
+    public readonly rollout: RolloutDecision;
 
     constructor(name: string, args: RunbookStackArgs, opts?: pulumi.ComponentResourceOptions) {
         super("runbook:stack:RunbookStack", name, {}, opts);
@@ -56,8 +66,15 @@ export class RunbookStack extends pulumi.ComponentResource {
             namespace = this.namespace.metadata.name;
         }
 
+        this.rollout = decideRollout(cfg, args.previous, args.now ?? DateTime.utc());
+        if (this.rollout.problems.length > 0)
+            throw new pulumi.ResourceError(
+                `runbook:release.rollback is set, but this update is not a rollback to what was live before:\n${this.rollout.problems.map((p) => `  - ${p}`).join("\n")}\n` +
+                    "Undo those changes, or remove runbook:release.rollback to deploy them as a release (through the deploy gate).",
+                this,
+            );
         const strategies = [...new Set(cfg.services.map((s) => s.strategy))];
-        this.release = releaseRecord(cfg.release, strategies.length === 1 ? strategies[0] : "mixed");
+        this.release = releaseRecord(cfg.release, strategies.length === 1 ? strategies[0] : "mixed", this.rollout.rollback);
 
         const backupLabels = recommendedLabels({ app: `${cfg.partOf}-backup`, partOf: cfg.partOf, environment: cfg.environment, component: "backup", version: cfg.release.version });
         if (cfg.backup.enabled) {
@@ -90,7 +107,10 @@ export class RunbookStack extends pulumi.ComponentResource {
         }
 
         const preDeploy = this.backup?.preDeployJob;
-        this.services = cfg.services.map(
+        // The idle colour's replicas as decided from the recorded switch time (scaleDownAfter).
+        const withIdle = (service: StackConfig["services"][number]) =>
+            service.blueGreen ? { ...service, blueGreen: { ...service.blueGreen, idleReplicas: this.rollout.idleReplicas[service.name] } } : service;
+        this.services = cfg.services.map(withIdle).map(
             (service) =>
                 new AppService(
                     `${name}-${service.name}`,
@@ -108,6 +128,6 @@ export class RunbookStack extends pulumi.ComponentResource {
                 ),
         );
 
-        this.registerOutputs({ release: this.release });
+        this.registerOutputs({ release: this.release, deployment: this.rollout.record });
     }
 }

@@ -72,6 +72,15 @@ export function deploymentArgs(a: WorkloadArgs): k8s.apps.v1.DeploymentArgs {
 export const TAKE_BACK_DRIFT = { "pulumi.com/patchForce": "true" } as const;
 
 /**
+ * On the Services a blue/green switch changes (active, preview): the provider's Service await
+ * sleeps 10 s after the last Endpoints event on every update, which would be the floor of a
+ * rollback. Readiness is ensured before the switch instead: the active Service depends on
+ * the colour's Deployment being ready and its smoke Job passing, and `npm run rollback` only
+ * switches to a colour with ready pods and checks the endpoints afterwards.
+ */
+export const SWITCH_WITHOUT_SETTLE = { "pulumi.com/skipAwait": "true" } as const;
+
+/**
  * On the Jobs an update waits for (pre-deploy backup, smoke tests): a Job that failed is
  * deleted and run afresh by the next `pulumi up`, instead of being awaited again as failed.
  */

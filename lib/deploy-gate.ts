@@ -16,6 +16,8 @@ export interface GateResult {
     allowed: boolean;
     /** Allowed only through the hotfix path. */
     viaHotfix: boolean;
+    /** Allowed as a rollback to what was live before (windows, freezes and approvals do not apply). */
+    viaRollback?: boolean;
     verdict: Verdict;
     next?: OpenPeriod;
     /** Every rule the release fails (empty when allowed). */
@@ -41,6 +43,21 @@ export function decide(args: { environment: string; at: DateTime; policy: GatePo
     const hotfixNote = () =>
         `as a hotfix (postmortem ${release?.hotfix?.postmortem ?? "none"}; approved by ${release?.approvals.map((a) => `${a.name} (${a.role})`).join(", ")})`;
 
+    // The runbooks' first response to a bad release, not a deploy: the program stamps the
+    // rollback record only on an update that changes nothing but going back (deployment-record.ts).
+    if (release?.rollback !== undefined) {
+        const r = release.rollback;
+        const closed = verdict.open && normal.length === 0 ? "" : ` although ${[...(verdict.open ? [] : [`deploys are closed: ${verdict.reason}`]), ...normal].join("; ")}`;
+        return {
+            allowed: true,
+            viaHotfix: false,
+            viaRollback: true,
+            verdict,
+            next,
+            problems: [],
+            summary: `${args.environment} rollback allowed at ${when} (by ${r.by} at ${r.at}: ${r.reason})${closed}`,
+        };
+    }
     if (verdict.open && normal.length === 0)
         return { allowed: true, viaHotfix: false, verdict, problems: [], summary: `${args.environment} deploy allowed at ${when}: ${verdict.reason}` };
     if (hotfix !== undefined && hotfix.length === 0)

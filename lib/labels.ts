@@ -1,5 +1,8 @@
 // The recommended app.kubernetes.io/* labels, and the selector labels that must stay
 // stable for the life of a Deployment (a selector cannot change in place).
+import * as crypto from "node:crypto";
+import type { Color, ServiceConfig } from "../config/load";
+
 export const MANAGED_BY = "pulumi";
 
 /** Label with the stack's environment: the policy pack reads it to pick its rules. */
@@ -46,4 +49,14 @@ export function imageVersion(image: string): string {
     const colon = last.indexOf(":");
     if (colon >= 0) return last.slice(colon + 1);
     return digest !== undefined ? `sha256-${digest.slice(0, 12)}` : "unknown";
+}
+
+/**
+ * The smoke-test Job of one colour, named after what it tests (colour, image, health
+ * endpoints): `npm run rollback` looks it up to know a colour was tested with its image.
+ */
+export function smokeJobName(s: Pick<ServiceConfig, "name" | "healthEndpoints" | "blueGreen">, color: Color): string {
+    const image = s.blueGreen?.images[color] ?? "";
+    const digest = crypto.createHash("sha256").update(`${color}|${image}|${s.healthEndpoints.join(",")}`).digest("hex").slice(0, 8);
+    return `${s.name}-smoke-${color}-${digest}`;
 }

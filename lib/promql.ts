@@ -53,13 +53,45 @@ export interface ServiceAlertTarget {
     environment: string;
 }
 
-/** The rollback-trigger alerts of one service [000–004]. */
-export function serviceAlertRules(t: ServiceAlertTarget, a: AlertsConfig): AlertRule[] {
+/** The alert target of a service: what its rules and `npm run release` select on. */
+export function alertTarget(service: string, namespace: string, environment: string): ServiceAlertTarget {
+    return { app: service, namespace, metricsService: `${service}-metrics`, podPattern: `${service}-.*`, hpa: service, environment };
+}
+
+/**
+ * A rollback trigger as a measurement and its threshold: the alert fires when `query` is
+ * above `threshold` for `for`, and `npm run release` asks Prometheus for `query` and
+ * compares it with the same threshold. One source for both.
+ */
+export interface Trigger {
+    alert: string;
+    query: string;
+    threshold: number;
+    for: string;
+    /** How a measured value reads for people (1.2 %, 340 ms). */
+    unit: "ratio" | "seconds";
+}
+
+/** The triggers `npm run release` watches: error rate and latency [000, 002, 003]. */
+export function rolloutTriggers(t: ServiceAlertTarget, a: AlertsConfig): Trigger[] {
     const http = selector({ namespace: t.namespace, service: t.metricsService });
     const errors = selector({ namespace: t.namespace, service: t.metricsService, code: "~5.." });
-    const pods = selector({ namespace: t.namespace, pod: `~${t.podPattern}` });
     const ratio = `(sum(rate(${a.requestsMetric}${errors}[${a.errorRateFor}])) / sum(rate(${a.requestsMetric}${http}[${a.errorRateFor}])))`;
     const quantile = (q: number) => `histogram_quantile(${q}, sum by (le) (rate(${a.durationMetric}_bucket${http}[${a.latencyFor}])))`;
+    const triggers: Trigger[] = [
+        { alert: "ErrorRateCritical", query: ratio, threshold: a.errorRateCritical, for: a.errorRateFor, unit: "ratio" },
+        { alert: "LatencyP95High", query: quantile(0.95), threshold: a.latencyP95Seconds, for: a.latencyFor, unit: "seconds" },
+        { alert: "LatencyP99High", query: quantile(0.99), threshold: a.latencyP99Seconds, for: a.latencyFor, unit: "seconds" },
+    ];
+    triggers.forEach((x) => checkPromQL(x.alert, x.query));
+    return triggers;
+}
+
+/** The rollback-trigger alerts of one service [000–004]. */
+export function serviceAlertRules(t: ServiceAlertTarget, a: AlertsConfig): AlertRule[] {
+    const pods = selector({ namespace: t.namespace, pod: `~${t.podPattern}` });
+    const [errorRate, p95, p99] = rolloutTriggers(t, a);
+    const ratio = errorRate.query;
     const pct = (x: number) => `${+(x * 100).toFixed(4)} %`;
     const rule = (alert: string, severity: "critical" | "warning", expr: string, forDur: string | undefined, summary: string): AlertRule => ({
         alert,
@@ -72,8 +104,9 @@ export function serviceAlertRules(t: ServiceAlertTarget, a: AlertsConfig): Alert
             runbook_url: `${a.runbookBaseUrl.replace(/\/$/, "")}#${alert.toLowerCase()}`,
         },
     });
+    const above = (x: Trigger) => `${x.query} > ${x.threshold}`;
     const rules = [
-        rule("ErrorRateCritical", "critical", `${ratio} > ${a.errorRateCritical}`, a.errorRateFor, `Error rate above ${pct(a.errorRateCritical)}: roll back now`),
+        rule("ErrorRateCritical", "critical", above(errorRate), errorRate.for, `Error rate above ${pct(a.errorRateCritical)}: roll back now`),
         rule(
             "ErrorRateWarning",
             "warning",
@@ -81,8 +114,8 @@ export function serviceAlertRules(t: ServiceAlertTarget, a: AlertsConfig): Alert
             a.errorRateFor,
             `Error rate between ${pct(a.errorRateWarning)} and ${pct(a.errorRateCritical)}: watch the release`,
         ),
-        rule("LatencyP95High", "critical", `${quantile(0.95)} > ${a.latencyP95Seconds}`, a.latencyFor, `p95 latency above ${a.latencyP95Seconds * 1000} ms`),
-        rule("LatencyP99High", "critical", `${quantile(0.99)} > ${a.latencyP99Seconds}`, a.latencyFor, `p99 latency above ${a.latencyP99Seconds} s`),
+        rule("LatencyP95High", "critical", above(p95), p95.for, `p95 latency above ${a.latencyP95Seconds * 1000} ms`),
+        rule("LatencyP99High", "critical", above(p99), p99.for, `p99 latency above ${a.latencyP99Seconds} s`),
         rule(
             "PodRestartsHigh",
             "critical",

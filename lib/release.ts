@@ -12,6 +12,7 @@ export const RELEASE_ANNOTATIONS = {
     approvals: `${ANNOTATION_PREFIX}/approvals`,
     hotfix: `${ANNOTATION_PREFIX}/hotfix`,
     postmortem: `${ANNOTATION_PREFIX}/hotfix-postmortem`,
+    rollback: `${ANNOTATION_PREFIX}/rollback`,
 } as const;
 
 export interface Approval {
@@ -26,10 +27,13 @@ export interface ReleaseRecord {
     strategy: string;
     approvals: Approval[];
     hotfix?: { postmortem?: string; reason?: string };
+    /** Set only on an update that does nothing but go back to what was live (lib/deployment-record.ts). */
+    rollback?: { reason: string; by: string; at: string };
 }
 
-export function releaseRecord(release: ReleaseConfig, strategy: Strategy | "mixed"): ReleaseRecord {
+export function releaseRecord(release: ReleaseConfig, strategy: Strategy | "mixed", rollback?: ReleaseRecord["rollback"]): ReleaseRecord {
     return {
+        ...(rollback !== undefined ? { rollback } : {}),
         version: release.version,
         ...(release.commit !== undefined ? { commit: release.commit } : {}),
         ...(release.operator !== undefined ? { operator: release.operator } : {}),
@@ -47,6 +51,7 @@ export function releaseAnnotations(r: ReleaseRecord): Record<string, string> {
     };
     if (r.commit !== undefined) a[RELEASE_ANNOTATIONS.commit] = r.commit;
     if (r.operator !== undefined) a[RELEASE_ANNOTATIONS.operator] = r.operator;
+    if (r.rollback !== undefined) a[RELEASE_ANNOTATIONS.rollback] = JSON.stringify(r.rollback);
     if (r.hotfix !== undefined) {
         a[RELEASE_ANNOTATIONS.hotfix] = "true";
         if (r.hotfix.postmortem !== undefined) a[RELEASE_ANNOTATIONS.postmortem] = r.hotfix.postmortem;
@@ -70,7 +75,18 @@ export function releaseFromAnnotations(a: Record<string, unknown> | undefined): 
         approvals = [];
     }
     const hotfix = get(RELEASE_ANNOTATIONS.hotfix) === "true" ? { postmortem: get(RELEASE_ANNOTATIONS.postmortem) } : undefined;
+    let rollback: ReleaseRecord["rollback"];
+    try {
+        const r: unknown = JSON.parse(get(RELEASE_ANNOTATIONS.rollback) ?? "null");
+        if (r !== null && typeof r === "object") {
+            const { reason, by, at } = r as Record<string, unknown>;
+            if (typeof reason === "string" && typeof by === "string" && typeof at === "string") rollback = { reason, by, at };
+        }
+    } catch {
+        rollback = undefined;
+    }
     return {
+        ...(rollback ? { rollback } : {}),
         version,
         commit: get(RELEASE_ANNOTATIONS.commit),
         operator: get(RELEASE_ANNOTATIONS.operator),

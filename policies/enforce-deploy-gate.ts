@@ -51,11 +51,12 @@ export function enforceDeployGate(opts: { mode: Mode; environment?: Environment;
 export function reportHotfixDeploys(outcome: GateOutcome): StackValidationPolicy {
     return {
         name: "report-hotfix-deploys",
-        description: "A deploy that passed the gate only as a hotfix is reported, with its postmortem reference and approvers.",
+        description: "A deploy that passed the gate only as a hotfix is reported, with its postmortem reference and approvers; a rollback, with who and why.",
         enforcementLevel: "advisory",
         validateStack: (_args, reportViolation) => {
             const r = outcome.result;
             if (r?.allowed && r.viaHotfix) reportViolation(`went through as a hotfix: ${r.summary}`);
+            if (r?.allowed && r.viaRollback) reportViolation(`went through as a rollback: ${r.summary}`);
         },
     };
 }

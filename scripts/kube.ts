@@ -13,13 +13,16 @@ export class KubectlError extends Error {}
 export class Kubectl {
     readonly binary: string;
 
-    constructor(readonly kubeconfig: string) {
+    constructor(
+        readonly kubeconfig: string,
+        readonly context?: string,
+    ) {
         this.binary = fs.existsSync(LOCAL_KUBECTL) ? LOCAL_KUBECTL : "kubectl";
     }
 
     /** Runs kubectl; throws with its stderr when it exits non-zero. */
     run(args: string[], input?: string): string {
-        const r = spawnSync(this.binary, ["--kubeconfig", this.kubeconfig, ...args], { encoding: "utf8", input, maxBuffer: 64 * 1024 * 1024 });
+        const r = spawnSync(this.binary, ["--kubeconfig", this.kubeconfig, ...(this.context ? ["--context", this.context] : []), ...args], { encoding: "utf8", input, maxBuffer: 64 * 1024 * 1024 });
         if (r.error) throw new KubectlError(`kubectl ${args.join(" ")}: ${r.error.message}`);
         if (r.status !== 0) throw new KubectlError(`kubectl ${args.join(" ")} exited ${r.status}: ${r.stderr.trim()}`);
         return r.stdout;

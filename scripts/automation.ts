@@ -1,0 +1,82 @@
+// What `npm run release` and `npm run rollback` share: the stack through Pulumi's Automation
+// API (the same CLI, engine and policy pack as `pulumi up`), its config and its cluster.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
+import type { StackConfig } from "../config/load";
+import { stackFilePath } from "../config/stack-file";
+import { Kubectl } from "./kube";
+import { pulumiEnv, stackConfigOrProblems, UsageError } from "./ci-common";
+
+export const ROOT = path.resolve(__dirname, "..");
+
+export interface Opened {
+    dir: string;
+    stackName: string;
+    config: StackConfig;
+    stack: Stack;
+    env: NodeJS.ProcessEnv;
+    /** The stack file as it was before this command, to put back if the update fails. */
+    stackFileText: string;
+}
+
+/**
+ * The stack `name` of the project in `dir`, its parsed config (a bad one is a UsageError
+ * listing every problem, before anything changes) and an Automation API handle on it. The
+ * backend is the caller's PULUMI_BACKEND_URL, else the project's own file backend (as up.sh).
+ */
+export async function openStack(dir: string, name: string, env: NodeJS.ProcessEnv): Promise<Opened> {
+    const { config, problems } = stackConfigOrProblems(dir, name, env);
+    if (!config) throw new UsageError(`Pulumi.${name}.yaml:\n${(problems ?? []).map((p) => `  - ${p}`).join("\n")}`);
+    const runEnv = pulumiEnv(ROOT, { ...env, PULUMI_BACKEND_URL: env.PULUMI_BACKEND_URL ?? `file://${path.join(dir, ".pulumi-state")}` });
+    const envVars = Object.fromEntries(Object.entries(runEnv).filter((e): e is [string, string] => e[1] !== undefined));
+    // The Automation API finds `pulumi` on this process's PATH.
+    process.env.PATH = runEnv.PATH;
+    const stack = await LocalWorkspace.selectStack({ stackName: name, workDir: dir }, { workDir: dir, envVars });
+    return { dir, stackName: name, config, stack, env: runEnv, stackFileText: fs.readFileSync(stackFilePath(dir, name), "utf8") };
+}
+
+/** Puts the stack file back as it was (after a failed update, so config and cluster agree). */
+export function restoreStackFile(o: Opened): void {
+    fs.writeFileSync(stackFilePath(o.dir, o.stackName), o.stackFileText);
+}
+
+/**
+ * A preview, then `pulumi up`, each with the policy pack; output streamed; the update is
+ * recorded in the stack's history under `message`. The preview comes first because the
+ * deploy gate is a stack policy: in an update it runs once the program has registered
+ * everything, after changes were made; in a preview it blocks before any. `seconds` is
+ * the update's alone.
+ */
+export async function up(o: Opened, message: string, policyConfig?: string): Promise<{ ok: boolean; seconds: number; error?: string }> {
+    const packs = { policyPacks: [path.join(o.dir, "policies")], ...(policyConfig ? { policyPackConfigs: [path.resolve(policyConfig)] } : {}) };
+    try {
+        await o.stack.preview({ ...packs, onOutput: (s) => process.stderr.write(s) });
+    } catch (e) {
+        return { ok: false, seconds: 0, error: `the preview failed, nothing was changed: ${(e as Error).message}` };
+    }
+    const t0 = Date.now();
+    try {
+        await o.stack.up({
+            message,
+            ...packs,
+            onOutput: (s) => process.stderr.write(s),
+        });
+        return { ok: true, seconds: (Date.now() - t0) / 1000 };
+    } catch (e) {
+        return { ok: false, seconds: (Date.now() - t0) / 1000, error: (e as Error).message };
+    }
+}
+
+/** kubectl for the stack's cluster: its kubeconfig (relative to the project) and context. */
+export function stackKubectl(o: { dir: string; config: StackConfig }): Kubectl {
+    const k = o.config.kubernetes;
+    if (k.renderYamlToDirectory !== undefined) throw new UsageError("this stack renders YAML (kubernetes.renderYamlToDirectory); releases and rollbacks need a cluster");
+    const kubeconfig = k.kubeconfig !== undefined ? path.resolve(o.dir, k.kubeconfig) : (process.env.KUBECONFIG ?? path.join(process.env.HOME ?? "", ".kube", "config"));
+    return new Kubectl(kubeconfig, k.context);
+}
+
+/** Config keys (with --path) of one service. */
+export function serviceKey(service: string, ...rest: string[]): string {
+    return ["runbook:services", service, ...rest].join(".");
+}

@@ -1,0 +1,130 @@
+// `npm run release` on the live local cluster against a real Prometheus that scrapes a
+// metrics target whose error rate and latency follow what the API server says is live
+// (the canary's weight, the colour the Service selects). Assertions read the API server.
+import { spawn, execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
+import type { Kubectl } from "../../scripts/kube";
+import { ROOT } from "../util/stack";
+import { kubectl, liveStack, removeStack } from "./cluster";
+import { expectOk, toolchainReady, Workspace, type Run } from "./engine";
+import { MetricsTarget, startPrometheus, type RunningPrometheus } from "./prometheus";
+
+jest.setTimeout(600_000);
+
+const NS = "e2e-release";
+let ws: Workspace;
+let k: Kubectl;
+let prom: RunningPrometheus;
+let target: MetricsTarget;
+/** What the cluster runs, polled from the API server while the test runs. */
+const live = { canaryWeight: 0, color: "blue" };
+let poll: NodeJS.Timeout | undefined;
+/** Errors the canary's share of requests has once its weight reaches `errorsFrom`; green's latency. */
+const behaviour = { canaryErrors: 0, errorsFrom: 25, greenLatency: 0.08 };
+
+function kubectlJson(args: string[]): Promise<any> {
+    return new Promise((resolve) => execFile(k.binary, ["--kubeconfig", k.kubeconfig, ...args, "-o", "json"], (err, out) => resolve(err ? undefined : JSON.parse(out))));
+}
+
+beforeAll(async () => {
+    if (!toolchainReady()) throw new Error("the Pulumi toolchain is missing: run `bash scripts/setup.sh` (scripts/test.sh does)");
+    k = kubectl();
+    ws = new Workspace("live-release");
+    target = new MetricsTarget(
+        () => (live.canaryWeight >= behaviour.errorsFrom ? (live.canaryWeight / 100) * behaviour.canaryErrors : 0),
+        () => (live.color === "green" ? behaviour.greenLatency : 0.08),
+    );
+    const port = await target.start();
+    poll = setInterval(async () => {
+        const ing = await kubectlJson(["get", "ingress", "web-canary", "-n", NS]);
+        live.canaryWeight = Number(ing?.metadata?.annotations?.["nginx.ingress.kubernetes.io/canary-weight"] ?? 0);
+        const svc = await kubectlJson(["get", "service", "api", "-n", NS]);
+        live.color = svc?.spec?.selector?.["runbook.dev/color"] ?? "blue";
+    }, 500);
+    prom = await startPrometheus(path.join(ws.dir, ".prometheus"), port, { namespace: NS, service: "web-metrics" });
+});
+
+afterAll(async () => {
+    if (poll) clearInterval(poll);
+    await prom?.stop();
+    await target?.stop();
+    removeStack(ws, "rel", NS);
+});
+
+/** The release command, run asynchronously so the metrics target keeps answering scrapes. */
+function release(stack: string, ...extra: string[]): Promise<Run> {
+    return new Promise((resolve) => {
+        const child = spawn("npx", ["--no-install", "tsx", path.join(ROOT, "scripts", "release.ts"), "--stack", stack, "--dir", ws.dir, "--prometheus", prom.url, ...extra], {
+            cwd: ROOT,
+            env: ws.environment(),
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d) => (stdout += d));
+        child.stderr.on("data", (d) => (stderr += d));
+        child.on("close", (code) => resolve({ code, stdout, stderr, all: `${stdout}\n${stderr}` }));
+    });
+}
+const fast = ["--step-seconds", "6", "--interval-seconds", "2", "--grace-seconds", "5"];
+const history = (stack: string) => JSON.parse(ws.pulumi(["stack", "history", "--stack", stack, "--json"]).stdout).map((u: any) => u.message as string);
+const stackFile = (stack: string) => parse(fs.readFileSync(path.join(ws.dir, `Pulumi.${stack}.yaml`), "utf8")).config;
+
+describe("canary", () => {
+    const STACK = "rel";
+    beforeAll(() => {
+        liveStack(ws, STACK, NS, (c) => {
+            const web = c["runbook:services"].web;
+            web.canary.weight = 0;
+            web.canary.steps = [5, 25, 100];
+            c["runbook:alerts"] = { ...(c["runbook:alerts"] ?? {}), errorRateFor: "20s", latencyFor: "20s" };
+        });
+        expectOk(ws.pulumi(["up", "--stack", STACK, "--yes", "--skip-preview", "--policy-pack", "policies"]));
+    });
+
+    test("a healthy canary walks 5 → 25 → 100 and is promoted", async () => {
+        const canaryImage = stackFile(STACK)["runbook:services"].web.canary.image;
+        const r = await release(STACK, "--service", "web", ...fast);
+        expect(r.code).toBe(0);
+        expect(r.stdout).toContain(`released web: ${canaryImage} promoted after 5, 25 %`);
+        expect(r.stderr).toMatch(/web 5 % 00:0\d\/00:06 ErrorRateCritical 0 % ≤ 1 %/);
+        const stable = k.get(["deployment", "web-stable", "-n", NS]);
+        expect(stable.spec.template.spec.containers[0].image).toBe(canaryImage);
+        expect(k.get(["deployment", "web-canary", "-n", NS]).spec.replicas).toBe(0);
+        expect(k.get(["ingress", "web-canary", "-n", NS]).metadata.annotations["nginx.ingress.kubernetes.io/canary-weight"]).toBe("0");
+        const h = history(STACK);
+        for (const step of ["step 5 %", "step 25 %", "step 100 %"]) expect(h.some((m: string) => m.includes(`release web: ${step}`))).toBe(true);
+    });
+
+    test("a canary whose error rate rises above 1 % at 25 aborts to 0", async () => {
+        const stableImage = stackFile(STACK)["runbook:services"].web.image;
+        expect(ws.pulumi(["config", "set", "--path", "runbook:services.web.canary.image", "ghcr.io/acme/shop-web:2.9.0", "--stack", STACK]).code).toBe(0);
+        behaviour.canaryErrors = 0.3 / 0.25; // 30 % of all requests fail once the canary takes 25 %
+        try {
+            const r = await release(STACK, "--service", "web", ...fast);
+            expect(r.code).toBe(1);
+            expect(r.stderr).toMatch(/web 5 % 00:0\d\/00:06 ErrorRateCritical 0 % ≤ 1 %/);
+            expect(r.stdout).toMatch(/^aborted web at 25 %: breach: ErrorRateCritical [0-9.]+ % > 1 %; canary weight is 0$/m);
+        } finally {
+            behaviour.canaryErrors = 0;
+        }
+        expect(k.get(["ingress", "web-canary", "-n", NS]).metadata.annotations["nginx.ingress.kubernetes.io/canary-weight"]).toBe("0");
+        expect(k.get(["deployment", "web-canary", "-n", NS]).spec.replicas).toBe(0);
+        expect(k.get(["deployment", "web-stable", "-n", NS]).spec.template.spec.containers[0].image).toBe(stableImage);
+        expect(stackFile(STACK)["runbook:services"].web.canary.weight).toBe(0);
+    });
+
+    test("a query with no data aborts after its grace period, never passes", async () => {
+        target.serving = false;
+        try {
+            const r = await release(STACK, "--service", "web", ...fast);
+            expect(r.stderr).not.toMatch(/^release: /m);
+            expect(r.code).toBe(1);
+            expect(r.stdout).toMatch(/^aborted web at 5 %: no data after [0-9]+ s \(grace 5 s\): ErrorRateCritical no data \(empty result\)/m);
+        } finally {
+            target.serving = true;
+        }
+        expect(k.get(["ingress", "web-canary", "-n", NS]).metadata.annotations["nginx.ingress.kubernetes.io/canary-weight"]).toBe("0");
+    });
+});
