@@ -89,12 +89,30 @@ export function deployedState(dir: string, stack: string, env: NodeJS.ProcessEnv
     }
 }
 
+const isUsage = (e: unknown) => e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") === true;
+
+/**
+ * Runs an async entry point that drives the Automation API, then exits at once (it can leave
+ * handles open: gRPC, event-log tailers). Bad arguments exit 2; an error of class `refused`
+ * exits 1 with "refused: …"; anything else exits 1 with its stack.
+ */
+export function runMainAsync(name: string, main: () => Promise<number>, refused?: new (...args: never[]) => Error): void {
+    main().then(
+        (code) => process.exit(code),
+        (e: unknown) => {
+            if (refused && e instanceof refused) process.stderr.write(`${name}: refused: ${e.message}\n`);
+            else process.stderr.write(`${name}: ${isUsage(e) ? (e as Error).message : ((e as Error).stack ?? String(e))}\n`);
+            process.exit(isUsage(e) ? 2 : 1);
+        },
+    );
+}
+
 /** Runs an entry point: its return value is the exit code; bad arguments exit 2 with a message. */
 export function runMain(name: string, main: () => number): void {
     try {
         process.exitCode = main();
     } catch (e) {
-        if (e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+        if (isUsage(e)) {
             process.stderr.write(`${name}: ${(e as Error).message}\n`);
             process.exitCode = 2;
         } else throw e;

@@ -20,7 +20,7 @@ import { stackFilePath } from "../config/stack-file";
 import { describeReading, gateAction, judge, readTrigger, type Reading } from "../lib/analysis";
 import { alertTarget, rolloutTriggers, type Trigger } from "../lib/promql";
 import { openStack, ROOT, serviceKey, up, type Opened } from "./automation";
-import { gateVerdict, UsageError } from "./ci-common";
+import { gateVerdict, runMainAsync, UsageError } from "./ci-common";
 
 interface Options {
     prometheus: string;
@@ -175,14 +175,4 @@ async function main(argv: string[]): Promise<number> {
     return s.canary ? await releaseCanary(o, s, triggers, opts) : await releaseBlueGreen(o, s, triggers, opts);
 }
 
-if (require.main === module) {
-    main(process.argv.slice(2)).then(
-        // Exit now: the Automation API can leave handles open (gRPC, event-log tailers).
-        (code) => process.exit(code),
-        (e: unknown) => {
-            const usage = e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
-            process.stderr.write(`release: ${usage ? (e as Error).message : ((e as Error).stack ?? String(e))}\n`);
-            process.exit(usage ? 2 : 1);
-        },
-    );
-}
+if (require.main === module) runMainAsync("release", () => main(process.argv.slice(2)));

@@ -14,7 +14,7 @@ import { DateTime } from "luxon";
 import type { ServiceConfig } from "../config/load";
 import { COLOR_LABEL, smokeJobName } from "../lib/labels";
 import { openStack, restoreStackFile, ROOT, serviceKey, stackKubectl, up, type Opened } from "./automation";
-import { UsageError } from "./ci-common";
+import { runMainAsync, UsageError } from "./ci-common";
 import type { Kubectl } from "./kube";
 
 export interface RollbackTarget {
@@ -113,22 +113,4 @@ async function main(argv: string[]): Promise<number> {
     return 0;
 }
 
-if (require.main === module) {
-    main(process.argv.slice(2)).then(
-        // Exit now: the Automation API can leave handles open (gRPC, event-log tailers).
-        (code) => process.exit(code),
-        (e: unknown) => {
-            if (e instanceof RefusedError) {
-                process.stderr.write(`rollback: refused: ${e.message}\n`);
-                process.exitCode = 1;
-            } else if (e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
-                process.stderr.write(`rollback: ${(e as Error).message}\n`);
-                process.exitCode = 2;
-            } else {
-                process.stderr.write(`rollback: ${(e as Error).stack ?? String(e)}\n`);
-                process.exitCode = 1;
-            }
-            process.exit();
-        },
-    );
-}
+if (require.main === module) runMainAsync("rollback", () => main(process.argv.slice(2)), RefusedError);
