@@ -50,7 +50,9 @@ export function strategyState(config: StackConfig): StrategyState {
 /** The CLI environment: this project's toolchain first on PATH. */
 export function pulumiEnv(root: string, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
     const bin = path.join(root, ".toolchain", "bin");
-    return { ...env, PATH: fs.existsSync(bin) ? `${bin}:${env.PATH ?? ""}` : env.PATH, PULUMI_SKIP_UPDATE_CHECK: "true" };
+    // The program is type-checked by the test command (`tsc --noEmit`); the engine runs it
+    // transpile-only, which saves the ~9 s a type-check adds to every preview and update.
+    return { ...env, PATH: fs.existsSync(bin) ? `${bin}:${env.PATH ?? ""}` : env.PATH, PULUMI_SKIP_UPDATE_CHECK: "true", PULUMI_NODEJS_TRANSPILE_ONLY: "true" };
 }
 
 export interface PulumiRun {

@@ -9,7 +9,20 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   echo "[setup] npm ci" >&2
   npm ci --no-audit --no-fund >&2
 fi
-bash scripts/toolchain.sh >/dev/null
-bash scripts/cluster.sh build
+# The Pulumi toolchain and the cluster's binaries are independent Go builds, and together
+# most of a cold setup: built side by side, one's module downloads overlap the other's
+# compiling. Go's module and build caches are safe to share between concurrent builds.
+# (In a process group of its own, so that an interrupted setup stops all of it.)
+set -m
+bash scripts/cluster.sh build &
+cluster_pid=$!
+set +m
+trap 'kill -- -"$cluster_pid" 2>/dev/null' EXIT
+toolchain_rc=0
+bash scripts/toolchain.sh >/dev/null || toolchain_rc=$?
+cluster_rc=0
+wait "$cluster_pid" || cluster_rc=$?
+trap - EXIT
+[ "$toolchain_rc" -eq 0 ] && [ "$cluster_rc" -eq 0 ] || exit 1
 bash scripts/promtool.sh
 bash scripts/actionlint.sh

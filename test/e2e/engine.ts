@@ -40,6 +40,8 @@ export class Workspace {
             PULUMI_CONFIG_PASSPHRASE: "",
             PULUMI_SKIP_UPDATE_CHECK: "true",
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+            // As scripts/env.sh: the test command type-checks the program once, up front.
+            PULUMI_NODEJS_TRANSPILE_ONLY: "true",
             NO_COLOR: "1",
         };
     }
@@ -47,6 +49,38 @@ export class Workspace {
     /** The environment every pulumi run of this workspace gets. */
     environment(env: Record<string, string> = {}): NodeJS.ProcessEnv {
         return { ...this.env, ...env };
+    }
+
+    /**
+     * Processes still running with this workspace's PULUMI_HOME in their environment: what a
+     * killed `pulumi up` leaves behind (its plugins run in process groups of their own).
+     */
+    leftovers(): number[] {
+        const mark = `PULUMI_HOME=${this.env.PULUMI_HOME}`;
+        const pids: number[] = [];
+        for (const entry of fs.readdirSync("/proc")) {
+            const pid = Number(entry);
+            if (!Number.isInteger(pid) || pid === process.pid) continue;
+            try {
+                if (fs.readFileSync(`/proc/${pid}/environ`, "latin1").split("\0").includes(mark)) pids.push(pid);
+            } catch {
+                // gone meanwhile, or not ours to read
+            }
+        }
+        return pids;
+    }
+
+    /** Kills the leftovers; the pids it killed. */
+    reap(): number[] {
+        const pids = this.leftovers();
+        for (const pid of pids) {
+            try {
+                process.kill(pid, "SIGKILL");
+            } catch {
+                // exited meanwhile
+            }
+        }
+        return pids;
     }
 
     writeStackFile(stack: string, yamlText: string): void {

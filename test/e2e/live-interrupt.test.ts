@@ -62,6 +62,11 @@ test("killed while the pre-deploy backup runs, then run again: converges with no
         }
     }
     await exited;
+    // The plugins the killed CLI started run in process groups of their own, so killing its
+    // group leaves them running; a cancelled CI job's runner kills them with the job.
+    // Killed here the same way, found by the workspace's PULUMI_HOME, and checked gone.
+    ws.reap();
+    await eventually("the killed run's plugins to exit", () => (ws.leftovers().length === 0 ? true : undefined), 10_000);
 
     // What scripts/up.sh does before every update: the killed run's lock is provably stale,
     // and a checkpoint write cut short may have left an empty attributes file.
@@ -82,4 +87,6 @@ test("killed while the pre-deploy backup runs, then run again: converges with no
     expect(k.get(["service", "api", "-n", NS]).spec.selector["runbook.dev/color"]).toBe("blue");
 
     expectOk(ws.pulumi(["preview", "--stack", STACK, "--refresh", "--expect-no-changes"]));
+    // Runs that end normally stop their plugins themselves.
+    await eventually("every process of the workspace to exit", () => (ws.leftovers().length === 0 ? true : undefined), 10_000);
 });

@@ -14,14 +14,17 @@ import { MetricsTarget, startPrometheus, type RunningPrometheus } from "./promet
 jest.setTimeout(600_000);
 
 const NS = "e2e-release";
+const STACK = "rel";
 let ws: Workspace;
 let k: Kubectl;
 let prom: RunningPrometheus;
-let target: MetricsTarget;
+/** web's requests (the canary's share errs as `behaviour` says) and api's (green's latency). */
+let web: MetricsTarget;
+let api: MetricsTarget;
 /** What the cluster runs, polled from the API server while the test runs. */
 const live = { canaryWeight: 0, color: "blue" };
 let poll: NodeJS.Timeout | undefined;
-/** Errors the canary's share of requests has once its weight reaches `errorsFrom`; green's latency. */
+/** Errors the canary's share of requests has once its weight reaches `errorsFrom`; green's latency in seconds. */
 const behaviour = { canaryErrors: 0, errorsFrom: 25, greenLatency: 0.08 };
 
 function kubectlJson(args: string[]): Promise<any> {
@@ -32,25 +35,41 @@ beforeAll(async () => {
     if (!toolchainReady()) throw new Error("the Pulumi toolchain is missing: run `bash scripts/setup.sh` (scripts/test.sh does)");
     k = kubectl();
     ws = new Workspace("live-release");
-    target = new MetricsTarget(
+    web = new MetricsTarget(
         () => (live.canaryWeight >= behaviour.errorsFrom ? (live.canaryWeight / 100) * behaviour.canaryErrors : 0),
+        () => 0.08,
+    );
+    api = new MetricsTarget(
+        () => 0,
         () => (live.color === "green" ? behaviour.greenLatency : 0.08),
     );
-    const port = await target.start();
     poll = setInterval(async () => {
         const ing = await kubectlJson(["get", "ingress", "web-canary", "-n", NS]);
         live.canaryWeight = Number(ing?.metadata?.annotations?.["nginx.ingress.kubernetes.io/canary-weight"] ?? 0);
         const svc = await kubectlJson(["get", "service", "api", "-n", NS]);
         live.color = svc?.spec?.selector?.["runbook.dev/color"] ?? "blue";
     }, 500);
-    prom = await startPrometheus(path.join(ws.dir, ".prometheus"), port, { namespace: NS, service: "web-metrics" });
+    prom = await startPrometheus(path.join(ws.dir, ".prometheus"), [
+        { port: await web.start(), labels: { namespace: NS, service: "web-metrics" } },
+        { port: await api.start(), labels: { namespace: NS, service: "api-metrics" } },
+    ]);
+    // One stack for every case, in the live cluster from the start; short windows so a
+    // change of behaviour shows in the triggers within seconds.
+    liveStack(ws, STACK, NS, (c) => {
+        const w = c["runbook:services"].web;
+        w.canary.weight = 0;
+        w.canary.steps = [5, 25, 100];
+        c["runbook:alerts"] = { ...(c["runbook:alerts"] ?? {}), errorRateFor: "20s", latencyFor: "20s" };
+    });
+    expectOk(ws.pulumi(["up", "--stack", STACK, "--yes", "--skip-preview", "--policy-pack", "policies"]));
 });
 
 afterAll(async () => {
     if (poll) clearInterval(poll);
     await prom?.stop();
-    await target?.stop();
-    removeStack(ws, "rel", NS);
+    await web?.stop();
+    await api?.stop();
+    removeStack(ws, STACK, NS);
 });
 
 /** The release command, run asynchronously so the metrics target keeps answering scrapes. */
@@ -72,16 +91,6 @@ const history = (stack: string) => JSON.parse(ws.pulumi(["stack", "history", "--
 const stackFile = (stack: string) => parse(fs.readFileSync(path.join(ws.dir, `Pulumi.${stack}.yaml`), "utf8")).config;
 
 describe("canary", () => {
-    const STACK = "rel";
-    beforeAll(() => {
-        liveStack(ws, STACK, NS, (c) => {
-            const web = c["runbook:services"].web;
-            web.canary.weight = 0;
-            web.canary.steps = [5, 25, 100];
-            c["runbook:alerts"] = { ...(c["runbook:alerts"] ?? {}), errorRateFor: "20s", latencyFor: "20s" };
-        });
-        expectOk(ws.pulumi(["up", "--stack", STACK, "--yes", "--skip-preview", "--policy-pack", "policies"]));
-    });
 
     test("a healthy canary walks 5 → 25 → 100 and is promoted", async () => {
         const canaryImage = stackFile(STACK)["runbook:services"].web.canary.image;
@@ -116,15 +125,37 @@ describe("canary", () => {
     });
 
     test("a query with no data aborts after its grace period, never passes", async () => {
-        target.serving = false;
+        web.serving = false;
         try {
             const r = await release(STACK, "--service", "web", ...fast);
             expect(r.stderr).not.toMatch(/^release: /m);
             expect(r.code).toBe(1);
             expect(r.stdout).toMatch(/^aborted web at 5 %: no data after [0-9]+ s \(grace 5 s\): ErrorRateCritical no data \(empty result\)/m);
         } finally {
-            target.serving = true;
+            web.serving = true;
         }
         expect(k.get(["ingress", "web-canary", "-n", NS]).metadata.annotations["nginx.ingress.kubernetes.io/canary-weight"]).toBe("0");
+    });
+});
+
+describe("blue/green", () => {
+    test("a switch whose p95 latency rises above 500 ms switches back", async () => {
+        expect(k.get(["service", "api", "-n", NS]).spec.selector["runbook.dev/color"]).toBe("blue");
+        const greenImage = stackFile(STACK)["runbook:services"].api.blueGreen.green.image;
+        behaviour.greenLatency = 0.9;
+        let r: Run;
+        try {
+            r = await release(STACK, "--service", "api", "--step-seconds", "40", "--interval-seconds", "2", "--grace-seconds", "10");
+        } finally {
+            behaviour.greenLatency = 0.08;
+        }
+        expect(r.stderr).toContain(`release api: switch blue → green (${greenImage}): applied`);
+        expect(r.code).toBe(1);
+        expect(r.stdout).toMatch(/^switched api back to blue: breach: LatencyP95High [0-9]+ ms > 500 ms$/m);
+        // What the cluster serves, and what the next `pulumi up` would apply, are blue again.
+        expect(k.get(["service", "api", "-n", NS]).spec.selector["runbook.dev/color"]).toBe("blue");
+        expect(stackFile(STACK)["runbook:services"].api.blueGreen.activeColor).toBe("blue");
+        expect(history(STACK)[0]).toMatch(/^rollback api: green → blue by npm run release: release analysis: breach: LatencyP95High/);
+        expectOk(ws.pulumi(["preview", "--stack", STACK, "--expect-no-changes", "--policy-pack", "policies"]));
     });
 });

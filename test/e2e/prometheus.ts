@@ -40,6 +40,7 @@ export class MetricsTarget {
     }
 
     stop(): Promise<void> {
+        this.server?.closeAllConnections();
         return new Promise((r) => (this.server ? this.server.close(() => r()) : r()));
     }
 
@@ -86,15 +87,23 @@ export interface RunningPrometheus {
     stop: () => Promise<void>;
 }
 
-/** Prometheus scraping `targetPort` every second, with `labels` on every series. */
-export async function startPrometheus(dir: string, targetPort: number, labels: Record<string, string>): Promise<RunningPrometheus> {
+export interface ScrapeTarget {
+    port: number;
+    /** Put on every series scraped from this target (e.g. namespace and service). */
+    labels: Record<string, string>;
+}
+
+/** Prometheus scraping each target every second on loopback. */
+export async function startPrometheus(dir: string, targets: ScrapeTarget[]): Promise<RunningPrometheus> {
     fs.mkdirSync(dir, { recursive: true });
     const config = path.join(dir, "prometheus.yml");
     fs.writeFileSync(
         config,
         JSON.stringify({
             global: { scrape_interval: "1s", evaluation_interval: "1s" },
-            scrape_configs: [{ job_name: "release-e2e", static_configs: [{ targets: [`127.0.0.1:${targetPort}`], labels }] }],
+            scrape_configs: [
+                { job_name: "release-e2e", static_configs: targets.map((t) => ({ targets: [`127.0.0.1:${t.port}`], labels: t.labels })) },
+            ],
         }),
     );
     const port = await freePort();
@@ -108,8 +117,13 @@ export async function startPrometheus(dir: string, targetPort: number, labels: R
     const exited = new Promise<void>((r) => child.once("exit", () => r()));
     const stop = async () => {
         if (child.exitCode === null) child.kill("SIGTERM");
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-        if (child.exitCode === null) child.kill("SIGKILL");
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 10_000)))]);
+        clearTimeout(timer);
+        if (child.exitCode === null) {
+            child.kill("SIGKILL");
+            await exited;
+        }
     };
     const until = Date.now() + 30_000;
     for (;;) {
