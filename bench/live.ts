@@ -1,15 +1,18 @@
 // Release operations on the live local cluster, side by side in one run (not timed tests):
 // each as `pulumi up` wall time and the engine's own update duration, next to `kubectl`
-// doing the same switch by hand (the runbooks' manual way, and the floor); and the time to
-// get the cluster's binaries, from the per-version cache and rebuilt with Go's build cache.
+// doing the same switch by hand (the runbooks' manual way, and the floor); `npm run rollback`
+// and a whole `npm run release` of a canary with shortened steps (against a real Prometheus
+// scraping a healthy metrics target); and the time to get the cluster's binaries, from the
+// per-version cache and rebuilt with Go's build cache.
 //   npx tsx bench/live.ts          (after `bash scripts/setup.sh`; starts the cluster if needed)
 //   BENCH_COLD=1 npx tsx bench/live.ts   also rebuilds the cluster parts with empty Go caches (~10 min)
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { kubectl, liveStack, removeStack } from "../test/e2e/cluster";
 import { Workspace } from "../test/e2e/engine";
+import { MetricsTarget, startPrometheus } from "../test/e2e/prometheus";
 
 const ROOT = path.resolve(__dirname, "..");
 const NS = "bench-live";
@@ -41,6 +44,22 @@ function up(ws: Workspace, what: string, config: Record<string, string>): Row {
     return { what, wallMs: ms, updateS };
 }
 
+/** One of the project's commands (scripts/NAME.ts) on the bench stack, run asynchronously. */
+function command(ws: Workspace, name: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+    const t0 = process.hrtime.bigint();
+    return new Promise((resolve) => {
+        const child = spawn(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "scripts", `${name}.ts`), "--stack", STACK, "--dir", ws.dir, ...args], { cwd: ROOT, env: ws.environment() });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d) => (stdout += d));
+        child.stderr.on("data", (d) => (stderr += d));
+        child.on("close", (code) => resolve({ code, stdout, stderr, ms: Number(process.hrtime.bigint() - t0) / 1e6 }));
+    });
+}
+
+/** The sum of the engine's update seconds ("in N s (update; …)") each update of a release or rollback reports. */
+const appliedSeconds = (text: string) => [...text.matchAll(/in ([0-9.]+) s \(update;/g)].reduce((a, m) => a + Number(m[1]), 0);
+
 function manual(args: string[]): number {
     const k = kubectl();
     const [, ms] = timed(() => k.run(args));
@@ -53,12 +72,18 @@ function build(env: Record<string, string>): number {
     return ms;
 }
 
-function main(): void {
+async function main(): Promise<void> {
     const rows: Row[] = [];
     const ws = new Workspace("bench-live");
     liveStack(ws, STACK, NS, (c) => {
         c["runbook:services"].web.canary.weight = 5;
+        c["runbook:alerts"] = { ...(c["runbook:alerts"] ?? {}), errorRateFor: "20s", latencyFor: "20s" };
     });
+    const healthy = new MetricsTarget(
+        () => 0,
+        () => 0.08,
+    );
+    const prom = await startPrometheus(path.join(ws.dir, ".prometheus"), [{ port: await healthy.start(), labels: { namespace: NS, service: "web-metrics" } }]);
     try {
         rows.push(up(ws, "first release of the local stack", {}));
         // The runbooks' manual switch, on a Service of its own (the stack's are Pulumi's):
@@ -69,12 +94,28 @@ function main(): void {
         kubectl().apply({ apiVersion: "networking.k8s.io/v1", kind: "Ingress", metadata: { name: "bench-manual", namespace: NS, annotations: canary.metadata.annotations }, spec: canary.spec });
         const selector = (color: string) => ["patch", "service", "bench-manual", "-n", NS, "--type", "merge", "-p", JSON.stringify({ spec: { selector: { "runbook.dev/color": color } } })];
         rows.push({ ...up(ws, "blue/green colour flip (blue → green)", { "services.api.blueGreen.activeColor": "green" }), manualMs: manual(selector("green")) });
-        rows.push({ ...up(ws, "rollback: flip back (green → blue)", { "services.api.blueGreen.activeColor": "blue" }), manualMs: manual(selector("blue")) });
+        rows.push({ ...up(ws, "plain `pulumi up` flip back (green → blue)", { "services.api.blueGreen.activeColor": "blue" }), manualMs: manual(selector("blue")) });
+        up(ws, "flip to green again", { "services.api.blueGreen.activeColor": "green" });
+        const rb = await command(ws, "rollback", ["--service", "api", "--reason", "bench", "--by", "bench"]);
+        if (rb.code !== 0) throw new Error(`rollback failed:\n${rb.stdout}${rb.stderr}`);
+        rows.push({ what: "`npm run rollback` (green → blue: preview, update, read back)", wallMs: rb.ms, updateS: appliedSeconds(rb.stdout), manualMs: manual(selector("green")) });
+        // The next release is not a rollback: its record goes, as `npm run release` does.
+        const rm = ws.pulumi(["config", "rm", "--path", "runbook:release.rollback", "--stack", STACK]);
+        if (rm.code !== 0) throw new Error(rm.all);
         rows.push({
             ...up(ws, "canary step 5 → 25 (NGINX canary weight)", { "services.web.canary.weight": "25" }),
             manualMs: manual(["annotate", "ingress", "bench-manual", "-n", NS, "nginx.ingress.kubernetes.io/canary-weight=25", "--overwrite"]),
         });
+        // A whole release: weight back to 0 with a new canary image, then 5 → 25 → 100
+        // (promotion), each step watched for 10 s.
+        up(ws, "canary back to 0 with a new image", { "services.web.canary.weight": "0", "services.web.canary.image": "ghcr.io/acme/shop-web:2.9.0" });
+        const stepSeconds = 10;
+        const rel = await command(ws, "release", ["--service", "web", "--prometheus", prom.url, "--step-seconds", String(stepSeconds), "--interval-seconds", "2", "--grace-seconds", "10"]);
+        if (rel.code !== 0) throw new Error(`release failed:\n${rel.stdout}${rel.stderr}`);
+        rows.push({ what: `\`npm run release\` of a canary, 5 → 25 → 100, steps watched ${stepSeconds} s (3 updates)`, wallMs: rel.ms, updateS: appliedSeconds(rel.stderr) });
     } finally {
+        await prom.stop();
+        await healthy.stop();
         removeStack(ws, STACK, NS);
     }
 
@@ -104,10 +145,13 @@ function main(): void {
     console.log("one run each; update = the engine's own Duration (without CLI and plugin start-up)\n");
     console.log("| operation | pulumi up wall s | update s | kubectl by hand s |");
     console.log("|---|---:|---:|---:|");
-    for (const r of rows) console.log(`| ${r.what} | ${(r.wallMs / 1000).toFixed(1)} | ${r.updateS ?? "–"} | ${r.manualMs === undefined ? "–" : (r.manualMs / 1000).toFixed(2)} |`);
+    for (const r of rows) console.log(`| ${r.what} | ${(r.wallMs / 1000).toFixed(1)} | ${r.updateS === undefined ? "–" : +r.updateS.toFixed(1)} | ${r.manualMs === undefined ? "–" : (r.manualMs / 1000).toFixed(2)} |`);
     console.log("\n| build | s |");
     console.log("|---|---:|");
     for (const [what, ms] of builds) console.log(`| ${what} | ${(ms / 1000).toFixed(0)} |`);
 }
 
-main();
+main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+});

@@ -46,25 +46,30 @@ export function restoreStackFile(o: Opened): void {
  * recorded in the stack's history under `message`. The preview comes first because the
  * deploy gate is a stack policy: in an update it runs once the program has registered
  * everything, after changes were made; in a preview it blocks before any. `seconds` is
- * the update's alone.
+ * the update's own duration as the engine prints it (`Duration:`); `wallSeconds` adds the
+ * CLI's and plugins' start-up.
  */
-export async function up(o: Opened, message: string, policyConfig?: string): Promise<{ ok: boolean; seconds: number; error?: string }> {
+export async function up(o: Opened, message: string, policyConfig?: string): Promise<{ ok: boolean; seconds: number; wallSeconds: number; error?: string }> {
     const packs = { policyPacks: [path.join(o.dir, "policies")], ...(policyConfig ? { policyPackConfigs: [path.resolve(policyConfig)] } : {}) };
     try {
         await o.stack.preview({ ...packs, onOutput: (s) => process.stderr.write(s) });
     } catch (e) {
-        return { ok: false, seconds: 0, error: `the preview failed, nothing was changed: ${(e as Error).message}` };
+        return { ok: false, seconds: 0, wallSeconds: 0, error: `the preview failed, nothing was changed: ${(e as Error).message}` };
     }
     const t0 = Date.now();
     try {
-        await o.stack.up({
+        const r = await o.stack.up({
             message,
             ...packs,
             onOutput: (s) => process.stderr.write(s),
         });
-        return { ok: true, seconds: (Date.now() - t0) / 1000 };
+        const wallSeconds = (Date.now() - t0) / 1000;
+        // The engine's own "Duration:" line, as `pulumi up` prints it.
+        const d = /^Duration: (?:(\d+)m)?(\d+)s$/m.exec(r.stdout);
+        return { ok: true, seconds: d ? Number(d[1] ?? 0) * 60 + Number(d[2]) : wallSeconds, wallSeconds };
     } catch (e) {
-        return { ok: false, seconds: (Date.now() - t0) / 1000, error: (e as Error).message };
+        const wallSeconds = (Date.now() - t0) / 1000;
+        return { ok: false, seconds: wallSeconds, wallSeconds, error: (e as Error).message };
     }
 }
 

@@ -70,7 +70,7 @@ async function setAndUp(o: Opened, values: Record<string, string>, message: stri
     if (!r.ok) {
         fs.writeFileSync(stackFilePath(o.dir, o.stackName), before);
         log(`FAILED (${message}), the stack file is back as it was: ${r.error ?? ""}`);
-    } else log(`${message}: applied in ${r.seconds.toFixed(1)} s`);
+    } else log(`${message}: applied in ${r.seconds.toFixed(0)} s (update; ${r.wallSeconds.toFixed(1)} s with start-up)`);
     return r.ok;
 }
 

@@ -109,7 +109,7 @@ async function main(argv: string[]): Promise<number> {
         const endpoints = kubectl.list("endpointslices", ns, `kubernetes.io/service-name=${s.name}`).flatMap((e: { endpoints?: { conditions?: { ready?: boolean } }[] }) => e.endpoints ?? []).filter((e) => e.conditions?.ready !== false);
         process.stderr.write(`[rollback] Service ${ns}/${s.name} selects ${selected} (${endpoints.length} ready endpoint(s))\n`);
     }
-    process.stdout.write(`rolled back ${s.name}: ${target.describe} in ${r.seconds.toFixed(1)} s (update), by ${by}: ${reason}\n`);
+    process.stdout.write(`rolled back ${s.name}: ${target.describe} in ${r.seconds.toFixed(0)} s (update; ${r.wallSeconds.toFixed(1)} s with start-up), by ${by}: ${reason}\n`);
     return 0;
 }
 

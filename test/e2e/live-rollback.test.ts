@@ -65,7 +65,7 @@ test("blue, then green live; in a freeze a release is blocked and the rollback t
     const jobsBefore = jobNames();
     const r = rollback("--service", "api", "--reason", "checkout errors after 1.42", "--by", "oncall-kim", "--policy-config", freeze);
     expectOk(r);
-    expect(r.stdout).toMatch(/^rolled back api: green → blue in [0-9.]+ s \(update\), by oncall-kim: checkout errors after 1.42$/m);
+    expect(r.stdout).toMatch(/^rolled back api: green → blue in [0-9]+ s \(update; [0-9.]+ s with start-up\), by oncall-kim: checkout errors after 1.42$/m);
     expect(r.all).toContain("went through as a rollback: staging rollback allowed at");
     expect(r.all).toContain("although deploys are closed: inside deny window 'incident-freeze'");
 
