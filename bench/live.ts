@@ -4,7 +4,7 @@
 // and a whole `npm run release` of a canary with shortened steps (against a real Prometheus
 // scraping a healthy metrics target); and the time to get the cluster's binaries, from the
 // per-version cache and rebuilt with Go's build cache.
-//   npx tsx bench/live.ts          (after `bash scripts/setup.sh`; starts the cluster if needed)
+//   npx tsx bench/live.ts          (after `bash scripts/setup.sh`; starts the cluster if needed, and stops it after)
 //   BENCH_COLD=1 npx tsx bench/live.ts   also rebuilds the cluster parts with empty Go caches (~10 min)
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -72,7 +72,20 @@ function build(env: Record<string, string>): number {
     return ms;
 }
 
+/** Whether the project's local cluster is up (as test/e2e/global-setup.ts asks). */
+const clusterRunning = () => spawnSync("bash", [path.join(ROOT, "scripts", "cluster.sh"), "kubeconfig"], { encoding: "utf8" }).status === 0;
+
 async function main(): Promise<void> {
+    // The bench starts the cluster on first use; it stops it again only if it started it.
+    const wasRunning = clusterRunning();
+    try {
+        await bench();
+    } finally {
+        if (!wasRunning) spawnSync("bash", [path.join(ROOT, "scripts", "cluster.sh"), "down"], { stdio: "inherit" });
+    }
+}
+
+async function bench(): Promise<void> {
     const rows: Row[] = [];
     const ws = new Workspace("bench-live");
     liveStack(ws, STACK, NS, (c) => {
