@@ -46,8 +46,8 @@ export function restoreStackFile(o: Opened): void {
  * recorded in the stack's history under `message`. The preview comes first because the
  * deploy gate is a stack policy: in an update it runs once the program has registered
  * everything, after changes were made; in a preview it blocks before any. `seconds` is
- * the update's own duration as the engine prints it (`Duration:`); `wallSeconds` adds the
- * CLI's and plugins' start-up.
+ * the update's own duration as the engine reports it (`Duration:` of `pulumi up`);
+ * `wallSeconds` adds the CLI's and plugins' start-up.
  */
 export async function up(o: Opened, message: string, policyConfig?: string): Promise<{ ok: boolean; seconds: number; wallSeconds: number; error?: string }> {
     const packs = { policyPacks: [path.join(o.dir, "policies")], ...(policyConfig ? { policyPackConfigs: [path.resolve(policyConfig)] } : {}) };
@@ -57,16 +57,20 @@ export async function up(o: Opened, message: string, policyConfig?: string): Pro
         return { ok: false, seconds: 0, wallSeconds: 0, error: `the preview failed, nothing was changed: ${(e as Error).message}` };
     }
     const t0 = Date.now();
+    // The engine's own duration of the update (what `pulumi up` prints as "Duration:"),
+    // from its summary event.
+    let engineSeconds: number | undefined;
     try {
-        const r = await o.stack.up({
+        await o.stack.up({
             message,
             ...packs,
             onOutput: (s) => process.stderr.write(s),
+            onEvent: (e) => {
+                if (e.summaryEvent) engineSeconds = e.summaryEvent.durationSeconds;
+            },
         });
         const wallSeconds = (Date.now() - t0) / 1000;
-        // The engine's own "Duration:" line, as `pulumi up` prints it.
-        const d = /^Duration: (?:(\d+)m)?(\d+)s$/m.exec(r.stdout);
-        return { ok: true, seconds: d ? Number(d[1] ?? 0) * 60 + Number(d[2]) : wallSeconds, wallSeconds };
+        return { ok: true, seconds: engineSeconds ?? wallSeconds, wallSeconds };
     } catch (e) {
         const wallSeconds = (Date.now() - t0) / 1000;
         return { ok: false, seconds: wallSeconds, wallSeconds, error: (e as Error).message };
