@@ -6,7 +6,7 @@
 // per-version cache and rebuilt with Go's build cache.
 //   npx tsx bench/live.ts          (after `bash scripts/setup.sh`; starts the cluster if needed, and stops it after)
 //   BENCH_COLD=1 npx tsx bench/live.ts   also rebuilds the cluster parts with empty Go caches (~10 min)
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -44,18 +44,8 @@ function up(ws: Workspace, what: string, config: Record<string, string>): Row {
     return { what, wallMs: ms, updateS };
 }
 
-/** One of the project's commands (scripts/NAME.ts) on the bench stack, run asynchronously. */
-function command(ws: Workspace, name: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
-    const t0 = process.hrtime.bigint();
-    return new Promise((resolve) => {
-        const child = spawn(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "scripts", `${name}.ts`), "--stack", STACK, "--dir", ws.dir, ...args], { cwd: ROOT, env: ws.environment() });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (d) => (stdout += d));
-        child.stderr.on("data", (d) => (stderr += d));
-        child.on("close", (code) => resolve({ code, stdout, stderr, ms: Number(process.hrtime.bigint() - t0) / 1e6 }));
-    });
-}
+/** One of the project's commands (scripts/NAME.ts) on the bench stack. */
+const command = (ws: Workspace, name: string, args: string[]) => ws.script(name, ["--stack", STACK, "--dir", ws.dir, ...args]);
 
 /** The sum of the engine's update seconds ("in N s (update; …)") each update of a release or rollback reports. */
 const appliedSeconds = (text: string) => [...text.matchAll(/in ([0-9.]+) s \(update;/g)].reduce((a, m) => a + Number(m[1]), 0);

@@ -1,6 +1,6 @@
 // Runs the real Pulumi CLI (built by scripts/toolchain.sh) on a copy of the project in
 // .e2e/, with a local file backend, so end-to-end tests never touch the work tree's state.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse, parseAllDocuments, stringify } from "yaml";
@@ -96,6 +96,22 @@ export class Workspace {
     exec(command: string, args: string[], env: Record<string, string> = {}, cwd: string = ROOT): Run {
         const r = spawnSync(command, args, { cwd, env: { ...this.env, ...env }, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
         return { code: r.status, stdout: r.stdout, stderr: r.stderr, all: `${r.stdout}\n${r.stderr}` };
+    }
+
+    /**
+     * One of the project's scripts (scripts/NAME.ts) with this workspace's environment, run
+     * asynchronously so that servers in this process (a metrics target) keep answering.
+     */
+    script(name: string, args: string[]): Promise<Run & { ms: number }> {
+        const t0 = process.hrtime.bigint();
+        return new Promise((resolve) => {
+            const child = spawn(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "scripts", `${name}.ts`), ...args], { cwd: ROOT, env: this.env });
+            let stdout = "";
+            let stderr = "";
+            child.stdout.on("data", (d) => (stdout += d));
+            child.stderr.on("data", (d) => (stderr += d));
+            child.on("close", (code) => resolve({ code, stdout, stderr, all: `${stdout}\n${stderr}`, ms: Number(process.hrtime.bigint() - t0) / 1e6 }));
+        });
     }
 
     /** A pulumi run under GNU time: wall time and the peak RSS of its largest process. */

@@ -1,12 +1,11 @@
 // `npm run release` on the live local cluster against a real Prometheus that scrapes a
 // metrics target whose error rate and latency follow what the API server says is live
 // (the canary's weight, the colour the Service selects). Assertions read the API server.
-import { spawn, execFile } from "node:child_process";
+import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import type { Kubectl } from "../../scripts/kube";
-import { ROOT } from "../util/stack";
 import { kubectl, liveStack, removeStack } from "./cluster";
 import { expectOk, toolchainReady, Workspace, type Run } from "./engine";
 import { MetricsTarget, startPrometheus, type RunningPrometheus } from "./prometheus";
@@ -73,19 +72,7 @@ afterAll(async () => {
 });
 
 /** The release command, run asynchronously so the metrics target keeps answering scrapes. */
-function release(stack: string, ...extra: string[]): Promise<Run> {
-    return new Promise((resolve) => {
-        const child = spawn("npx", ["--no-install", "tsx", path.join(ROOT, "scripts", "release.ts"), "--stack", stack, "--dir", ws.dir, "--prometheus", prom.url, ...extra], {
-            cwd: ROOT,
-            env: ws.environment(),
-        });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (d) => (stdout += d));
-        child.stderr.on("data", (d) => (stderr += d));
-        child.on("close", (code) => resolve({ code, stdout, stderr, all: `${stdout}\n${stderr}` }));
-    });
-}
+const release = (stack: string, ...extra: string[]): Promise<Run> => ws.script("release", ["--stack", stack, "--dir", ws.dir, "--prometheus", prom.url, ...extra]);
 const fast = ["--step-seconds", "6", "--interval-seconds", "2", "--grace-seconds", "5"];
 const history = (stack: string) => JSON.parse(ws.pulumi(["stack", "history", "--stack", stack, "--json"]).stdout).map((u: any) => u.message as string);
 const stackFile = (stack: string) => parse(fs.readFileSync(path.join(ws.dir, `Pulumi.${stack}.yaml`), "utf8")).config;
