@@ -1,8 +1,19 @@
-import type { StackValidationPolicy } from "@pulumi/policy";
+import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { decide, type GateResult } from "../lib/deploy-gate";
 import { releaseFromAnnotations, type ReleaseRecord } from "../lib/release";
-import { metadata, stackEnvironmentFromLabels, T } from "./resources";
-import { GATE_CONFIG_JSON_SCHEMA, GATE_POLICY, gatePolicy, parseGateConfig, resolveNow, type Environment, type Mode } from "./settings";
+import { metadata, reachesOutside, stackEnvironmentFromLabels, T } from "./resources";
+import {
+    drillRefusal,
+    drillSettings,
+    GATE_CONFIG_JSON_SCHEMA,
+    GATE_POLICY,
+    gatePolicy,
+    isPreview,
+    parseGateConfig,
+    resolveNow,
+    type Environment,
+    type Mode,
+} from "./settings";
 
 /** The release record the program stamped on the stack's workloads. */
 export function releaseOf(resources: { type: string; props: Record<string, any> }[]): ReleaseRecord | undefined {
@@ -35,7 +46,8 @@ export function enforceDeployGate(opts: { mode: Mode; environment?: Environment;
             const environment = opts.environment ?? stackEnvironmentFromLabels(args.resources);
             if (!environment) return;
             const config = parseGateConfig(args.getConfig<object>());
-            const at = resolveNow(config, opts.env);
+            // The shell's clock counts in previews, and in updates that only render YAML.
+            const at = resolveNow(config, opts.env, isPreview(opts.env) || !args.resources.some(reachesOutside));
             const result = decide({ environment, at, policy: gatePolicy(config, environment), release: releaseOf(args.resources) });
             if (opts.outcome) opts.outcome.result = result;
             if (!result.allowed) reportViolation(opts.mode === "pull-request" ? `[pull-request preview] would be blocked if deployed now: ${result.summary}` : result.summary);
@@ -57,6 +69,25 @@ export function reportHotfixDeploys(outcome: GateOutcome): StackValidationPolicy
             const r = outcome.result;
             if (r?.allowed && r.viaHotfix) reportViolation(`went through as a hotfix: ${r.summary}`);
             if (r?.allowed && r.viaRollback) reportViolation(`went through as a rollback: ${r.summary}`);
+        },
+    };
+}
+
+/**
+ * The settable clock and pull-request mode never reach a cluster: in an update (not a
+ * preview) with either set in the environment, every step that would talk to a cluster is
+ * refused before it runs: the provider's own step comes first, so nothing reaches the API
+ * server. A resource policy, because the stack's gate judges only after the steps ran.
+ */
+export function refuseDrillSettingsInUpdates(env: NodeJS.ProcessEnv): ResourceValidationPolicy {
+    return {
+        name: "refuse-drill-settings-in-updates",
+        description: "A pulumi up that changes a cluster refuses to run while RUNBOOK_NOW or RUNBOOK_DEPLOY_MODE=pull-request is set; previews and render-only stacks keep them.",
+        enforcementLevel: "mandatory",
+        validateResource: (args, reportViolation) => {
+            const settings = drillSettings(env);
+            if (settings.length === 0 || isPreview(env) || !reachesOutside(args)) return;
+            reportViolation(drillRefusal(settings));
         },
     };
 }

@@ -2,10 +2,11 @@
 // Which stack it judges: the engine passes the stack's config (PULUMI_CONFIG), whose
 // runbook:environment picks production (guardrails mandatory) or staging (advisory);
 // without it, the runbook.dev/environment label the program stamps on everything decides
-// per resource. RUNBOOK_DEPLOY_MODE=pull-request makes the deploy gate advisory.
+// per resource. RUNBOOK_DEPLOY_MODE=pull-request makes the deploy gate advisory in previews;
+// in an update that changes a cluster it, like RUNBOOK_NOW, stops the run before any step.
 import { PolicyPack, type EnforcementLevel } from "@pulumi/policy";
 import { denyUnpinnedImages } from "./deny-unpinned-images";
-import { enforceDeployGate, reportHotfixDeploys, type GateOutcome } from "./enforce-deploy-gate";
+import { enforceDeployGate, refuseDrillSettingsInUpdates, reportHotfixDeploys, type GateOutcome } from "./enforce-deploy-gate";
 import { requireBackupsInProduction } from "./require-backups-in-production";
 import { requireCanaryWeightOnPlan } from "./require-canary-weight-on-plan";
 import { requireHpaBounds } from "./require-hpa-bounds";
@@ -25,6 +26,7 @@ new PolicyPack("runbook-guardrails", {
     policies: [
         enforceDeployGate({ mode: resolveMode(process.env), environment, env: process.env, outcome }),
         reportHotfixDeploys(outcome),
+        refuseDrillSettingsInUpdates(process.env),
         ...[
             requireProbes,
             requireResourceLimits,

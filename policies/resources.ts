@@ -50,6 +50,29 @@ export function stackEnvironmentFromLabels(resources: PolicyResource[]): Environ
     return undefined;
 }
 
+interface Step {
+    type: string;
+    props: Props;
+    provider?: { type: string; props: Props };
+}
+
+/** A Kubernetes provider that writes YAML to a directory instead of talking to a cluster. */
+const rendersOnly = (p: { type: string; props: Props }) => p.type === "pulumi:providers:kubernetes" && typeof p.props?.renderYamlToDirectory === "string" && p.props.renderYamlToDirectory !== "";
+
+/** The engine's built-in provider (stack references): it reads other stacks' state, no more. */
+const BUILTIN_PROVIDER = "pulumi:providers:pulumi";
+const staysInside = (p: { type: string; props: Props }) => p.type === BUILTIN_PROVIDER || rendersOnly(p);
+
+/**
+ * Whether a resource's step can change anything outside the stack's state: a provider and
+ * the resources it manages can, unless it only renders YAML or is the engine's own; the
+ * stack and components cannot.
+ */
+export function reachesOutside(r: Step): boolean {
+    if (r.type.startsWith("pulumi:providers:")) return !staysInside(r);
+    return r.provider !== undefined && !staysInside(r.provider);
+}
+
 export interface Container {
     name?: string;
     image?: string;

@@ -104,14 +104,45 @@ export function gatePolicy(config: GateConfig, environment: Environment): GatePo
 }
 
 /**
+ * Whether the engine runs this pack for a preview. The engine sets PULUMI_DRY_RUN for the
+ * analyzer after the shell's environment, so the shell cannot fake it; without it (another
+ * engine) the run counts as an update, the strict side.
+ */
+export function isPreview(env: NodeJS.ProcessEnv): boolean {
+    return env.PULUMI_DRY_RUN === "true";
+}
+
+/**
+ * The settings from the shell's environment that weaken the gate: the settable clock and
+ * pull-request mode. They are for previews and drills; a `pulumi up` that changes a cluster
+ * refuses to start while either is set (see refuseDrillSettingsInUpdates).
+ */
+export function drillSettings(env: NodeJS.ProcessEnv): string[] {
+    const set: string[] = [];
+    if (env.RUNBOOK_NOW) set.push(`RUNBOOK_NOW=${env.RUNBOOK_NOW}`);
+    if (env.RUNBOOK_DEPLOY_MODE && env.RUNBOOK_DEPLOY_MODE !== "deploy") set.push(`RUNBOOK_DEPLOY_MODE=${env.RUNBOOK_DEPLOY_MODE}`);
+    return set;
+}
+
+/** Why an update that changes a cluster must not run with `drillSettings` set. */
+export function drillRefusal(settings: string[]): string {
+    return (
+        `${settings.join(" and ")} ${settings.length === 1 ? "is" : "are"} set in the environment: the settable clock and pull-request mode ` +
+        `are for previews and drills only, never for an update that changes a cluster. Unset ${settings.map((s) => s.split("=")[0]).join(" and ")}; ` +
+        `a drill on a cluster sets its clock in the policy config (${GATE_POLICY}.now), which the platform team owns.`
+    );
+}
+
+/**
  * Pull-request previews set RUNBOOK_DEPLOY_MODE=pull-request; anything else (unset) is a
- * deploy, the safe side. Read when the pack starts, because it decides enforcement levels.
+ * deploy, the safe side. An update is always a deploy, whatever the shell says. Read when
+ * the pack starts, because it decides enforcement levels.
  */
 export function resolveMode(env: NodeJS.ProcessEnv): Mode {
     const given = env.RUNBOOK_DEPLOY_MODE;
     if (given === undefined || given === "") return "deploy";
     if (!(MODES as readonly string[]).includes(given)) throw new PolicyConfigError([`RUNBOOK_DEPLOY_MODE: expected one of ${MODES.join(", ")}, got ${JSON.stringify(given)}`]);
-    return given as Mode;
+    return isPreview(env) ? (given as Mode) : "deploy";
 }
 
 /**
@@ -128,12 +159,16 @@ export function stackEnvironment(env: NodeJS.ProcessEnv): Environment | undefine
     }
 }
 
-/** Clock: RUNBOOK_NOW, else the config's `now`, else the real time. */
-export function resolveNow(config: GateConfig, env: NodeJS.ProcessEnv): DateTime {
-    const given = env.RUNBOOK_NOW || config.now;
+/**
+ * Clock: RUNBOOK_NOW (only where `envClock` allows it: previews and render-only stacks),
+ * else the config's `now`, else the real time.
+ */
+export function resolveNow(config: GateConfig, env: NodeJS.ProcessEnv, envClock = true): DateTime {
+    const fromEnv = envClock ? env.RUNBOOK_NOW : undefined;
+    const given = fromEnv || config.now;
     if (given === undefined) return DateTime.utc();
     const t = parseInstant(given);
-    if (!t) throw new PolicyConfigError([`${env.RUNBOOK_NOW ? "RUNBOOK_NOW" : `${GATE_POLICY}.now`}: expected an ISO 8601 instant with offset, got ${JSON.stringify(given)}`]);
+    if (!t) throw new PolicyConfigError([`${fromEnv ? "RUNBOOK_NOW" : `${GATE_POLICY}.now`}: expected an ISO 8601 instant with offset, got ${JSON.stringify(given)}`]);
     return t;
 }
 

@@ -6,7 +6,7 @@ import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import type { StackConfig } from "../config/load";
 import { stackFilePath } from "../config/stack-file";
 import { Kubectl } from "./kube";
-import { pulumiEnv, stackConfigOrProblems, UsageError } from "./ci-common";
+import { drillRefusalFor, pulumiEnv, stackConfigOrProblems, UsageError } from "./ci-common";
 
 export const ROOT = path.resolve(__dirname, "..");
 
@@ -28,6 +28,8 @@ export interface Opened {
 export async function openStack(dir: string, name: string, env: NodeJS.ProcessEnv): Promise<Opened> {
     const { config, problems } = stackConfigOrProblems(dir, name, env);
     if (!config) throw new UsageError(`Pulumi.${name}.yaml:\n${(problems ?? []).map((p) => `  - ${p}`).join("\n")}`);
+    const drill = drillRefusalFor(config, env);
+    if (drill) throw new UsageError(drill);
     const runEnv = pulumiEnv(ROOT, { ...env, PULUMI_BACKEND_URL: env.PULUMI_BACKEND_URL ?? `file://${path.join(dir, ".pulumi-state")}` });
     const envVars = Object.fromEntries(Object.entries(runEnv).filter((e): e is [string, string] => e[1] !== undefined));
     // The Automation API finds `pulumi` on this process's PATH.

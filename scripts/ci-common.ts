@@ -9,7 +9,7 @@ import { ConfigError, parseStackConfig, type StackConfig } from "../config/load"
 import { readStack, StackFileError, UnknownStackError } from "../config/stack-file";
 import { decide, formatInstant, type GateResult } from "../lib/deploy-gate";
 import { parseEventLog, previewFacts, type PreviewFacts, type StrategyState } from "../lib/preview-summary";
-import { GATE_POLICY, gatePolicy, parseGateConfig, resolveNow } from "../policies/settings";
+import { drillRefusal, drillSettings, GATE_POLICY, gatePolicy, parseGateConfig, resolveNow } from "../policies/settings";
 import { releaseRecord } from "../lib/release";
 import { canaryPlanOf } from "../lib/traffic";
 
@@ -34,6 +34,15 @@ export function gateVerdict(config: StackConfig, policyConfigFile: string | unde
     const result = decide({ environment: config.environment, at, policy, release: releaseRecord(config.release, config.services[0].strategy) });
     const next = result.next ? `${formatInstant(result.next.start, policy.timeZone)}${result.next.end ? ` – ${formatInstant(result.next.end, policy.timeZone)}` : ""}` : undefined;
     return { result, at, next };
+}
+
+/**
+ * Why an update of this stack must not start with the environment it was given: the clock or
+ * pull-request mode set while the stack applies to a cluster (the pack refuses it as well).
+ */
+export function drillRefusalFor(config: StackConfig, env: NodeJS.ProcessEnv): string | undefined {
+    const settings = config.kubernetes.renderYamlToDirectory === undefined ? drillSettings(env) : [];
+    return settings.length > 0 ? drillRefusal(settings) : undefined;
 }
 
 export function strategyState(config: StackConfig): StrategyState {

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { releaseRecord } from "../lib/release";
-import { gateVerdict, pulumiEnv, runMain, runPulumi, stackConfigOrProblems, UsageError } from "./ci-common";
+import { drillRefusalFor, gateVerdict, pulumiEnv, runMain, runPulumi, stackConfigOrProblems, UsageError } from "./ci-common";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -29,6 +29,12 @@ function main(): number {
     const strategies = [...new Set(config.services.map((s) => s.strategy))];
     const release = releaseRecord(config.release, strategies.length === 1 ? strategies[0] : "mixed");
     const base = { environment: config.environment, version: release.version, commit: release.commit ?? null, operator: release.operator ?? null, strategy: release.strategy, approvals: release.approvals, hotfix: release.hotfix ?? null };
+    const drill = drillRefusalFor(config, process.env);
+    if (drill) {
+        write({ ...base, result: "refused", reason: drill });
+        process.stderr.write(`ci-deploy: ${drill}\nnot deployed: pulumi up was not run\n`);
+        return 1;
+    }
     const gate = gateVerdict(config, o["policy-config"], process.env);
     if (!gate.result.allowed) {
         write({ ...base, result: "refused", reason: gate.result.summary, problems: gate.result.problems, nextWindow: gate.next ?? null });

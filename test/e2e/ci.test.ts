@@ -95,6 +95,16 @@ describe("production-like stack inside the Christmas freeze", () => {
         expect(ws.manifests("rendered/e2e-prod").size).toBe(0);
     });
 
+    test("the deploy entry point refuses RUNBOOK_NOW for a stack that applies to a cluster", () => {
+        ws.writeStackFile("e2e-prod-cluster", productionLikeStack({ kubeconfig: "does-not-matter" }, "shop-e2e"));
+        const record = path.join(ws.dir, "record-drill.json");
+        const r = ws.exec(TSX, [path.join(ROOT, "scripts", "ci-deploy.ts"), "--stack", "e2e-prod-cluster", "--record", record, "--dir", ws.dir], { RUNBOOK_NOW: "2026-11-26T15:55:00Z" });
+        expect(r.code).toBe(1);
+        expect(r.all).toContain("ci-deploy: RUNBOOK_NOW=2026-11-26T15:55:00Z is set in the environment");
+        expect(r.all).toContain("not deployed: pulumi up was not run");
+        expect(JSON.parse(fs.readFileSync(record, "utf8"))).toMatchObject({ stack: "e2e-prod-cluster", result: "refused", reason: expect.stringContaining("Unset RUNBOOK_NOW") });
+    });
+
     test("in the window with approvals the deploy entry point runs pulumi up and records success", () => {
         const record = path.join(ws.dir, "record-ok.json");
         const r = ws.exec(TSX, [path.join(ROOT, "scripts", "ci-deploy.ts"), "--stack", "e2e-prod", "--record", record, "--dir", ws.dir], { RUNBOOK_NOW: "2026-11-26T15:55:00Z" });

@@ -1,7 +1,11 @@
 // The policy pack under the real engine on a production-like stack applied to the live local
 // cluster: the freeze blocks `pulumi up` before anything reaches the API server, the
 // window with approvals lets it through, a pull-request preview passes with the advisory
-// and the next window, and a hotfix goes through a freeze saying so.
+// and the next window, and a hotfix goes through a freeze saying so. The gate's clock is the
+// policy config's (`enforce-deploy-gate.now`): the shell's RUNBOOK_NOW and
+// RUNBOOK_DEPLOY_MODE stop an update before anything reaches the API server.
+import * as fs from "node:fs";
+import * as path from "node:path";
 import type { Kubectl } from "../../scripts/kube";
 import { clusterKubeconfig, kubectl, removeStack } from "./cluster";
 import { productionLikeStack, Workspace, toolchainReady } from "./engine";
@@ -32,10 +36,18 @@ const nothingApplied = () => {
 };
 const deployment = (name: string) => k.get(["deployment", name, "-n", NS]);
 
-const up = (env: Record<string, string>) => ws.pulumi(["up", "--stack", STACK, "--yes", "--policy-pack", "policies"], env);
+/** The policy config a platform team would hand to a drill: the gate's clock set to `at`. */
+const clock = (at: string) => {
+    const file = path.join(ws.dir, `policy-config-${at.replace(/:/g, "")}.json`);
+    fs.writeFileSync(file, JSON.stringify({ "enforce-deploy-gate": { now: at } }));
+    return file;
+};
+const up = (at: string, env: Record<string, string> = {}, ...flags: string[]) =>
+    ws.pulumi(["up", "--stack", STACK, "--yes", "--policy-pack", "policies", "--policy-pack-config", clock(at), ...flags], env);
+const DRILL_REFUSAL = "[mandatory]  runbook-guardrails v0.1.0  refuse-drill-settings-in-updates";
 
 test("inside the Christmas freeze, pulumi up is blocked by the gate before anything reaches the API server", () => {
-    const r = up({ RUNBOOK_NOW: FREEZE });
+    const r = up(FREEZE);
     expect(r.code).not.toBe(0);
     expect(r.stdout).toContain("[mandatory]  runbook-guardrails v0.1.0  enforce-deploy-gate");
     expect(r.stdout).toContain("production deploy blocked at Thu 2026-12-24 11:00 UTC: deploys are closed: inside deny window 'christmas' (Dec 24–26 freeze)");
@@ -52,8 +64,31 @@ test("a pull-request preview inside the freeze passes, with the advisory and the
     expect(r.stdout).not.toContain("[mandatory]");
 });
 
+test("RUNBOOK_NOW set to a time in the window does not move a real deploy out of the freeze", () => {
+    const r = up(FREEZE, { RUNBOOK_NOW: WINDOW });
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toContain(DRILL_REFUSAL);
+    expect(r.stdout).toContain(`RUNBOOK_NOW=${WINDOW} is set in the environment: the settable clock and pull-request mode are for previews and drills only`);
+    nothingApplied();
+});
+
+test("skipping the preview and claiming to be one in the shell does not help either", () => {
+    const r = up(FREEZE, { RUNBOOK_NOW: WINDOW, PULUMI_DRY_RUN: "true" }, "--skip-preview");
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toContain(DRILL_REFUSAL);
+    nothingApplied();
+});
+
+test("RUNBOOK_DEPLOY_MODE=pull-request does not turn the gate of a real deploy advisory", () => {
+    const r = up(FREEZE, { RUNBOOK_DEPLOY_MODE: "pull-request" });
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toContain(DRILL_REFUSAL);
+    expect(r.stdout).toContain("RUNBOOK_DEPLOY_MODE=pull-request is set in the environment");
+    nothingApplied();
+});
+
 test("without the approvals, pulumi up in the window is blocked", () => {
-    const r = up({ RUNBOOK_NOW: WINDOW, RUNBOOK_RELEASE_APPROVALS: "lee:governance-sentinel" });
+    const r = up(WINDOW, { RUNBOOK_RELEASE_APPROVALS: "lee:governance-sentinel" });
     expect(r.code).not.toBe(0);
     expect(r.stdout).toContain("[mandatory]  runbook-guardrails v0.1.0  enforce-deploy-gate");
     expect(r.stdout).toContain("production deploy blocked at Thu 2026-11-26 15:55 UTC: needs 1 service-owner approval from different people, has 0");
@@ -61,7 +96,7 @@ test("without the approvals, pulumi up in the window is blocked", () => {
 });
 
 test("in the window with approvals, pulumi up passes and the API server holds the release", () => {
-    const r = up({ RUNBOOK_NOW: WINDOW });
+    const r = up(WINDOW);
     expect(r.stdout).not.toMatch(/\[mandatory\]|\[advisory\]/);
     expect(r.code).toBe(0);
     const route = k.get(["httproute.gateway.networking.k8s.io", "web", "-n", NS]);
@@ -76,8 +111,7 @@ test("in the window with approvals, pulumi up passes and the API server holds th
 });
 
 test("a hotfix with two Governance Board approvals and a postmortem goes through the freeze and says so", () => {
-    const r = up({
-        RUNBOOK_NOW: FREEZE,
+    const r = up(FREEZE, {
         RUNBOOK_RELEASE_VERSION: "1.42.1",
         RUNBOOK_RELEASE_APPROVALS: "kim:governance-board,ola:governance-board",
         RUNBOOK_HOTFIX_POSTMORTEM: "PM-2026-117",

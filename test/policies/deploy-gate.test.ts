@@ -3,9 +3,9 @@ import { DateTime } from "luxon";
 import { approvalProblems, DEFAULT_APPROVAL_RULES, hotfixProblems } from "../../lib/approvals";
 import { decide } from "../../lib/deploy-gate";
 import { releaseAnnotations, type ReleaseRecord } from "../../lib/release";
-import { enforceDeployGate, reportHotfixDeploys, type GateOutcome } from "../../policies/enforce-deploy-gate";
-import { gatePolicy, guardrailEnforcement, parseGateConfig, PolicyConfigError, resolveMode, resolveNow, stackEnvironment } from "../../policies/settings";
-import { runStackPolicy, urnOf } from "./util";
+import { enforceDeployGate, refuseDrillSettingsInUpdates, reportHotfixDeploys, type GateOutcome } from "../../policies/enforce-deploy-gate";
+import { drillSettings, gatePolicy, guardrailEnforcement, parseGateConfig, PolicyConfigError, resolveMode, resolveNow, stackEnvironment } from "../../policies/settings";
+import { runResourcePolicy, runStackPolicy, urnOf } from "./util";
 
 const rules = DEFAULT_APPROVAL_RULES.production;
 const approved: ReleaseRecord = {
@@ -142,17 +142,21 @@ describe("policy settings", () => {
         expect(() => parseGateConfig({ enviroments: {} })).toThrow(/enforce-deploy-gate: Unrecognized key: "enviroments"/);
     });
 
-    test("the clock: RUNBOOK_NOW, else config, else now", () => {
+    test("the clock: RUNBOOK_NOW (where the caller allows it), else config, else now", () => {
         const cfg = parseGateConfig({ now: "2026-12-24T12:00:00+01:00" });
         expect(resolveNow(cfg, {}).toUTC().toISO()).toBe("2026-12-24T11:00:00.000Z");
         expect(resolveNow(cfg, { RUNBOOK_NOW: "2026-11-26T15:55:00Z" }).toUTC().toISO()).toBe("2026-11-26T15:55:00.000Z");
+        expect(resolveNow(cfg, { RUNBOOK_NOW: "2026-11-26T15:55:00Z" }, false).toUTC().toISO()).toBe("2026-12-24T11:00:00.000Z");
         expect(Math.abs(resolveNow(parseGateConfig({}), {}).toMillis() - Date.now())).toBeLessThan(60000);
         expect(() => resolveNow(cfg, { RUNBOOK_NOW: "2026-11-26 15:55" })).toThrow('RUNBOOK_NOW: expected an ISO 8601 instant with offset, got "2026-11-26 15:55"');
     });
 
     test("mode, environment and enforcement", () => {
         expect(resolveMode({})).toBe("deploy");
-        expect(resolveMode({ RUNBOOK_DEPLOY_MODE: "pull-request" })).toBe("pull-request");
+        expect(resolveMode({ RUNBOOK_DEPLOY_MODE: "pull-request", PULUMI_DRY_RUN: "true" })).toBe("pull-request");
+        // An update is a deploy whatever the shell says; so is a run whose engine does not say.
+        expect(resolveMode({ RUNBOOK_DEPLOY_MODE: "pull-request", PULUMI_DRY_RUN: "false" })).toBe("deploy");
+        expect(resolveMode({ RUNBOOK_DEPLOY_MODE: "pull-request" })).toBe("deploy");
         expect(() => resolveMode({ RUNBOOK_DEPLOY_MODE: "pr" })).toThrow("RUNBOOK_DEPLOY_MODE: expected one of deploy, pull-request, got \"pr\"");
         expect(stackEnvironment({ PULUMI_CONFIG: JSON.stringify({ "runbook:environment": "production" }) })).toBe("production");
         expect(stackEnvironment({})).toBeUndefined();
@@ -212,8 +216,56 @@ describe("the enforce-deploy-gate policy", () => {
         expect(await runStackPolicy(reportHotfixDeploys(outcome), [workload(approved)])).toEqual([]);
     });
 
+    test("in an update that reaches a cluster the shell's clock does not count; the config's does", async () => {
+        const onCluster = { ...workload(approved), provider: { type: "pulumi:providers:kubernetes", props: { kubeconfig: "k" }, urn: "u", name: "p" } } as PolicyResource;
+        const env = { RUNBOOK_NOW: "2026-11-26T15:55:00Z", PULUMI_DRY_RUN: "false" };
+        const freeze = { now: "2026-12-24T11:00:00Z" };
+        expect((await runStackPolicy(enforceDeployGate({ mode: "deploy", env }), [onCluster], freeze)).map((x) => x.message)).toEqual([expect.stringContaining("inside deny window 'christmas'")]);
+        // The same run as a preview, or on a stack that only renders YAML, keeps the shell's clock.
+        expect(await runStackPolicy(enforceDeployGate({ mode: "deploy", env: { ...env, PULUMI_DRY_RUN: "true" } }), [onCluster], freeze)).toEqual([]);
+        const rendering = { ...onCluster, provider: { ...onCluster.provider!, props: { renderYamlToDirectory: "rendered/x" } } } as PolicyResource;
+        expect(await runStackPolicy(enforceDeployGate({ mode: "deploy", env }), [rendering], freeze)).toEqual([]);
+    });
+
     test("staging resources pass at any time", async () => {
         const policy = enforceDeployGate({ mode: "deploy", env: { RUNBOOK_NOW: "2026-12-25T03:00:00Z" } });
         expect(await runStackPolicy(policy, [workload({ ...approved, approvals: [] }, "staging")])).toEqual([]);
+    });
+});
+
+describe("refuse-drill-settings-in-updates", () => {
+    const cluster = { type: "pulumi:providers:kubernetes", props: { kubeconfig: ".cluster/kubeconfig" } };
+    const render = { type: "pulumi:providers:kubernetes", props: { renderYamlToDirectory: "rendered/local" } };
+    const deployment = { type: "kubernetes:apps/v1:Deployment", props: { metadata: { name: "api" } } };
+    const update = { PULUMI_DRY_RUN: "false" };
+    const refused = (env: NodeJS.ProcessEnv, r: Parameters<typeof runResourcePolicy>[1]) => runResourcePolicy(refuseDrillSettingsInUpdates(env), r);
+
+    test("names what is set, why, and what to do instead", () => {
+        expect(drillSettings({ RUNBOOK_NOW: "2026-11-26T15:55:00Z", RUNBOOK_DEPLOY_MODE: "pull-request" })).toEqual(["RUNBOOK_NOW=2026-11-26T15:55:00Z", "RUNBOOK_DEPLOY_MODE=pull-request"]);
+        expect(drillSettings({ RUNBOOK_NOW: "", RUNBOOK_DEPLOY_MODE: "deploy" })).toEqual([]);
+    });
+
+    test("an update refuses the cluster's provider and every resource it manages", async () => {
+        const env = { ...update, RUNBOOK_NOW: "2026-11-26T15:55:00Z" };
+        const v = await refused(env, cluster);
+        expect(v.map((x) => x.message)).toEqual([
+            "RUNBOOK_NOW=2026-11-26T15:55:00Z is set in the environment: the settable clock and pull-request mode are for previews and drills only, never for an update that changes a cluster. Unset RUNBOOK_NOW; a drill on a cluster sets its clock in the policy config (enforce-deploy-gate.now), which the platform team owns.",
+        ]);
+        expect(await refused(env, { ...deployment, provider: cluster })).toHaveLength(1);
+        expect(await refused({ ...update, RUNBOOK_DEPLOY_MODE: "pull-request" }, { ...deployment, provider: cluster })).toEqual([{ message: expect.stringMatching(/^RUNBOOK_DEPLOY_MODE=pull-request is set/) }]);
+        // An engine that does not say whether it previews gets the strict side.
+        expect(await refused({ RUNBOOK_NOW: "2026-11-26T15:55:00Z" }, cluster)).toHaveLength(1);
+    });
+
+    test("previews, render-only stacks, the stack and its components keep them", async () => {
+        const env = { RUNBOOK_NOW: "2026-11-26T15:55:00Z", RUNBOOK_DEPLOY_MODE: "pull-request" };
+        expect(await refused({ ...env, PULUMI_DRY_RUN: "true" }, { ...deployment, provider: cluster })).toEqual([]);
+        expect(await refused({ ...env, ...update }, render)).toEqual([]);
+        expect(await refused({ ...env, ...update }, { ...deployment, provider: render })).toEqual([]);
+        expect(await refused({ ...env, ...update }, { type: "pulumi:pulumi:Stack", props: {} })).toEqual([]);
+        expect(await refused({ ...env, ...update }, { type: "runbook:index:BlueGreenDeployment", props: {} })).toEqual([]);
+        // A stack reference reads state through the engine's own provider.
+        expect(await refused({ ...env, ...update }, { type: "pulumi:pulumi:StackReference", props: {}, provider: { type: "pulumi:providers:pulumi", props: {} } })).toEqual([]);
+        expect(await refused(update, { ...deployment, provider: cluster })).toEqual([]);
     });
 });

@@ -17,7 +17,11 @@ export function urnOf(type: string, name: string): string {
     return `urn:pulumi:test::runbook::${type}::${name}`;
 }
 
-export async function runResourcePolicy(policy: ResourceValidationPolicy, r: { type: string; name?: string; props: Record<string, any> }, config: object = {}): Promise<Violation[]> {
+export async function runResourcePolicy(
+    policy: ResourceValidationPolicy,
+    r: { type: string; name?: string; props: Record<string, any>; provider?: { type: string; props: Record<string, any> } },
+    config: object = {},
+): Promise<Violation[]> {
     const violations: Violation[] = [];
     const name = r.name ?? "r";
     const args = {
@@ -26,6 +30,7 @@ export async function runResourcePolicy(policy: ResourceValidationPolicy, r: { t
         urn: urnOf(r.type, name),
         name,
         opts: options(),
+        provider: r.provider && { ...r.provider, urn: urnOf(r.provider.type, "provider"), name: "provider" },
         stackTags: new Map<string, string>(),
         isType: () => false,
         asType: () => undefined,
