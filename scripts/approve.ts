@@ -1,0 +1,105 @@
+// npm run --silent approve -- digest    --stack S
+// npm run --silent approve -- statement --stack S --role ROLE
+// npm run --silent approve -- sign      --stack S --role ROLE --key ~/.ssh/id_ed25519
+// npm run --silent approve -- add       --stack S --statement FILE --signature FILE.sig
+// Signed approvals (README "Approvals"): `digest` prints what an approval of this stack's
+// release binds; `statement` prints the text to sign elsewhere with
+// `ssh-keygen -Y sign -n runbook-approval`; `sign` signs it here with your key; both `sign`
+// and `add` append to approvals/<stack>.yaml, which the program stamps on its workloads.
+// Exit codes: 0 done, 1 refused (a statement for another release), 2 unusable input.
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { DateTime } from "luxon";
+import { configHash, parseStatement, releaseDigest, releaseImages, statementText, type ReleaseSubject } from "../lib/release-digest";
+import { appendSignature, SignatureFileError } from "../lib/signature-file";
+import { APPROVAL_NAMESPACE, SshKeygenError, sshSign } from "../lib/ssh-signature";
+import { pulumiEnv, runMain, stackConfigOrProblems, UsageError } from "./ci-common";
+
+const ROOT = path.resolve(__dirname, "..");
+
+export class RefusedError extends Error {}
+
+/** The stack's config as the engine hands it to the program and the pack (secrets in plain text). */
+function engineConfig(dir: string, stack: string, env: NodeJS.ProcessEnv): Record<string, string> {
+    const runEnv = pulumiEnv(ROOT, { ...env, PULUMI_BACKEND_URL: env.PULUMI_BACKEND_URL ?? `file://${path.join(dir, ".pulumi-state")}` });
+    const r = spawnSync("pulumi", ["config", "--json", "--show-secrets", "--stack", stack, "--non-interactive"], { cwd: dir, env: runEnv, encoding: "utf8" });
+    if (r.error || r.status !== 0) throw new UsageError(`pulumi config --stack ${stack} failed: ${(r.stderr || r.error?.message || "").trim()}`);
+    const parsed = JSON.parse(r.stdout) as Record<string, { value?: string }>;
+    return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, v.value ?? ""]));
+}
+
+/** What an approval of the stack's release binds, as the pack will see it. */
+export function releaseSubject(dir: string, stack: string, env: NodeJS.ProcessEnv): ReleaseSubject {
+    const { config, problems } = stackConfigOrProblems(dir, stack, env);
+    if (!config) throw new UsageError(`Pulumi.${stack}.yaml:\n${(problems ?? []).map((p) => `  - ${p}`).join("\n")}`);
+    return { stack, version: config.release.version, commit: config.release.commit ?? "", images: releaseImages(config), config: configHash(engineConfig(dir, stack, env)) };
+}
+
+function main(argv: string[]): number {
+    const { values: o, positionals } = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: { stack: { type: "string" }, role: { type: "string" }, key: { type: "string" }, statement: { type: "string" }, signature: { type: "string" }, dir: { type: "string" } },
+        strict: true,
+    });
+    const command = positionals[0];
+    if (!["digest", "statement", "sign", "add"].includes(command ?? "")) throw new UsageError("expected a command: digest, statement, sign or add");
+    if (!o.stack) throw new UsageError("--stack is required");
+    const dir = path.resolve(o.dir ?? ROOT);
+    const subject = releaseSubject(dir, o.stack, process.env);
+    const role = () => {
+        if (!o.role || !/^[a-z0-9-]+$/.test(o.role)) throw new UsageError(`--role: expected an approval role such as service-owner, got ${JSON.stringify(o.role ?? "")}`);
+        return o.role;
+    };
+    const now = () => DateTime.utc().toISO({ suppressMilliseconds: true }) as string;
+
+    if (command === "digest") {
+        process.stdout.write(statementText(subject, "-", "-").split("\n").slice(1, -3).join("\n") + "\n");
+        return 0;
+    }
+    if (command === "statement") {
+        process.stdout.write(statementText(subject, role(), now()));
+        return 0;
+    }
+    if (command === "sign") {
+        if (!o.key) throw new UsageError("--key is required: your SSH private key (or its .pub with the key in ssh-agent)");
+        const statement = statementText(subject, role(), now());
+        const file = appendSignature(dir, o.stack, { statement, signature: sshSign(o.key, statement) });
+        process.stderr.write(`approve: signed ${o.stack} ${subject.version} (digest ${releaseDigest(subject).slice(0, 16)}…) as ${o.role}; added to ${path.relative(dir, file)}\n`);
+        return 0;
+    }
+    if (!o.statement || !o.signature) throw new UsageError("add needs --statement FILE and --signature FILE (made with ssh-keygen -Y sign -n runbook-approval)");
+    const statement = fs.readFileSync(o.statement, "utf8");
+    const signature = fs.readFileSync(o.signature, "utf8");
+    let given;
+    try {
+        given = parseStatement(statement);
+    } catch (e) {
+        throw new UsageError(`${o.statement}: ${(e as Error).message}`);
+    }
+    if (given.digest !== releaseDigest(subject))
+        throw new RefusedError(
+            `${o.statement} approves another release (digest ${given.digest.slice(0, 16)}…; ${o.stack} is now ${releaseDigest(subject).slice(0, 16)}…): ` +
+                (["stack", "version", "commit", "config"] as const).filter((k) => given.subject[k] !== subject[k]).map((k) => `${k} ${given.subject[k]} ≠ ${subject[k]}`).join(", ") || "images differ",
+        );
+    if (!signature.includes("BEGIN SSH SIGNATURE")) throw new UsageError(`${o.signature}: not an SSH signature (expected the output of ssh-keygen -Y sign -n ${APPROVAL_NAMESPACE})`);
+    const file = appendSignature(dir, o.stack, { statement, signature });
+    process.stderr.write(`approve: added ${given.role} approval of ${o.stack} ${subject.version} to ${path.relative(dir, file)}; the policy pack verifies who signed it\n`);
+    return 0;
+}
+
+if (require.main === module)
+    runMain("approve", () => {
+        try {
+            return main(process.argv.slice(2));
+        } catch (e) {
+            if (e instanceof RefusedError) {
+                process.stderr.write(`approve: refused: ${e.message}\n`);
+                return 1;
+            }
+            if (e instanceof SignatureFileError || e instanceof SshKeygenError) throw new UsageError(e.message);
+            throw e;
+        }
+    });
