@@ -7,6 +7,7 @@ import { backupAlertRules } from "../lib/promql";
 import { DateTime } from "luxon";
 import { decideRollout, type DeploymentRecord, type RolloutDecision } from "../lib/deployment-record";
 import { releaseAnnotations, releaseRecord, type ReleaseRecord } from "../lib/release";
+import type { SignedApproval } from "../lib/signed-approvals";
 import { AlertRules } from "./alert-rules";
 import { AppService } from "./app-service";
 import { BackupJob } from "./backup-job";
@@ -22,6 +23,8 @@ export interface RunbookStackArgs {
     now?: DateTime;
     /** `runbook:databaseUrl`, read as a Pulumi secret, when set. */
     databaseUrl?: pulumi.Output<string>;
+    /** The stack's signed approvals (approvals/<stack>.yaml), stamped for the pack to verify. */
+    signedApprovals?: SignedApproval[];
 }
 
 /**
@@ -74,7 +77,7 @@ export class RunbookStack extends pulumi.ComponentResource {
                 this,
             );
         const strategies = [...new Set(cfg.services.map((s) => s.strategy))];
-        this.release = releaseRecord(cfg.release, strategies.length === 1 ? strategies[0] : "mixed", this.rollout.rollback);
+        this.release = releaseRecord(cfg.release, strategies.length === 1 ? strategies[0] : "mixed", this.rollout.rollback, args.signedApprovals);
 
         const backupLabels = recommendedLabels({ app: `${cfg.partOf}-backup`, partOf: cfg.partOf, environment: cfg.environment, component: "backup", version: cfg.release.version });
         if (cfg.backup.enabled) {

@@ -4,12 +4,15 @@ import type { DateTime } from "luxon";
 import { approvalProblems, hotfixProblems, type ApprovalRules } from "./approvals";
 import { evaluate, nextOpen, type Calendar, type OpenPeriod, type Verdict } from "./calendar";
 import type { ReleaseRecord } from "./release";
+import type { SignatureRules } from "./signed-approvals";
 
 export interface GatePolicy {
     calendar: Calendar;
     approvals: ApprovalRules;
     /** Zone the messages show times in. */
     timeZone: string;
+    /** Set when approvals count only signed (lib/signed-approvals.ts). */
+    signatures?: SignatureRules;
 }
 
 export interface GateResult {
@@ -30,7 +33,11 @@ export function formatInstant(t: DateTime, zone: string): string {
     return `${t.setZone(zone).toFormat("ccc yyyy-MM-dd HH:mm")} ${zone}`;
 }
 
-export function decide(args: { environment: string; at: DateTime; policy: GatePolicy; release?: ReleaseRecord }): GateResult {
+/**
+ * `notes`: why approvals given did not count (signatures rejected), added to the problems
+ * when the release is blocked.
+ */
+export function decide(args: { environment: string; at: DateTime; policy: GatePolicy; release?: ReleaseRecord; notes?: string[] }): GateResult {
     const { at, policy, release } = args;
     const verdict = evaluate(policy.calendar, at);
     const when = formatInstant(at, policy.timeZone);
@@ -69,7 +76,7 @@ export function decide(args: { environment: string; at: DateTime; policy: GatePo
             problems: [],
             summary: `${args.environment} deploy allowed at ${when} ${hotfixNote()}${verdict.open ? "" : ` although ${verdict.reason}`}`,
         };
-    const problems = [...(verdict.open ? [] : [`deploys are closed: ${verdict.reason}`]), ...normal, ...(hotfix ?? [])];
+    const problems = [...(verdict.open ? [] : [`deploys are closed: ${verdict.reason}`]), ...normal, ...(hotfix ?? []), ...(args.notes ?? [])];
     return {
         allowed: false,
         viaHotfix: false,

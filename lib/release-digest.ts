@@ -3,8 +3,13 @@
 // config cannot be reused for another. The approver signs a short statement that carries
 // these fields, the digest over them, the role they approve as and when they signed.
 import { createHash } from "node:crypto";
-import canonicalize from "canonicalize";
+import * as canonicalizeModule from "canonicalize";
 import type { StackConfig } from "../config/load";
+
+type Canonicalize = (value: unknown) => string | undefined;
+// canonicalize is CommonJS (module.exports = function). The program is compiled with
+// esModuleInterop, the policy pack (by Pulumi's policy runner) without: find it either way.
+const canonicalize = ((canonicalizeModule as unknown as { default?: Canonicalize }).default ?? canonicalizeModule) as unknown as Canonicalize;
 
 export const STATEMENT_HEADER = "runbook-as-code release approval v1";
 

@@ -2,6 +2,7 @@
 // every workload, so a reviewer of the rendered manifests sees it and the policy pack
 // reads it from the resources the program registers.
 import type { ReleaseConfig, Strategy } from "../config/load";
+import type { SignedApproval } from "./signed-approvals";
 
 export const ANNOTATION_PREFIX = "runbook.dev";
 export const RELEASE_ANNOTATIONS = {
@@ -13,6 +14,8 @@ export const RELEASE_ANNOTATIONS = {
     hotfix: `${ANNOTATION_PREFIX}/hotfix`,
     postmortem: `${ANNOTATION_PREFIX}/hotfix-postmortem`,
     rollback: `${ANNOTATION_PREFIX}/rollback`,
+    /** Signed approvals ({statement, signature}, JSON): the pack verifies each. */
+    signedApprovals: `${ANNOTATION_PREFIX}/signed-approvals`,
 } as const;
 
 export interface Approval {
@@ -29,10 +32,13 @@ export interface ReleaseRecord {
     hotfix?: { postmortem?: string; reason?: string };
     /** Set only on an update that does nothing but go back to what was live (lib/deployment-record.ts). */
     rollback?: { reason: string; by: string; at: string };
+    /** From approvals/<stack>.yaml: approvals that prove themselves (lib/signed-approvals.ts). */
+    signedApprovals?: SignedApproval[];
 }
 
-export function releaseRecord(release: ReleaseConfig, strategy: Strategy | "mixed", rollback?: ReleaseRecord["rollback"]): ReleaseRecord {
+export function releaseRecord(release: ReleaseConfig, strategy: Strategy | "mixed", rollback?: ReleaseRecord["rollback"], signedApprovals: SignedApproval[] = []): ReleaseRecord {
     return {
+        ...(signedApprovals.length > 0 ? { signedApprovals } : {}),
         ...(rollback !== undefined ? { rollback } : {}),
         version: release.version,
         ...(release.commit !== undefined ? { commit: release.commit } : {}),
@@ -52,6 +58,7 @@ export function releaseAnnotations(r: ReleaseRecord): Record<string, string> {
     if (r.commit !== undefined) a[RELEASE_ANNOTATIONS.commit] = r.commit;
     if (r.operator !== undefined) a[RELEASE_ANNOTATIONS.operator] = r.operator;
     if (r.rollback !== undefined) a[RELEASE_ANNOTATIONS.rollback] = JSON.stringify(r.rollback);
+    if (r.signedApprovals !== undefined) a[RELEASE_ANNOTATIONS.signedApprovals] = JSON.stringify(r.signedApprovals);
     if (r.hotfix !== undefined) {
         a[RELEASE_ANNOTATIONS.hotfix] = "true";
         if (r.hotfix.postmortem !== undefined) a[RELEASE_ANNOTATIONS.postmortem] = r.hotfix.postmortem;
@@ -85,8 +92,19 @@ export function releaseFromAnnotations(a: Record<string, unknown> | undefined): 
     } catch {
         rollback = undefined;
     }
+    let signedApprovals: SignedApproval[] = [];
+    try {
+        const parsed: unknown = JSON.parse(get(RELEASE_ANNOTATIONS.signedApprovals) ?? "[]");
+        if (Array.isArray(parsed))
+            signedApprovals = parsed
+                .filter((x): x is SignedApproval => typeof x?.statement === "string" && typeof x?.signature === "string")
+                .map((x) => ({ statement: x.statement, signature: x.signature }));
+    } catch {
+        signedApprovals = [];
+    }
     return {
         ...(rollback ? { rollback } : {}),
+        ...(signedApprovals.length > 0 ? { signedApprovals } : {}),
         version,
         commit: get(RELEASE_ANNOTATIONS.commit),
         operator: get(RELEASE_ANNOTATIONS.operator),

@@ -4,7 +4,7 @@
 // made by the operator count; every other one is named with the reason it does not.
 import type { DateTime } from "luxon";
 import { DateTime as LuxonDateTime } from "luxon";
-import type { Approval } from "./release";
+import type { Approval, ReleaseRecord } from "./release";
 import { parseStatement, type ReleaseSubject, type Statement } from "./release-digest";
 import { allowedSignersLine, sshVerify } from "./ssh-signature";
 
@@ -82,21 +82,42 @@ export function verifySignedApprovals(entries: SignedApproval[], release: Releas
         }
         const label = (who: string) => `signed approval ${i + 1} (${who} as ${st.role})`;
         const check = sshVerify(allowed, e.signature, e.statement);
-        if (!check.ok) {
-            const why = check.reason === "malformed" ? `malformed: the signature cannot be read (${check.detail})` : check.reason === "altered" ? `forged: the signature does not match the statement (${check.detail})` : `forged: ${check.detail}`;
+        const who = check.principal;
+        if (who === undefined) {
+            const f = check.failure ?? { reason: "altered", detail: "" };
+            const why = f.reason === "malformed" ? `malformed: the signature cannot be read (${f.detail})` : f.reason === "altered" ? `forged: the signature does not match the statement (${f.detail})` : `forged: ${f.detail}`;
             rejected.push(`${label("unknown signer")}: ${why}`);
             return;
         }
-        const who = check.principal;
         const signer = rules.signers.find((s) => s.principal === who);
         const problem =
             (signer && !signer.roles.includes(st.role) ? `rejected: ${who} holds ${signer.roles.join(", ") || "no role"} in the policy config, not ${st.role}` : undefined) ??
             replayProblem(st.subject, release) ??
             ageProblem(st, at, rules.maxAgeHours) ??
             (release.operator !== undefined && who.toLowerCase() === release.operator.trim().toLowerCase() ? `self-made: ${who} is the operator of this release` : undefined) ??
-            (release.operatorKeys.includes(check.fingerprint) ? `self-made: signed with a key the operator holds (${check.fingerprint})` : undefined);
+            (check.fingerprint !== undefined && release.operatorKeys.includes(check.fingerprint) ? `self-made: signed with a key the operator holds (${check.fingerprint})` : undefined);
         if (problem) rejected.push(`${label(who)}: ${problem}`);
         else approvals.push({ name: who, role: st.role });
     });
     return { approvals, rejected };
+}
+
+/**
+ * The release as the gate judges it where approvals must be signed: its approvals are the
+ * signed ones that verify; typed ones and rejected signatures become notes saying why
+ * they do not count.
+ */
+export function releaseForGate(
+    release: ReleaseRecord,
+    rules: SignatureRules,
+    view: Pick<ReleaseUnderReview, "stack" | "images" | "config" | "operatorKeys">,
+    at: DateTime,
+): { release: ReleaseRecord; notes: string[] } {
+    const verdict = verifySignedApprovals(release.signedApprovals ?? [], { ...view, version: release.version, commit: release.commit, operator: release.operator }, rules, at);
+    const typed = release.approvals.map((a) => `${a.name} (${a.role})`);
+    const notes = [
+        ...(typed.length > 0 ? [`unsigned approvals do not count here (${typed.join(", ")}): approvals must be signed (npm run approve)`] : []),
+        ...verdict.rejected,
+    ];
+    return { release: { ...release, approvals: verdict.approvals }, notes };
 }

@@ -47,9 +47,16 @@ export function allowedSignersLine(principal: string, key: string): string {
     return `${principal} namespaces="${APPROVAL_NAMESPACE}" ${key.trim()}`;
 }
 
-export type SignatureCheck =
-    | { ok: true; principal: string; fingerprint: string }
-    | { ok: false; reason: "malformed" | "altered" | "unknown-key"; detail: string; fingerprint?: string };
+/**
+ * The answer for one signature: `principal` when it verifies, else `failure` says why.
+ * (One shape rather than a union: the pack is compiled without strict null checks, where
+ * a union would not narrow.)
+ */
+export interface SignatureCheck {
+    principal?: string;
+    failure?: { reason: "malformed" | "altered" | "unknown-key"; detail: string };
+    fingerprint?: string;
+}
 
 /**
  * Checks an armored signature over `message` against an allowed-signers file's text: it
@@ -62,15 +69,20 @@ export function sshVerify(allowedSigners: string, signature: string, message: st
         const fingerprint = /(SHA256:[A-Za-z0-9+/]+)/.exec(any.out)?.[1];
         if (any.code !== 0) {
             const malformed = /Couldn't parse|invalid format|not a signature|Unable to|sshsig_/i.test(any.out) && fingerprint === undefined;
-            return { ok: false, reason: malformed ? "malformed" : "altered", detail: any.out.split("\n").pop() ?? "" };
+            return { failure: { reason: malformed ? "malformed" : "altered", detail: any.out.split("\n").pop() ?? "" } };
         }
         const found = keygen(["-Y", "find-principals", "-s", p.sig, "-f", p.allowed, "-n", APPROVAL_NAMESPACE]);
         const principal = found.code === 0 ? found.out.split("\n")[0].trim() : undefined;
-        if (!principal) return { ok: false, reason: "unknown-key", detail: `made by key ${fingerprint ?? "?"}, which no allowed signer holds`, fingerprint };
+        if (!principal) return { failure: { reason: "unknown-key", detail: `made by key ${fingerprint ?? "?"}, which no allowed signer holds` }, fingerprint };
         const verified = keygen(["-Y", "verify", "-f", p.allowed, "-I", principal, "-n", APPROVAL_NAMESPACE, "-s", p.sig], message);
-        if (verified.code !== 0) return { ok: false, reason: "altered", detail: verified.out.split("\n").pop() ?? "", fingerprint };
-        return { ok: true, principal, fingerprint: fingerprint ?? "" };
+        if (verified.code !== 0) return { failure: { reason: "altered", detail: verified.out.split("\n").pop() ?? "" }, fingerprint };
+        return { principal, fingerprint };
     });
+}
+
+/** What the operator holds, as heldKeyFingerprints reads it for this process's account. */
+export function operatorKeyFingerprints(env: NodeJS.ProcessEnv): string[] {
+    return heldKeyFingerprints(os.userInfo().homedir, env.SSH_AUTH_SOCK);
 }
 
 /** SHA256 fingerprints of public keys (one per line, OpenSSH format); lines that are no key are skipped. */
@@ -84,19 +96,20 @@ export function fingerprints(publicKeys: string[]): string[] {
 }
 
 /**
- * The keys the person running this process holds: ~/.ssh/*.pub and the agent's. An
- * approval made with one of them is the operator approving their own deploy.
+ * The keys the person running this process holds: `home`/.ssh/*.pub and the agent's at
+ * `agentSocket`. An approval made with one of them is the operator approving their own
+ * deploy. Callers pass the account's home from the password database, not $HOME.
  */
-export function heldKeyFingerprints(env: NodeJS.ProcessEnv): string[] {
+export function heldKeyFingerprints(home: string, agentSocket?: string): string[] {
     const keys: string[] = [];
-    const dir = path.join(env.HOME ?? os.homedir(), ".ssh");
+    const dir = path.join(home, ".ssh");
     try {
         for (const f of fs.readdirSync(dir)) if (f.endsWith(".pub")) keys.push(...fs.readFileSync(path.join(dir, f), "utf8").split("\n"));
     } catch {
         // no ~/.ssh: nothing held there
     }
-    if (env.SSH_AUTH_SOCK) {
-        const r = spawnSync("ssh-add", ["-L"], { env, encoding: "utf8", timeout: 5_000 });
+    if (agentSocket) {
+        const r = spawnSync("ssh-add", ["-L"], { env: { ...process.env, SSH_AUTH_SOCK: agentSocket }, encoding: "utf8", timeout: 5_000 });
         if (r.status === 0) keys.push(...r.stdout.split("\n"));
     }
     return fingerprints(keys);

@@ -1,7 +1,10 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { decide, type GateResult } from "../lib/deploy-gate";
 import { releaseFromAnnotations, type ReleaseRecord } from "../lib/release";
-import { metadata, reachesOutside, stackEnvironmentFromLabels, T } from "./resources";
+import { configHash } from "../lib/release-digest";
+import { releaseForGate } from "../lib/signed-approvals";
+import { operatorKeyFingerprints } from "../lib/ssh-signature";
+import { containersOf, metadata, reachesOutside, stackEnvironmentFromLabels, T } from "./resources";
 import {
     drillRefusal,
     drillSettings,
@@ -23,6 +26,23 @@ export function releaseOf(resources: { type: string; props: Record<string, any> 
         if (rec) return rec;
     }
     return undefined;
+}
+
+/** Every image the stack's workloads run (containers and init containers). */
+export function imagesOf(resources: { type: string; props: Record<string, any> }[]): string[] {
+    const images = new Set<string>();
+    for (const r of resources) for (const c of containersOf(r.type, r.props, true)) if (typeof c.image === "string") images.add(c.image);
+    return [...images].sort();
+}
+
+/** The stack's config as the engine handed it to the pack (PULUMI_CONFIG, set after the shell's environment). */
+function engineConfig(env: NodeJS.ProcessEnv): Record<string, string> {
+    try {
+        const c = JSON.parse(env.PULUMI_CONFIG ?? "{}") as unknown;
+        return c !== null && typeof c === "object" && !Array.isArray(c) ? (c as Record<string, string>) : {};
+    } catch {
+        return {};
+    }
 }
 
 /** What the gate decided in this run, for the advisory hotfix report that runs after it. */
@@ -48,7 +68,16 @@ export function enforceDeployGate(opts: { mode: Mode; environment?: Environment;
             const config = parseGateConfig(args.getConfig<object>());
             // The shell's clock counts in previews, and in updates that only render YAML.
             const at = resolveNow(config, opts.env, isPreview(opts.env) || !args.resources.some(reachesOutside));
-            const result = decide({ environment, at, policy: gatePolicy(config, environment), release: releaseOf(args.resources) });
+            const policy = gatePolicy(config, environment);
+            let release = releaseOf(args.resources);
+            let notes: string[] = [];
+            if (release && policy.signatures) {
+                // What the approvals must bind, as the engine shows it: the stack it runs, the
+                // config it resolved, the images the workloads run.
+                const view = { stack: opts.env.PULUMI_STACK ?? "", images: imagesOf(args.resources), config: configHash(engineConfig(opts.env)), operatorKeys: operatorKeyFingerprints(opts.env) };
+                ({ release, notes } = releaseForGate(release, policy.signatures, view, at));
+            }
+            const result = decide({ environment, at, policy, release, notes });
             if (opts.outcome) opts.outcome.result = result;
             if (!result.allowed) reportViolation(opts.mode === "pull-request" ? `[pull-request preview] would be blocked if deployed now: ${result.summary}` : result.summary);
         },

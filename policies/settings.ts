@@ -6,6 +6,7 @@ import { z } from "zod";
 import { DEFAULT_APPROVAL_RULES, type ApprovalRules } from "../lib/approvals";
 import { businessHours, defaultFreezes, windowProblems, type Calendar, type Window } from "../lib/calendar";
 import type { GatePolicy } from "../lib/deploy-gate";
+import { PRINCIPAL } from "../lib/ssh-signature";
 
 export const GATE_POLICY = "enforce-deploy-gate";
 export const MODES = ["deploy", "pull-request"] as const;
@@ -37,14 +38,28 @@ const environmentSchema = z.strictObject({
         .strictObject({
             required: z.array(z.strictObject({ role: z.string().min(1), count: z.number().int().min(1) })).optional(),
             hotfix: z.strictObject({ role: z.string().min(1), count: z.number().int().min(1), requirePostmortem: z.boolean() }).optional(),
+            /** Only signed approvals count (default: production yes, staging no). */
+            signed: z.boolean().optional(),
+            /** How long a signed approval counts, in hours. */
+            maxAgeHours: z.number().positive().max(24 * 90).default(72),
         })
-        .default({}),
+        .default({ maxAgeHours: 72 }),
+});
+
+/** Whose key signs approvals, and for which roles: the platform team's allowed signers. */
+const signerSchema = z.strictObject({
+    principal: z.string().regex(PRINCIPAL, { error: "expected a name of letters, digits and . _ @ + -" }),
+    key: z.string().regex(/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/=]+( .*)?$/, {
+        error: "expected an OpenSSH public key line (ssh-ed25519 AAAA… [comment])",
+    }),
+    roles: z.array(z.string().min(1)).min(1),
 });
 
 export const gateConfigSchema = z.strictObject({
     /** The clock, for drills and tests: an ISO 8601 instant with offset. */
     now: z.string().optional(),
     environments: z.partialRecord(z.enum(ENVIRONMENTS), environmentSchema).default({}),
+    signers: z.array(signerSchema).max(500).default([]),
 });
 export type GateConfig = z.infer<typeof gateConfigSchema>;
 
@@ -53,6 +68,7 @@ export const GATE_CONFIG_JSON_SCHEMA = {
     properties: {
         now: { type: "string" },
         environments: { type: "object" },
+        signers: { type: "array" },
     },
 } as const;
 
@@ -100,7 +116,8 @@ export function gatePolicy(config: GateConfig, environment: Environment): GatePo
     };
     const d = DEFAULT_APPROVAL_RULES[environment];
     const approvals: ApprovalRules = { required: e.approvals.required ?? d.required, hotfix: e.approvals.hotfix ?? d.hotfix };
-    return { calendar, approvals, timeZone: zone };
+    const signed = e.approvals.signed ?? environment === "production";
+    return { calendar, approvals, timeZone: zone, ...(signed ? { signatures: { signers: config.signers, maxAgeHours: e.approvals.maxAgeHours } } : {}) };
 }
 
 /**

@@ -1,13 +1,13 @@
 // npm run --silent approve -- digest    --stack S
 // npm run --silent approve -- statement --stack S --role ROLE
 // npm run --silent approve -- sign      --stack S --role ROLE --key ~/.ssh/id_ed25519
+//     (statement and sign take --signed-at ISO-8601 for drills whose gate clock is set)
 // npm run --silent approve -- add       --stack S --statement FILE --signature FILE.sig
 // Signed approvals (README "Approvals"): `digest` prints what an approval of this stack's
 // release binds; `statement` prints the text to sign elsewhere with
 // `ssh-keygen -Y sign -n runbook-approval`; `sign` signs it here with your key; both `sign`
 // and `add` append to approvals/<stack>.yaml, which the program stamps on its workloads.
 // Exit codes: 0 done, 1 refused (a statement for another release), 2 unusable input.
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
@@ -15,20 +15,12 @@ import { DateTime } from "luxon";
 import { configHash, parseStatement, releaseDigest, releaseImages, statementText, type ReleaseSubject } from "../lib/release-digest";
 import { appendSignature, SignatureFileError } from "../lib/signature-file";
 import { APPROVAL_NAMESPACE, SshKeygenError, sshSign } from "../lib/ssh-signature";
-import { pulumiEnv, runMain, stackConfigOrProblems, UsageError } from "./ci-common";
+import { parseInstant } from "../policies/settings";
+import { engineConfig, runMain, stackConfigOrProblems, UsageError } from "./ci-common";
 
 const ROOT = path.resolve(__dirname, "..");
 
 export class RefusedError extends Error {}
-
-/** The stack's config as the engine hands it to the program and the pack (secrets in plain text). */
-function engineConfig(dir: string, stack: string, env: NodeJS.ProcessEnv): Record<string, string> {
-    const runEnv = pulumiEnv(ROOT, { ...env, PULUMI_BACKEND_URL: env.PULUMI_BACKEND_URL ?? `file://${path.join(dir, ".pulumi-state")}` });
-    const r = spawnSync("pulumi", ["config", "--json", "--show-secrets", "--stack", stack, "--non-interactive"], { cwd: dir, env: runEnv, encoding: "utf8" });
-    if (r.error || r.status !== 0) throw new UsageError(`pulumi config --stack ${stack} failed: ${(r.stderr || r.error?.message || "").trim()}`);
-    const parsed = JSON.parse(r.stdout) as Record<string, { value?: string }>;
-    return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, v.value ?? ""]));
-}
 
 /** What an approval of the stack's release binds, as the pack will see it. */
 export function releaseSubject(dir: string, stack: string, env: NodeJS.ProcessEnv): ReleaseSubject {
@@ -41,7 +33,7 @@ function main(argv: string[]): number {
     const { values: o, positionals } = parseArgs({
         args: argv,
         allowPositionals: true,
-        options: { stack: { type: "string" }, role: { type: "string" }, key: { type: "string" }, statement: { type: "string" }, signature: { type: "string" }, dir: { type: "string" } },
+        options: { stack: { type: "string" }, role: { type: "string" }, key: { type: "string" }, statement: { type: "string" }, signature: { type: "string" }, "signed-at": { type: "string" }, dir: { type: "string" } },
         strict: true,
     });
     const command = positionals[0];
@@ -53,7 +45,14 @@ function main(argv: string[]): number {
         if (!o.role || !/^[a-z0-9-]+$/.test(o.role)) throw new UsageError(`--role: expected an approval role such as service-owner, got ${JSON.stringify(o.role ?? "")}`);
         return o.role;
     };
-    const now = () => DateTime.utc().toISO({ suppressMilliseconds: true }) as string;
+    // When the approver signs; a drill whose gate clock is set (policy config `now`) signs
+    // at that clock: the gate counts an approval from its signed-at, for maxAgeHours.
+    const now = () => {
+        if (o["signed-at"] === undefined) return DateTime.utc().startOf("second").toISO({ suppressMilliseconds: true }) as string;
+        const t = parseInstant(o["signed-at"]);
+        if (!t) throw new UsageError(`--signed-at: expected an ISO 8601 instant with offset, got ${JSON.stringify(o["signed-at"])}`);
+        return t.toUTC().toISO({ suppressMilliseconds: true }) as string;
+    };
 
     if (command === "digest") {
         process.stdout.write(statementText(subject, "-", "-").split("\n").slice(1, -3).join("\n") + "\n");

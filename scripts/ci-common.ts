@@ -7,10 +7,14 @@ import * as path from "node:path";
 import type { DateTime } from "luxon";
 import { ConfigError, parseStackConfig, type StackConfig } from "../config/load";
 import { readStack, StackFileError, UnknownStackError } from "../config/stack-file";
-import { decide, formatInstant, type GateResult } from "../lib/deploy-gate";
+import { decide, formatInstant, type GatePolicy, type GateResult } from "../lib/deploy-gate";
+import { configHash, releaseImages } from "../lib/release-digest";
+import { readSignatureFile, SignatureFileError } from "../lib/signature-file";
+import { releaseForGate } from "../lib/signed-approvals";
+import { operatorKeyFingerprints } from "../lib/ssh-signature";
 import { parseEventLog, previewFacts, type PreviewFacts, type StrategyState } from "../lib/preview-summary";
 import { drillRefusal, drillSettings, GATE_POLICY, gatePolicy, parseGateConfig, resolveNow } from "../policies/settings";
-import { releaseRecord } from "../lib/release";
+import { releaseRecord, type ReleaseRecord } from "../lib/release";
 import { canaryPlanOf } from "../lib/traffic";
 
 export class UsageError extends Error {}
@@ -26,12 +30,53 @@ export function stackConfigOrProblems(dir: string, stack: string, env: NodeJS.Pr
     }
 }
 
-export function gateVerdict(config: StackConfig, policyConfigFile: string | undefined, env: NodeJS.ProcessEnv): { result: GateResult; at: DateTime; next?: string } {
+/** The stack's config as the engine hands it to the program and the pack (secrets in plain text). */
+export function engineConfig(dir: string, stack: string, env: NodeJS.ProcessEnv): Record<string, string> {
+    const runEnv = pulumiEnv(path.resolve(__dirname, ".."), { ...env, PULUMI_BACKEND_URL: env.PULUMI_BACKEND_URL ?? `file://${path.join(dir, ".pulumi-state")}` });
+    const r = spawnSync("pulumi", ["config", "--json", "--show-secrets", "--stack", stack, "--non-interactive"], { cwd: dir, env: runEnv, encoding: "utf8" });
+    if (r.error || r.status !== 0) throw new UsageError(`pulumi config --stack ${stack} failed: ${(r.stderr || r.error?.message || "").trim()}`);
+    const parsed = JSON.parse(r.stdout) as Record<string, { value?: string }>;
+    return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, v.value ?? ""]));
+}
+
+export interface StackContext {
+    dir: string;
+    stack: string;
+    config: StackConfig;
+}
+
+/**
+ * The release the gate judges, as the pack will see it: the stack's release record with
+ * its signature file, and where the policy counts only signed approvals, the ones that
+ * verify (notes say why the others do not).
+ */
+export function gateRelease(ctx: StackContext, policy: GatePolicy, at: DateTime, env: NodeJS.ProcessEnv): { release: ReleaseRecord; notes: string[] } {
+    const strategies = [...new Set(ctx.config.services.map((s) => s.strategy))];
+    let signed;
+    try {
+        signed = readSignatureFile(ctx.dir, ctx.stack);
+    } catch (e) {
+        if (!(e instanceof SignatureFileError)) throw e;
+        return { release: { ...releaseRecord(ctx.config.release, "mixed"), approvals: policy.signatures ? [] : ctx.config.release.approvals }, notes: [e.message] };
+    }
+    const release = releaseRecord(ctx.config.release, strategies.length === 1 ? strategies[0] : "mixed", undefined, signed);
+    if (!policy.signatures) return { release, notes: [] };
+    let config: string;
+    try {
+        config = configHash(engineConfig(ctx.dir, ctx.stack, env));
+    } catch (e) {
+        return { release: { ...release, approvals: [] }, notes: [`signed approvals could not be checked: ${(e as Error).message}`] };
+    }
+    return releaseForGate(release, policy.signatures, { stack: ctx.stack, images: releaseImages(ctx.config), config, operatorKeys: operatorKeyFingerprints(env) }, at);
+}
+
+export function gateVerdict(ctx: StackContext, policyConfigFile: string | undefined, env: NodeJS.ProcessEnv): { result: GateResult; at: DateTime; next?: string } {
     const raw = policyConfigFile ? ((JSON.parse(fs.readFileSync(policyConfigFile, "utf8")) as Record<string, unknown>)[GATE_POLICY] ?? {}) : {};
     const gateConfig = parseGateConfig(raw);
     const at = resolveNow(gateConfig, env);
-    const policy = gatePolicy(gateConfig, config.environment);
-    const result = decide({ environment: config.environment, at, policy, release: releaseRecord(config.release, config.services[0].strategy) });
+    const policy = gatePolicy(gateConfig, ctx.config.environment);
+    const { release, notes } = gateRelease(ctx, policy, at, env);
+    const result = decide({ environment: ctx.config.environment, at, policy, release, notes });
     const next = result.next ? `${formatInstant(result.next.start, policy.timeZone)}${result.next.end ? ` – ${formatInstant(result.next.end, policy.timeZone)}` : ""}` : undefined;
     return { result, at, next };
 }

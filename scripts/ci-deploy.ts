@@ -35,7 +35,7 @@ function main(): number {
         process.stderr.write(`ci-deploy: ${drill}\nnot deployed: pulumi up was not run\n`);
         return 1;
     }
-    const gate = gateVerdict(config, o["policy-config"], process.env);
+    const gate = gateVerdict({ dir, stack, config }, o["policy-config"], process.env);
     if (!gate.result.allowed) {
         write({ ...base, result: "refused", reason: gate.result.summary, problems: gate.result.problems, nextWindow: gate.next ?? null });
         process.stderr.write(`ci-deploy: ${gate.result.summary}\nnot deployed: pulumi up was not run\n`);

@@ -24,7 +24,7 @@ function main(): number {
         process.stderr.write(`ci-preview: ${stack}: invalid stack configuration:\n${(problems ?? []).map((p) => `  - ${p}`).join("\n")}\n`);
         return 1;
     }
-    const gate = gateVerdict(config, o["policy-config"], process.env);
+    const gate = gateVerdict({ dir, stack, config }, o["policy-config"], process.env);
     const env = { ...pulumiEnv(ROOT, process.env), RUNBOOK_DEPLOY_MODE: "pull-request" };
     const before = deployedState(dir, stack, env);
     const args = ["preview", "--stack", stack, "--diff", "--policy-pack", path.join(dir, "policies")];

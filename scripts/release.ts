@@ -37,7 +37,7 @@ const clock = (s: number) => `${String(Math.floor(s / 60)).padStart(2, "0")}:${S
 /** Asks the gate until it lets the next step go; false when it never will. */
 async function passGate(o: Opened, opts: Options, what: string): Promise<boolean> {
     for (;;) {
-        const action = gateAction(gateVerdict(o.config, opts.policyConfig, o.env).result);
+        const action = gateAction(gateVerdict({ dir: o.dir, stack: o.stackName, config: o.config }, opts.policyConfig, o.env).result);
         if (action.kind === "go") return true;
         if (action.kind === "stop") {
             log(`${what}: blocked: ${action.why}`);

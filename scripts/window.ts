@@ -11,7 +11,7 @@ import { ConfigError, parseStackConfig } from "../config/load";
 import { readStack, StackFileError, UnknownStackError } from "../config/stack-file";
 import { CalendarError } from "../lib/calendar";
 import { decide, formatInstant } from "../lib/deploy-gate";
-import { releaseRecord } from "../lib/release";
+import { gateRelease } from "./ci-common";
 import { GATE_POLICY, gatePolicy, parseGateConfig, parseInstant, PolicyConfigError, resolveNow } from "../policies/settings";
 
 function unusable(message: string): never {
@@ -91,7 +91,8 @@ function main(): void {
     let result;
     try {
         const policy = gatePolicy(gateConfig, cfg.environment);
-        result = decide({ environment: cfg.environment, at, policy, release: releaseRecord(cfg.release, cfg.services[0].strategy) });
+        const { release, notes } = gateRelease({ dir, stack, config: cfg }, policy, at, env);
+        result = decide({ environment: cfg.environment, at, policy, release, notes });
         if (o.json) {
             const iso = (t?: { toISO(): string | null }) => (t ? t.toISO() : null);
             process.stdout.write(

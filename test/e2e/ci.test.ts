@@ -105,9 +105,21 @@ describe("production-like stack inside the Christmas freeze", () => {
         expect(JSON.parse(fs.readFileSync(record, "utf8"))).toMatchObject({ stack: "e2e-prod-cluster", result: "refused", reason: expect.stringContaining("Unset RUNBOOK_NOW") });
     });
 
-    test("in the window with approvals the deploy entry point runs pulumi up and records success", () => {
+    test("in the window with signed approvals the deploy entry point runs pulumi up and records success", () => {
+        // As the deploy workflow: the approvers' signatures are in approvals/<stack>.yaml,
+        // their keys and roles in the platform team's policy config.
+        const signers = ws.approvers({ lee: ["governance-sentinel"], sam: ["service-owner"] });
+        const policyConfig = path.join(ws.dir, "policy-signers.json");
+        fs.writeFileSync(policyConfig, JSON.stringify({ "enforce-deploy-gate": { signers } }));
         const record = path.join(ws.dir, "record-ok.json");
-        const r = ws.exec(TSX, [path.join(ROOT, "scripts", "ci-deploy.ts"), "--stack", "e2e-prod", "--record", record, "--dir", ws.dir], { RUNBOOK_NOW: "2026-11-26T15:55:00Z" });
+        const deploy = () =>
+            ws.exec(TSX, [path.join(ROOT, "scripts", "ci-deploy.ts"), "--stack", "e2e-prod", "--record", record, "--dir", ws.dir, "--policy-config", policyConfig], { RUNBOOK_NOW: "2026-11-26T15:55:00Z" });
+        const unsigned = deploy();
+        expect(unsigned.code).toBe(1);
+        expect(unsigned.all).toContain("unsigned approvals do not count here (lee (governance-sentinel), sam (service-owner))");
+        expect(ws.sign("e2e-prod", "lee", "governance-sentinel", "2026-11-26T09:00:00Z").code).toBe(0);
+        expect(ws.sign("e2e-prod", "sam", "service-owner", "2026-11-26T09:00:00Z").code).toBe(0);
+        const r = deploy();
         expect(r.code).toBe(0);
         const rec = JSON.parse(fs.readFileSync(record, "utf8"));
         expect(rec).toMatchObject({ stack: "e2e-prod", result: "succeeded", policy: [] });

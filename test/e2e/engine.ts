@@ -114,6 +114,28 @@ export class Workspace {
         });
     }
 
+    /**
+     * Approvers with real SSH keys made here (ssh-keygen), and the policy config's `signers`
+     * entry that names their keys and roles.
+     */
+    approvers(roles: Record<string, string[]>): { principal: string; key: string; roles: string[] }[] {
+        return Object.entries(roles).map(([principal, r]) => {
+            const key = path.join(this.dir, "keys", principal);
+            if (!fs.existsSync(key)) {
+                fs.mkdirSync(path.dirname(key), { recursive: true });
+                const made = spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", principal, "-f", key], { encoding: "utf8" });
+                if (made.status !== 0) throw new Error(`ssh-keygen: ${made.stderr}`);
+            }
+            return { principal, key: fs.readFileSync(`${key}.pub`, "utf8").trim(), roles: r };
+        });
+    }
+
+    /** `npm run approve -- sign` by an approver made by `approvers`, for this workspace's stack. */
+    sign(stack: string, principal: string, role: string, signedAt: string, env: Record<string, string> = {}): Run {
+        const args = ["sign", "--stack", stack, "--role", role, "--key", path.join(this.dir, "keys", principal), "--signed-at", signedAt, "--dir", this.dir];
+        return this.exec(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "scripts", "approve.ts"), ...args], env);
+    }
+
     /** A pulumi run under GNU time: wall time and the peak RSS of its largest process. */
     timed(args: string[], cwd: string = this.dir): Run & { ms: number; maxRssKiB: number } {
         const report = path.join(this.dir, ".time");

@@ -1,14 +1,15 @@
 // The policy pack under the real engine on a production-like stack applied to the live local
 // cluster: the freeze blocks `pulumi up` before anything reaches the API server, the
 // window with approvals lets it through, a pull-request preview passes with the advisory
-// and the next window, and a hotfix goes through a freeze saying so. The gate's clock is the
+// and the next window, and a hotfix goes through a freeze saying so. Production counts
+// only approvals signed with keys the policy config names (made here). The gate's clock is the
 // policy config's (`enforce-deploy-gate.now`): the shell's RUNBOOK_NOW and
 // RUNBOOK_DEPLOY_MODE stop an update before anything reaches the API server.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Kubectl } from "../../scripts/kube";
 import { clusterKubeconfig, kubectl, removeStack } from "./cluster";
-import { productionLikeStack, Workspace, toolchainReady } from "./engine";
+import { expectOk, productionLikeStack, Workspace, toolchainReady } from "./engine";
 
 jest.setTimeout(300_000);
 
@@ -16,8 +17,11 @@ const STACK = "e2e-prod";
 const NS = "e2e-production";
 const FREEZE = "2026-12-24T11:00:00Z";
 const WINDOW = "2026-11-26T15:55:00Z";
+/** When the approvers signed: the morning of the window's day (the gate counts 72 h). */
+const SIGNED_AT = "2026-11-26T09:00:00Z";
 let ws: Workspace;
 let k: Kubectl;
+let signers: ReturnType<Workspace["approvers"]>;
 
 beforeAll(() => {
     if (!toolchainReady()) throw new Error("the Pulumi toolchain is missing: run `bash scripts/setup.sh` (scripts/test.sh does)");
@@ -25,6 +29,7 @@ beforeAll(() => {
     ws = new Workspace("policy");
     ws.writeStackFile(STACK, productionLikeStack({ kubeconfig: clusterKubeconfig() }, NS));
     ws.initStack(STACK);
+    signers = ws.approvers({ lee: ["governance-sentinel"], sam: ["service-owner"], kim: ["governance-board"], ola: ["governance-board"] });
 });
 
 afterAll(() => removeStack(ws, STACK, NS));
@@ -39,7 +44,7 @@ const deployment = (name: string) => k.get(["deployment", name, "-n", NS]);
 /** The policy config a platform team would hand to a drill: the gate's clock set to `at`. */
 const clock = (at: string) => {
     const file = path.join(ws.dir, `policy-config-${at.replace(/:/g, "")}.json`);
-    fs.writeFileSync(file, JSON.stringify({ "enforce-deploy-gate": { now: at } }));
+    fs.writeFileSync(file, JSON.stringify({ "enforce-deploy-gate": { now: at, signers } }));
     return file;
 };
 const up = (at: string, env: Record<string, string> = {}, ...flags: string[]) =>
@@ -62,6 +67,22 @@ test("a pull-request preview inside the freeze passes, with the advisory and the
     expect(r.stdout).toContain("[pull-request preview] would be blocked if deployed now: production deploy blocked at Thu 2026-12-24 11:00 UTC");
     expect(r.stdout).toContain("next window opens Mon 2026-12-28 10:00 UTC");
     expect(r.stdout).not.toContain("[mandatory]");
+});
+
+test("typed approvals and one signed by a key no signer holds do not count: pulumi up in the window is blocked", () => {
+    ws.approvers({ eve: ["service-owner"] });
+    expectOk(ws.sign(STACK, "eve", "service-owner", SIGNED_AT));
+    const r = up(WINDOW);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toContain("[mandatory]  runbook-guardrails v0.1.0  enforce-deploy-gate");
+    expect(r.stdout).toContain("production deploy blocked at Thu 2026-11-26 15:55 UTC: needs 1 governance-sentinel approval from different people, has 0");
+    expect(r.stdout).toContain("unsigned approvals do not count here (lee (governance-sentinel), sam (service-owner))");
+    expect(r.stdout).toMatch(/signed approval 1 \(unknown signer as service-owner\): forged: made by key SHA256:\S+, which no allowed signer holds/);
+    nothingApplied();
+    // The approvals every later case has: the Governance Sentinel's and the Service Owner's.
+    fs.rmSync(path.join(ws.dir, "approvals"), { recursive: true });
+    expectOk(ws.sign(STACK, "lee", "governance-sentinel", SIGNED_AT));
+    expectOk(ws.sign(STACK, "sam", "service-owner", SIGNED_AT));
 });
 
 test("RUNBOOK_NOW set to a time in the window does not move a real deploy out of the freeze", () => {
@@ -87,15 +108,7 @@ test("RUNBOOK_DEPLOY_MODE=pull-request does not turn the gate of a real deploy a
     nothingApplied();
 });
 
-test("without the approvals, pulumi up in the window is blocked", () => {
-    const r = up(WINDOW, { RUNBOOK_RELEASE_APPROVALS: "lee:governance-sentinel" });
-    expect(r.code).not.toBe(0);
-    expect(r.stdout).toContain("[mandatory]  runbook-guardrails v0.1.0  enforce-deploy-gate");
-    expect(r.stdout).toContain("production deploy blocked at Thu 2026-11-26 15:55 UTC: needs 1 service-owner approval from different people, has 0");
-    nothingApplied();
-});
-
-test("in the window with approvals, pulumi up passes and the API server holds the release", () => {
+test("in the window with signed approvals, pulumi up passes and the API server holds the release", () => {
     const r = up(WINDOW);
     expect(r.stdout).not.toMatch(/\[mandatory\]|\[advisory\]/);
     expect(r.code).toBe(0);
@@ -103,19 +116,16 @@ test("in the window with approvals, pulumi up passes and the API server holds th
     expect(route.spec.rules[0].backendRefs.map((b: { weight: number }) => b.weight)).toEqual([75, 25]);
     expect(k.list("poddisruptionbudgets", NS).map((p) => p.metadata.name).sort()).toEqual(["api", "web"]);
     expect(k.list("prometheusrules.monitoring.coreos.com", NS)).toHaveLength(3);
-    expect(JSON.parse(deployment("api-green").metadata.annotations["runbook.dev/approvals"])).toEqual([
-        { name: "lee", role: "governance-sentinel" },
-        { name: "sam", role: "service-owner" },
-    ]);
+    const signed = JSON.parse(deployment("api-green").metadata.annotations["runbook.dev/signed-approvals"]) as { statement: string }[];
+    expect(signed.map((a) => /^role: (.*)$/m.exec(a.statement)?.[1])).toEqual(["governance-sentinel", "service-owner"]);
     expect(deployment("api-green").status.readyReplicas).toBe(5);
 });
 
-test("a hotfix with two Governance Board approvals and a postmortem goes through the freeze and says so", () => {
-    const r = up(FREEZE, {
-        RUNBOOK_RELEASE_VERSION: "1.42.1",
-        RUNBOOK_RELEASE_APPROVALS: "kim:governance-board,ola:governance-board",
-        RUNBOOK_HOTFIX_POSTMORTEM: "PM-2026-117",
-    });
+test("a hotfix with two signed Governance Board approvals and a postmortem goes through the freeze and says so", () => {
+    const hotfix = { RUNBOOK_RELEASE_VERSION: "1.42.1", RUNBOOK_RELEASE_APPROVALS: "", RUNBOOK_HOTFIX_POSTMORTEM: "PM-2026-117" };
+    expectOk(ws.sign(STACK, "kim", "governance-board", "2026-12-24T10:30:00Z", hotfix));
+    expectOk(ws.sign(STACK, "ola", "governance-board", "2026-12-24T10:30:00Z", hotfix));
+    const r = up(FREEZE, hotfix);
     expect(r.stdout).not.toContain("[mandatory]");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("[advisory]  runbook-guardrails v0.1.0  report-hotfix-deploys");

@@ -123,6 +123,6 @@ test("the keys an operator holds are read from ~/.ssh", () => {
     const home = fs.mkdtempSync(path.join(dir, "home-"));
     fs.mkdirSync(path.join(home, ".ssh"));
     fs.copyFileSync(`${key("kim")}.pub`, path.join(home, ".ssh", "id_ed25519.pub"));
-    expect(heldKeyFingerprints({ HOME: home })).toEqual(fingerprints([pub("kim")]));
-    expect(heldKeyFingerprints({ HOME: path.join(home, "nowhere") })).toEqual([]);
+    expect(heldKeyFingerprints(home)).toEqual(fingerprints([pub("kim")]));
+    expect(heldKeyFingerprints(path.join(home, "nowhere"))).toEqual([]);
 });

@@ -164,6 +164,9 @@ describe("policy settings", () => {
     });
 });
 
+/** A policy config in which production counts typed approvals, as it did before signatures. */
+const UNSIGNED = { environments: { production: { approvals: { signed: false } } } };
+
 describe("the enforce-deploy-gate policy", () => {
     const workload = (release: ReleaseRecord, environment = "production"): PolicyResource =>
         ({
@@ -190,9 +193,16 @@ describe("the enforce-deploy-gate policy", () => {
         expect(v.map((x) => x.message)).toEqual([expect.stringMatching(/^\[pull-request preview\] would be blocked if deployed now: .*; next window opens Mon 2026-12-28 10:00 UTC \(until Mon 2026-12-28 16:00 UTC\)$/)]);
     });
 
-    test("in the window with approvals there is nothing to report", async () => {
+    test("in the window with approvals there is nothing to report (where typed approvals count)", async () => {
         const policy = enforceDeployGate({ mode: "deploy", env: { RUNBOOK_NOW: "2026-11-26T15:55:00Z" } });
-        expect(await runStackPolicy(policy, [workload(approved)])).toEqual([]);
+        expect(await runStackPolicy(policy, [workload(approved)], UNSIGNED)).toEqual([]);
+    });
+
+    test("production counts only signed approvals by default: typed ones are named as not counting", async () => {
+        const policy = enforceDeployGate({ mode: "deploy", env: { RUNBOOK_NOW: "2026-11-26T15:55:00Z", PULUMI_STACK: "production" } });
+        expect((await runStackPolicy(policy, [workload(approved)])).map((v) => v.message)).toEqual([
+            "production deploy blocked at Thu 2026-11-26 15:55 UTC: needs 1 governance-sentinel approval from different people, has 0; needs 1 service-owner approval from different people, has 0; unsigned approvals do not count here (lee (governance-sentinel), sam (service-owner)): approvals must be signed (npm run approve)",
+        ]);
     });
 
     test("the clock and windows come from the policy config", async () => {
@@ -205,7 +215,7 @@ describe("the enforce-deploy-gate policy", () => {
     test("a hotfix inside a freeze passes the gate and is reported by report-hotfix-deploys", async () => {
         const outcome: GateOutcome = {};
         const gate = enforceDeployGate({ mode: "deploy", env: { RUNBOOK_NOW: "2026-12-24T11:00:00Z" }, outcome });
-        expect(await runStackPolicy(gate, [workload(hotfix)])).toEqual([]);
+        expect(await runStackPolicy(gate, [workload(hotfix)], UNSIGNED)).toEqual([]);
         const report = await runStackPolicy(reportHotfixDeploys(outcome), [workload(hotfix)]);
         expect(report.map((x) => x.message)).toEqual([expect.stringMatching(/^went through as a hotfix: production deploy allowed at Thu 2026-12-24 11:00 UTC as a hotfix \(postmortem PM-2026-117/)]);
     });
@@ -219,7 +229,7 @@ describe("the enforce-deploy-gate policy", () => {
     test("in an update that reaches a cluster the shell's clock does not count; the config's does", async () => {
         const onCluster = { ...workload(approved), provider: { type: "pulumi:providers:kubernetes", props: { kubeconfig: "k" }, urn: "u", name: "p" } } as PolicyResource;
         const env = { RUNBOOK_NOW: "2026-11-26T15:55:00Z", PULUMI_DRY_RUN: "false" };
-        const freeze = { now: "2026-12-24T11:00:00Z" };
+        const freeze = { ...UNSIGNED, now: "2026-12-24T11:00:00Z" };
         expect((await runStackPolicy(enforceDeployGate({ mode: "deploy", env }), [onCluster], freeze)).map((x) => x.message)).toEqual([expect.stringContaining("inside deny window 'christmas'")]);
         // The same run as a preview, or on a stack that only renders YAML, keeps the shell's clock.
         expect(await runStackPolicy(enforceDeployGate({ mode: "deploy", env: { ...env, PULUMI_DRY_RUN: "true" } }), [onCluster], freeze)).toEqual([]);

@@ -7,13 +7,26 @@ import { ROOT } from "../util/stack";
 const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
 const EXAMPLE = path.join(ROOT, "policies", "config", "example.json");
 
-function windowCmd(args: string[], env: Record<string, string | undefined> = {}) {
+// The rules of typed approvals are judged here with a policy config in which production
+// counts them; signed approvals have their own suites (test/lib, test/e2e/approve, policy).
+const UNSIGNED = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "window-")), "unsigned.json");
+fs.writeFileSync(UNSIGNED, JSON.stringify({ "enforce-deploy-gate": { environments: { production: { approvals: { signed: false } } } } }));
+
+function windowCmd(args: string[], env: Record<string, string | undefined> = {}, signed = false) {
     const clean = { ...process.env, RUNBOOK_NOW: undefined, RUNBOOK_RELEASE_APPROVALS: undefined, RUNBOOK_RELEASE_OPERATOR: undefined, RUNBOOK_HOTFIX_POSTMORTEM: undefined, ...env };
-    const r = spawnSync(TSX, [path.join(ROOT, "scripts", "window.ts"), ...args], { encoding: "utf8", env: clean as NodeJS.ProcessEnv });
+    const config = args.includes("--policy-config") || signed ? [] : ["--policy-config", UNSIGNED];
+    const r = spawnSync(TSX, [path.join(ROOT, "scripts", "window.ts"), ...args, ...config], { encoding: "utf8", env: clean as NodeJS.ProcessEnv });
     return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
 describe("npm run window", () => {
+    test("production counts only signed approvals by default: without the stack's config to check them against, none count", () => {
+        const r = windowCmd(["--stack", "production", "--at", "2026-11-26T15:55:00Z"], { PULUMI_BACKEND_URL: `file://${path.dirname(UNSIGNED)}` }, true);
+        expect(r.code).toBe(1);
+        expect(r.out).toContain("needs 1 governance-sentinel approval from different people, has 0");
+        expect(r.out).toContain("signed approvals could not be checked: pulumi config --stack production failed: error: no stack named 'production' found");
+    });
+
     test("Thursday 15:55 in production: allowed (exit 0)", () => {
         const r = windowCmd(["--stack", "production", "--at", "2026-11-26T15:55:00Z"]);
         expect(r.code).toBe(0);
