@@ -3,10 +3,14 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
+import { checkLimits, InputLimitError } from "../lib/input-limits";
 import { CONFIG_NAMESPACE } from "./schema";
 import { applyReleaseEnv, type RawConfig } from "./load";
 
 export class StackFileError extends Error {}
+
+/** A stack file far bigger than any real one is refused unread. */
+export const MAX_STACK_FILE_BYTES = 1024 * 1024;
 
 /** No Pulumi.<stack>.yaml beside Pulumi.yaml. */
 export class UnknownStackError extends Error {}
@@ -27,10 +31,18 @@ export function knownStacks(projectDir: string): string[] {
 /** The `runbook:*` values of a stack file; `{secure: …}` values count as secrets. */
 export function rawFromStackFile(file: string): RawConfig {
     let doc: unknown;
+    let text: string;
     try {
-        doc = parseYaml(fs.readFileSync(file, "utf8"));
+        text = fs.readFileSync(file, "utf8");
+        checkLimits(text, file, { maxBytes: MAX_STACK_FILE_BYTES, maxDepth: 32 });
     } catch (e) {
-        throw new StackFileError(`${file}: not valid YAML: ${(e as Error).message}`);
+        throw new StackFileError(e instanceof InputLimitError ? e.message : `${file}: ${(e as Error).message}`);
+    }
+    try {
+        // The parser's own alias limit (100) stops an alias bomb before it expands.
+        doc = parseYaml(text);
+    } catch (e) {
+        throw new StackFileError(`${file}: not valid YAML: ${(e as Error).message.split("\n")[0]}`);
     }
     const config = (doc as { config?: unknown } | null)?.config ?? {};
     if (typeof config !== "object" || config === null || Array.isArray(config))

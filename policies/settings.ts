@@ -1,11 +1,13 @@
 // The policy pack's configuration (the JSON given to --policy-pack-config, under the gate
 // policy's name), shared with `npm run window`. Parsed with zod so a bad file is reported
 // with every problem, like a bad stack config.
+import * as fs from "node:fs";
 import { DateTime, IANAZone } from "luxon";
 import { z } from "zod";
 import { DEFAULT_APPROVAL_RULES, type ApprovalRules } from "../lib/approvals";
 import { businessHours, defaultFreezes, windowProblems, type Calendar, type Window } from "../lib/calendar";
 import type { GatePolicy } from "../lib/deploy-gate";
+import { checkLimits, InputLimitError } from "../lib/input-limits";
 import { PRINCIPAL } from "../lib/ssh-signature";
 
 export const GATE_POLICY = "enforce-deploy-gate";
@@ -96,6 +98,32 @@ export function parseGateConfig(raw: unknown): GateConfig {
     if (parsed.data.now !== undefined && !parseInstant(parsed.data.now)) problems.push(`${GATE_POLICY}.now: expected an ISO 8601 instant with offset, got ${JSON.stringify(parsed.data.now)}`);
     if (problems.length > 0) throw new PolicyConfigError(problems);
     return parsed.data;
+}
+
+/** A policy config file far bigger than any real one is refused unread. */
+export const MAX_POLICY_CONFIG_BYTES = 1024 * 1024;
+
+/**
+ * The gate's part of a policy config file (what --policy-pack-config gives the engine),
+ * read for the scripts that judge the gate before the engine runs. Every problem is a
+ * PolicyConfigError naming the file: unreadable, too big, too deep, not JSON, wrong shape.
+ */
+export function readGateConfigFile(file: string): GateConfig {
+    let text: string;
+    try {
+        text = fs.readFileSync(file, "utf8");
+        checkLimits(text, `policy config ${file}`, { maxBytes: MAX_POLICY_CONFIG_BYTES, maxDepth: 32 });
+    } catch (e) {
+        throw new PolicyConfigError([e instanceof InputLimitError ? e.message : `policy config ${file}: ${(e as Error).message}`]);
+    }
+    let doc: unknown;
+    try {
+        doc = JSON.parse(text);
+    } catch (e) {
+        throw new PolicyConfigError([`policy config ${file}: not valid JSON: ${(e as Error).message}`]);
+    }
+    if (doc === null || typeof doc !== "object" || Array.isArray(doc)) throw new PolicyConfigError([`policy config ${file}: expected a JSON object of policy names to their settings`]);
+    return parseGateConfig((doc as Record<string, unknown>)[GATE_POLICY] ?? {});
 }
 
 /** An ISO 8601 instant with an explicit offset or Z; undefined otherwise. */

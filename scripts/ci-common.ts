@@ -13,7 +13,7 @@ import { readSignatureFile, SignatureFileError } from "../lib/signature-file";
 import { releaseForGate } from "../lib/signed-approvals";
 import { operatorKeyFingerprints } from "../lib/ssh-signature";
 import { parseEventLog, previewFacts, type PreviewFacts, type StrategyState } from "../lib/preview-summary";
-import { drillRefusal, drillSettings, GATE_POLICY, gatePolicy, parseGateConfig, resolveNow } from "../policies/settings";
+import { drillRefusal, drillSettings, gatePolicy, parseGateConfig, PolicyConfigError, readGateConfigFile, resolveNow } from "../policies/settings";
 import { releaseRecord, type ReleaseRecord } from "../lib/release";
 import { canaryPlanOf } from "../lib/traffic";
 
@@ -71,8 +71,7 @@ export function gateRelease(ctx: StackContext, policy: GatePolicy, at: DateTime,
 }
 
 export function gateVerdict(ctx: StackContext, policyConfigFile: string | undefined, env: NodeJS.ProcessEnv): { result: GateResult; at: DateTime; next?: string } {
-    const raw = policyConfigFile ? ((JSON.parse(fs.readFileSync(policyConfigFile, "utf8")) as Record<string, unknown>)[GATE_POLICY] ?? {}) : {};
-    const gateConfig = parseGateConfig(raw);
+    const gateConfig = policyConfigFile ? readGateConfigFile(policyConfigFile) : parseGateConfig({});
     const at = resolveNow(gateConfig, env);
     const policy = gatePolicy(gateConfig, ctx.config.environment);
     const { release, notes } = gateRelease(ctx, policy, at, env);
@@ -145,7 +144,7 @@ export function deployedState(dir: string, stack: string, env: NodeJS.ProcessEnv
     }
 }
 
-const isUsage = (e: unknown) => e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") === true;
+const isUsage = (e: unknown) => e instanceof UsageError || e instanceof PolicyConfigError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") === true;
 
 /**
  * Runs an async entry point that drives the Automation API, then exits at once (it can leave

@@ -4,7 +4,6 @@
 // May this stack's release be deployed at that moment (default: now), and if not, when?
 // Same calendar, approval rules and policy config as the policy pack's deploy gate.
 // Exit codes: 0 allowed, 1 denied, 2 unusable input.
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError, parseStackConfig } from "../config/load";
@@ -12,7 +11,7 @@ import { readStack, StackFileError, UnknownStackError } from "../config/stack-fi
 import { CalendarError } from "../lib/calendar";
 import { decide, formatInstant } from "../lib/deploy-gate";
 import { gateRelease } from "./ci-common";
-import { GATE_POLICY, gatePolicy, parseGateConfig, parseInstant, PolicyConfigError, resolveNow } from "../policies/settings";
+import { gatePolicy, parseGateConfig, parseInstant, PolicyConfigError, readGateConfigFile, resolveNow } from "../policies/settings";
 
 function unusable(message: string): never {
     process.stderr.write(`window: ${message}\n`);
@@ -46,17 +45,9 @@ function main(): void {
 
     let gateConfig;
     try {
-        let raw: unknown = {};
-        if (o["policy-config"]) {
-            try {
-                raw = (JSON.parse(fs.readFileSync(o["policy-config"], "utf8")) as Record<string, unknown>)[GATE_POLICY] ?? {};
-            } catch (e) {
-                unusable(`policy config ${o["policy-config"]}: ${(e as Error).message}`);
-            }
-        }
-        gateConfig = parseGateConfig(raw);
+        gateConfig = o["policy-config"] ? readGateConfigFile(o["policy-config"]) : parseGateConfig({});
     } catch (e) {
-        if (e instanceof PolicyConfigError) unusable(e.message);
+        if (e instanceof PolicyConfigError) unusable(e.problems.length === 1 ? e.problems[0] : e.message);
         throw e;
     }
 
