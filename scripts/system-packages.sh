@@ -1,15 +1,24 @@
 #!/usr/bin/env bash
 # Installs the Debian packages whose tools the project runs, when a tool is missing:
 #   ssh-keygen (openssh-client): signing and verifying approvals (lib/ssh-signature.ts)
+#   initdb, pg_dump, psql (postgresql): the backup tests' real PostgreSQL server
 # Uses apt-get (as root, or through sudo when there is one); does nothing when all are there.
 set -euo pipefail
 
-# tool:package
-needs=(ssh-keygen:openssh-client)
+# tool:package — a tool is a command on PATH, or a path pattern (the server binaries of
+# Debian's PostgreSQL live under /usr/lib/postgresql/<version>/bin)
+needs=(ssh-keygen:openssh-client "/usr/lib/postgresql/*/bin/initdb:postgresql")
+
+have() {
+  case "$1" in
+    */*) compgen -G "$1" >/dev/null ;;
+    *) command -v "$1" >/dev/null 2>&1 ;;
+  esac
+}
 
 missing=()
 for pair in "${needs[@]}"; do
-  command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+  have "${pair%%:*}" || missing+=("${pair##*:}")
 done
 [ "${#missing[@]}" -eq 0 ] && exit 0
 
@@ -20,5 +29,11 @@ if [ "$(id -u)" -ne 0 ]; then
   sudo=(sudo)
 fi
 export DEBIAN_FRONTEND=noninteractive
+# Debian's postgresql makes and starts a main cluster when installed; the tests start their
+# own servers in scratch directories, so none is made (and none left running).
+if [[ " ${missing[*]} " == *" postgresql "* ]]; then
+  "${sudo[@]}" mkdir -p /etc/postgresql-common/createcluster.d
+  echo "create_main_cluster = false" | "${sudo[@]}" tee /etc/postgresql-common/createcluster.d/runbook-no-main-cluster.conf >/dev/null
+fi
 "${sudo[@]}" apt-get update -qq >&2
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

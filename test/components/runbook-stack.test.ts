@@ -163,7 +163,7 @@ describe("production (blue/green)", () => {
         const pod = cj.spec.jobTemplate.spec.template.spec;
         expect(pod.initContainers[0].env).toEqual([{ name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: "shop-db", key: "url" } } }]);
         expect(pod.initContainers[0].command[2]).toContain("pg_dump --no-owner --no-privileges --dbname=\"$DATABASE_URL\" | gzip -9");
-        expect(pod.containers[0].command[2]).toContain('aws s3 cp --only-show-errors --sse AES256 "/backup/${name}" "s3://${BUCKET}/${key}"');
+        expect(pod.containers[0].command[2]).toContain('aws s3 cp --only-show-errors --sse AES256 "${dir}/${name}" "s3://${BUCKET}/${key}"');
         expect(pod.containers[0].env).toContainEqual({ name: "PREFIX", value: "shop-production" });
     });
 

@@ -74,7 +74,7 @@ export class MetricsTarget {
     }
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
     const s = net.createServer();
     await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
     const port = (s.address() as AddressInfo).port;
