@@ -66,21 +66,29 @@ export function releaseAnnotations(r: ReleaseRecord): Record<string, string> {
     return a;
 }
 
+/**
+ * The entries of a JSON array (an annotation's value) that have a string at each of `keys`,
+ * reduced to those keys; anything else — not JSON, not an array — reads as none.
+ */
+function stringRecords<K extends string>(json: string | undefined, keys: K[]): Record<K, string>[] {
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(json ?? "[]");
+    } catch {
+        return [];
+    }
+    if (!Array.isArray(parsed)) return [];
+    return parsed
+        .filter((x): x is Record<K, string> => x !== null && typeof x === "object" && keys.every((k) => typeof (x as Record<string, unknown>)[k] === "string"))
+        .map((x) => Object.fromEntries(keys.map((k) => [k, x[k]])) as Record<K, string>);
+}
+
 /** Reads a release record back from workload annotations (what the policy pack sees). */
 export function releaseFromAnnotations(a: Record<string, unknown> | undefined): ReleaseRecord | undefined {
     const get = (k: string) => (typeof a?.[k] === "string" ? (a[k] as string) : undefined);
     const version = get(RELEASE_ANNOTATIONS.version);
     if (version === undefined) return undefined;
-    let approvals: Approval[] = [];
-    try {
-        const parsed: unknown = JSON.parse(get(RELEASE_ANNOTATIONS.approvals) ?? "[]");
-        if (Array.isArray(parsed))
-            approvals = parsed
-                .filter((x): x is Approval => typeof x?.name === "string" && typeof x?.role === "string")
-                .map((x) => ({ name: x.name, role: x.role }));
-    } catch {
-        approvals = [];
-    }
+    const approvals = stringRecords(get(RELEASE_ANNOTATIONS.approvals), ["name", "role"]);
     const hotfix = get(RELEASE_ANNOTATIONS.hotfix) === "true" ? { postmortem: get(RELEASE_ANNOTATIONS.postmortem) } : undefined;
     let rollback: ReleaseRecord["rollback"];
     try {
@@ -92,16 +100,7 @@ export function releaseFromAnnotations(a: Record<string, unknown> | undefined): 
     } catch {
         rollback = undefined;
     }
-    let signedApprovals: SignedApproval[] = [];
-    try {
-        const parsed: unknown = JSON.parse(get(RELEASE_ANNOTATIONS.signedApprovals) ?? "[]");
-        if (Array.isArray(parsed))
-            signedApprovals = parsed
-                .filter((x): x is SignedApproval => typeof x?.statement === "string" && typeof x?.signature === "string")
-                .map((x) => ({ statement: x.statement, signature: x.signature }));
-    } catch {
-        signedApprovals = [];
-    }
+    const signedApprovals = stringRecords(get(RELEASE_ANNOTATIONS.signedApprovals), ["statement", "signature"]);
     return {
         ...(rollback ? { rollback } : {}),
         ...(signedApprovals.length > 0 ? { signedApprovals } : {}),

@@ -4,7 +4,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { freePort } from "./prometheus";
+import { freePort, stopProcess } from "./processes";
 
 /** The server binaries of the newest PostgreSQL Debian installed. */
 export function postgresBin(): string {
@@ -51,17 +51,8 @@ export async function startPostgres(dir: string): Promise<RunningPostgres> {
     const env = { ...process.env, PGPASSWORD: SUPERPASS };
     // runuser does not pass signals on: pg_ctl stops the server by its data directory.
     const stop = async () => {
-        if (child.exitCode === null) {
-            const [pc, pa] = asServerUser(path.join(bin, "pg_ctl"), ["stop", "-D", data, "-m", "fast", "-w", "-t", "15"]);
-            spawnSync(pc, pa, { stdio: "ignore" });
-        }
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 15_000)))]);
-        clearTimeout(timer);
-        if (child.exitCode === null) {
-            child.kill("SIGKILL");
-            await exited;
-        }
+        const [pc, pa] = asServerUser(path.join(bin, "pg_ctl"), ["stop", "-D", data, "-m", "fast", "-w", "-t", "15"]);
+        await stopProcess(child, exited, () => spawnSync(pc, pa, { stdio: "ignore" }), 20_000);
         if (spawnSync("pgrep", ["-f", `postgres -D ${data}`]).status === 0) spawnSync("pkill", ["-KILL", "-f", `postgres -D ${data}`]);
     };
     const until = Date.now() + 30_000;

@@ -6,9 +6,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import * as net from "node:net";
 import * as path from "node:path";
 import { TOOLCHAIN_BIN } from "./engine";
+import { freePort, stopProcess } from "./processes";
 
 const BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
@@ -74,14 +74,6 @@ export class MetricsTarget {
     }
 }
 
-export async function freePort(): Promise<number> {
-    const s = net.createServer();
-    await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-    const port = (s.address() as AddressInfo).port;
-    await new Promise((r) => s.close(r));
-    return port;
-}
-
 export interface RunningPrometheus {
     url: string;
     stop: () => Promise<void>;
@@ -115,16 +107,7 @@ export async function startPrometheus(dir: string, targets: ScrapeTarget[]): Pro
         { stdio: ["ignore", out, out] },
     );
     const exited = new Promise<void>((r) => child.once("exit", () => r()));
-    const stop = async () => {
-        if (child.exitCode === null) child.kill("SIGTERM");
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 10_000)))]);
-        clearTimeout(timer);
-        if (child.exitCode === null) {
-            child.kill("SIGKILL");
-            await exited;
-        }
-    };
+    const stop = () => stopProcess(child, exited, () => child.kill("SIGTERM"), 10_000);
     const until = Date.now() + 30_000;
     for (;;) {
         try {
