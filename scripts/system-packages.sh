@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages whose tools the project runs, when a tool is missing:
 #   ssh-keygen (openssh-client): signing and verifying approvals (lib/ssh-signature.ts)
-#   initdb, pg_dump, psql (postgresql): the backup tests' real PostgreSQL server
+#   with --tests also: initdb, pg_dump, psql (postgresql): the backup tests' real server
+#   bash scripts/system-packages.sh [--tests]
 # Uses apt-get (as root, or through sudo when there is one); does nothing when all are there.
 set -euo pipefail
 
 # tool:package — a tool is a command on PATH, or a path pattern (the server binaries of
 # Debian's PostgreSQL live under /usr/lib/postgresql/<version>/bin)
-needs=(ssh-keygen:openssh-client "/usr/lib/postgresql/*/bin/initdb:postgresql")
+needs=(ssh-keygen:openssh-client)
+[ "${1:-}" = "--tests" ] && needs+=("/usr/lib/postgresql/*/bin/initdb:postgresql")
 
 have() {
   case "$1" in

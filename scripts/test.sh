@@ -7,6 +7,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
 bash scripts/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+bash scripts/system-packages.sh --tests || { echo "installing the test servers failed"; echo "0 passed, 1 failed"; exit 1; }
 
 # Two static checks, each counted as one test: the type-check and the linter.
 echo "[test] tsc --noEmit"
