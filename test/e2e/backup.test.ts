@@ -1,10 +1,14 @@
-// The backup CronJob's dump script, exactly as the program renders it (a real `pulumi up`
-// of a render-only stack), run with the real pg_dump against a real PostgreSQL server
-// (Debian's) on loopback: a dump that restores to the same rows, and the failures that
-// must exit non-zero with a message and leave nothing the upload step would take.
-import { spawnSync } from "node:child_process";
+// The scripts the program's Jobs run, exactly as it renders them (a real `pulumi up` of a
+// render-only stack): the backup CronJob's dump with the real pg_dump against a real
+// PostgreSQL server (Debian's) on loopback — a dump that restores to the same rows, and the
+// failures that must exit non-zero and leave nothing the upload step would take — and a
+// blue/green smoke test with the real curl against a local HTTP server.
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
 import * as path from "node:path";
+import { freePort } from "./processes";
 import { postgresBin, startPostgres, type RunningPostgres } from "./postgres";
 import { expectOk, renderedLocalStack, Workspace, toolchainReady } from "./engine";
 
@@ -14,6 +18,7 @@ const RENDER = "rendered/backup";
 let ws: Workspace;
 let pg: RunningPostgres;
 let dumpScript: string;
+let smokeScript: string;
 
 beforeAll(async () => {
     if (!toolchainReady()) throw new Error("the Pulumi toolchain is missing: run `bash scripts/setup.sh` (scripts/test.sh does)");
@@ -23,6 +28,8 @@ beforeAll(async () => {
     expectOk(ws.pulumi(["up", "--stack", "local", "--yes", "--skip-preview"]));
     const [cronJob] = ws.objects(RENDER, "CronJob");
     dumpScript = cronJob.spec.jobTemplate.spec.template.spec.initContainers.find((c: { name: string }) => c.name === "dump").command[2];
+    const smoke = ws.objects(RENDER, "Job").find((j) => j.metadata.labels["app.kubernetes.io/component"] === "smoke-test");
+    smokeScript = smoke.spec.template.spec.containers[0].args[0];
     pg = await startPostgres(path.join(ws.dir, "postgres"));
     pg.sql("postgres", "CREATE ROLE backup LOGIN PASSWORD 'hunter2'");
     pg.sql("postgres", "CREATE DATABASE shop OWNER backup");
@@ -95,4 +102,68 @@ test("a full disk fails with the write error and leaves no NAME", () => {
     } finally {
         spawnSync("umount", [dir]);
     }
+});
+
+describe("the smoke test", () => {
+    // The script asks the colour's in-cluster Service; curl reaches it through http_proxy,
+    // which points at a server here, so the script runs as rendered.
+    async function proxy(answer: (res: http.ServerResponse, url: string) => void): Promise<{ port: number; seen: string[]; close: () => Promise<void> }> {
+        const seen: string[] = [];
+        const server = http.createServer((req, res) => {
+            seen.push(req.url ?? "");
+            answer(res, req.url ?? "");
+        });
+        await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+        return {
+            port: (server.address() as AddressInfo).port,
+            seen,
+            close: () => {
+                server.closeAllConnections();
+                return new Promise((r) => server.close(() => r()));
+            },
+        };
+    }
+    const run = (proxyPort: number) =>
+        new Promise<{ code: number | null; out: string }>((resolve) => {
+            const child = spawn("sh", ["-c", smokeScript], { stdio: ["ignore", "pipe", "pipe"], env: { PATH: "/usr/bin:/bin", http_proxy: `http://127.0.0.1:${proxyPort}` } });
+            let out = "";
+            child.stdout.on("data", (d: Buffer) => (out += d));
+            child.stderr.on("data", (d: Buffer) => (out += d));
+            child.on("close", (code: number | null) => resolve({ code, out }));
+        });
+
+    test("every health endpoint answering 2xx passes", async () => {
+        const p = await proxy((res) => res.writeHead(204).end());
+        const r = await run(p.port);
+        await p.close();
+        expect(r.code).toBe(0);
+        expect(p.seen).toEqual([expect.stringMatching(/^http:\/\/api-(blue|green)\.shop-local\.svc\.cluster\.local(:\d+)?\/api\/health$/), expect.stringMatching(/\/api\/health\/db$/)]);
+        expect(r.out).toMatch(/^ok {3}\/api\/health 204\nok {3}\/api\/health\/db 204\n$/);
+    });
+
+    test("a 500 fails, naming the endpoint", async () => {
+        const p = await proxy((res) => res.writeHead(500).end("boom"));
+        const r = await run(p.port);
+        await p.close();
+        expect(r.code).toBe(1);
+        // curl retries a 500; Debian's curl 7.88 then fails to truncate -o /dev/null and
+        // reports no status (000); the image's curl 8 reports 500. Failing is what counts.
+        expect(r.out).toMatch(/FAIL \/api\/health (500|000)\n/);
+    });
+
+    test("a refused connection fails", async () => {
+        const r = await run(await freePort());
+        expect(r.code).toBe(1);
+        expect(r.out).toContain("FAIL /api/health 000");
+    });
+
+    test("an endpoint that never answers fails once curl's time is up (6 tries of 10 s)", async () => {
+        const p = await proxy((res, url) => (url.endsWith("/db") ? res.writeHead(200).end() : undefined));
+        const r = await run(p.port);
+        await p.close();
+        expect(r.code).toBe(1);
+        expect(r.out).toContain("FAIL /api/health 000");
+        expect(r.out).toContain("ok   /api/health/db 200");
+        expect(r.out).toMatch(/Operation timed out/);
+    });
 });
