@@ -3,6 +3,7 @@
 import { closest, distance } from "fastest-levenshtein";
 import { z } from "zod";
 import { durationSeconds, serviceProblems } from "../lib/checks";
+import { decodeConfigValue } from "../lib/config-value";
 import {
     DEFAULT_HEALTH_PATH,
     DEFAULT_SCALE_DOWN_STABILIZATION,
@@ -410,16 +411,4 @@ export function rawFromPulumiConfig(all: Record<string, string>, secretKeys: Ite
     const secrets = new Set<string>();
     for (const k of secretKeys) if (k.startsWith(prefix)) secrets.add(k.slice(prefix.length));
     return { values, secretKeys: secrets };
-}
-
-function decodeConfigValue(v: string): unknown {
-    const t = v.trim();
-    if (t.startsWith("{") || t.startsWith("[")) {
-        try {
-            return JSON.parse(t);
-        } catch {
-            return v;
-        }
-    }
-    return v;
 }

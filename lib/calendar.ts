@@ -60,6 +60,13 @@ export class CalendarError extends Error {}
 const isAbsolute = (w: Window): w is AbsoluteWindow => "start" in w;
 
 /** Problems with a window definition, with `path` as prefix; empty when it is usable. */
+/** An ISO 8601 instant with an explicit offset or Z; undefined otherwise. */
+export function parseInstant(s: string): DateTime | undefined {
+    if (!/(Z|[+-]\d{2}:?\d{2})$/.test(s.trim())) return undefined;
+    const t = DateTime.fromISO(s.trim(), { setZone: true });
+    return t.isValid ? t : undefined;
+}
+
 export function windowProblems(w: Window, path: string): string[] {
     const problems: string[] = [];
     if (!IANAZone.isValidZone(w.timeZone)) problems.push(`${path}.timeZone: expected an IANA time zone such as Europe/Berlin, got ${JSON.stringify(w.timeZone)}`);

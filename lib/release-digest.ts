@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import * as canonicalizeModule from "canonicalize";
 import type { StackConfig } from "../config/load";
+import { decodeConfigValue } from "./config-value";
 
 type Canonicalize = (value: unknown) => string | undefined;
 // canonicalize is CommonJS (module.exports = function). The program is compiled with
@@ -37,19 +38,6 @@ export interface ReleaseSubject {
 
 const sha256 = (s: string) => createHash("sha256").update(s, "utf8").digest("hex");
 
-/** A config value as the engine hands it (a string), structured values decoded. */
-function decoded(v: string): unknown {
-    const t = v.trim();
-    if (t.startsWith("{") || t.startsWith("[")) {
-        try {
-            return JSON.parse(t) as unknown;
-        } catch {
-            return v;
-        }
-    }
-    return v;
-}
-
 /**
  * sha256 of the stack's config as the engine hands it to programs and policy packs
  * (`PULUMI_CONFIG`: every namespace, secrets in plain text, structured values as JSON),
@@ -58,7 +46,7 @@ function decoded(v: string): unknown {
  */
 export function configHash(config: Record<string, string>): string {
     const values: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(config)) if (k !== RELEASE_KEY) values[k] = decoded(v);
+    for (const [k, v] of Object.entries(config)) if (k !== RELEASE_KEY) values[k] = decodeConfigValue(v);
     const services = values[SERVICES_KEY];
     if (services !== null && typeof services === "object" && !Array.isArray(services)) {
         const copy = JSON.parse(JSON.stringify(services)) as Record<string, Record<string, Record<string, unknown> | undefined> | undefined>;

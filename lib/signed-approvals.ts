@@ -3,7 +3,7 @@
 // for a role the signer holds, for this very release and config, recent enough and not
 // made by the operator count; every other one is named with the reason it does not.
 import type { DateTime } from "luxon";
-import { DateTime as LuxonDateTime } from "luxon";
+import { parseInstant } from "./calendar";
 import type { Approval, ReleaseRecord } from "./release";
 import { parseStatement, type ReleaseSubject, type Statement } from "./release-digest";
 import { allowedSignersLine, sshVerify } from "./ssh-signature";
@@ -59,8 +59,8 @@ function replayProblem(s: ReleaseSubject, r: ReleaseUnderReview): string | undef
 }
 
 function ageProblem(st: Statement, at: DateTime, maxAgeHours: number): string | undefined {
-    const signed = LuxonDateTime.fromISO(st.signedAt, { setZone: true });
-    if (!signed.isValid || !/(Z|[+-]\d{2}:?\d{2})$/.test(st.signedAt)) return `malformed: signed-at ${JSON.stringify(st.signedAt)} is not an ISO 8601 instant with offset`;
+    const signed = parseInstant(st.signedAt);
+    if (!signed) return `malformed: signed-at ${JSON.stringify(st.signedAt)} is not an ISO 8601 instant with offset`;
     const hours = at.diff(signed, "hours").hours;
     if (hours < -FUTURE_SKEW_MINUTES / 60) return `rejected: signed at ${st.signedAt}, in the future of the gate's clock (${at.toUTC().toISO()})`;
     if (hours > maxAgeHours) return `expired: signed at ${st.signedAt}, ${Math.floor(hours)} h before the gate's clock; approvals count for ${maxAgeHours} h`;

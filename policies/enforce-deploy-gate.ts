@@ -8,6 +8,7 @@ import { containersOf, metadata, reachesOutside, stackEnvironmentFromLabels, T }
 import {
     drillRefusal,
     drillSettings,
+    engineConfig,
     GATE_CONFIG_JSON_SCHEMA,
     GATE_POLICY,
     gatePolicy,
@@ -33,16 +34,6 @@ export function imagesOf(resources: { type: string; props: Record<string, any> }
     const images = new Set<string>();
     for (const r of resources) for (const c of containersOf(r.type, r.props, true)) if (typeof c.image === "string") images.add(c.image);
     return [...images].sort();
-}
-
-/** The stack's config as the engine handed it to the pack (PULUMI_CONFIG, set after the shell's environment). */
-function engineConfig(env: NodeJS.ProcessEnv): Record<string, string> {
-    try {
-        const c = JSON.parse(env.PULUMI_CONFIG ?? "{}") as unknown;
-        return c !== null && typeof c === "object" && !Array.isArray(c) ? (c as Record<string, string>) : {};
-    } catch {
-        return {};
-    }
 }
 
 /** What the gate decided in this run, for the advisory hotfix report that runs after it. */

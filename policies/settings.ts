@@ -5,7 +5,9 @@ import * as fs from "node:fs";
 import { DateTime, IANAZone } from "luxon";
 import { z } from "zod";
 import { DEFAULT_APPROVAL_RULES, type ApprovalRules } from "../lib/approvals";
-import { businessHours, defaultFreezes, windowProblems, type Calendar, type Window } from "../lib/calendar";
+import { businessHours, defaultFreezes, parseInstant, windowProblems, type Calendar, type Window } from "../lib/calendar";
+
+export { parseInstant };
 import type { GatePolicy } from "../lib/deploy-gate";
 import { checkLimits, InputLimitError } from "../lib/input-limits";
 import { PRINCIPAL } from "../lib/ssh-signature";
@@ -126,13 +128,6 @@ export function readGateConfigFile(file: string): GateConfig {
     return parseGateConfig((doc as Record<string, unknown>)[GATE_POLICY] ?? {});
 }
 
-/** An ISO 8601 instant with an explicit offset or Z; undefined otherwise. */
-export function parseInstant(s: string): DateTime | undefined {
-    if (!/(Z|[+-]\d{2}:?\d{2})$/.test(s.trim())) return undefined;
-    const t = DateTime.fromISO(s.trim(), { setZone: true });
-    return t.isValid ? t : undefined;
-}
-
 /** The windows and approval rules of one environment, defaults filled in. */
 export function gatePolicy(config: GateConfig, environment: Environment): GatePolicy {
     const e = environmentSchema.parse(config.environments[environment] ?? {});
@@ -191,17 +186,22 @@ export function resolveMode(env: NodeJS.ProcessEnv): Mode {
 }
 
 /**
- * The stack's environment as the engine hands it to the pack (PULUMI_CONFIG holds the
- * stack's config); undefined when it is not there, and the labels decide.
+ * The stack's config as the engine hands it to the pack (PULUMI_CONFIG, set after the
+ * shell's environment): "namespace:key" → value; empty when it is not there.
  */
-export function stackEnvironment(env: NodeJS.ProcessEnv): Environment | undefined {
+export function engineConfig(env: NodeJS.ProcessEnv): Record<string, string> {
     try {
-        const config = JSON.parse(env.PULUMI_CONFIG ?? "{}") as Record<string, unknown>;
-        const e = config["runbook:environment"];
-        return (ENVIRONMENTS as readonly unknown[]).includes(e) ? (e as Environment) : undefined;
+        const c = JSON.parse(env.PULUMI_CONFIG ?? "{}") as unknown;
+        return c !== null && typeof c === "object" && !Array.isArray(c) ? (c as Record<string, string>) : {};
     } catch {
-        return undefined;
+        return {};
     }
+}
+
+/** The stack's environment from the engine's config; undefined when it is not there, and the labels decide. */
+export function stackEnvironment(env: NodeJS.ProcessEnv): Environment | undefined {
+    const e = engineConfig(env)["runbook:environment"];
+    return (ENVIRONMENTS as readonly unknown[]).includes(e) ? (e as Environment) : undefined;
 }
 
 /**

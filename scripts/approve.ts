@@ -12,21 +12,21 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { DateTime } from "luxon";
-import { configHash, parseStatement, releaseDigest, releaseImages, statementText, type ReleaseSubject } from "../lib/release-digest";
+import { parseStatement, releaseDigest, statementText, type ReleaseSubject } from "../lib/release-digest";
 import { appendSignature, SignatureFileError } from "../lib/signature-file";
 import { APPROVAL_NAMESPACE, SshKeygenError, sshSign } from "../lib/ssh-signature";
 import { parseInstant } from "../policies/settings";
-import { engineConfig, runMain, stackConfigOrProblems, UsageError } from "./ci-common";
+import { releaseSubject, runMain, stackConfigOrProblems, UsageError } from "./ci-common";
 
 const ROOT = path.resolve(__dirname, "..");
 
 export class RefusedError extends Error {}
 
-/** What an approval of the stack's release binds, as the pack will see it. */
-export function releaseSubject(dir: string, stack: string, env: NodeJS.ProcessEnv): ReleaseSubject {
+/** The stack's release subject; a bad stack config is unusable input, every problem listed. */
+function subjectOf(dir: string, stack: string, env: NodeJS.ProcessEnv): ReleaseSubject {
     const { config, problems } = stackConfigOrProblems(dir, stack, env);
     if (!config) throw new UsageError(`Pulumi.${stack}.yaml:\n${(problems ?? []).map((p) => `  - ${p}`).join("\n")}`);
-    return { stack, version: config.release.version, commit: config.release.commit ?? "", images: releaseImages(config), config: configHash(engineConfig(dir, stack, env)) };
+    return releaseSubject({ dir, stack, config }, env);
 }
 
 function main(argv: string[]): number {
@@ -40,7 +40,7 @@ function main(argv: string[]): number {
     if (!["digest", "statement", "sign", "add"].includes(command ?? "")) throw new UsageError("expected a command: digest, statement, sign or add");
     if (!o.stack) throw new UsageError("--stack is required");
     const dir = path.resolve(o.dir ?? ROOT);
-    const subject = releaseSubject(dir, o.stack, process.env);
+    const subject = subjectOf(dir, o.stack, process.env);
     const role = () => {
         if (!o.role || !/^[a-z0-9-]+$/.test(o.role)) throw new UsageError(`--role: expected an approval role such as service-owner, got ${JSON.stringify(o.role ?? "")}`);
         return o.role;

@@ -8,9 +8,9 @@ import type { DateTime } from "luxon";
 import { ConfigError, parseStackConfig, type StackConfig } from "../config/load";
 import { readStack, StackFileError, UnknownStackError } from "../config/stack-file";
 import { decide, formatInstant, type GatePolicy, type GateResult } from "../lib/deploy-gate";
-import { configHash, releaseImages } from "../lib/release-digest";
+import { configHash, releaseImages, type ReleaseSubject } from "../lib/release-digest";
 import { readSignatureFile, SignatureFileError } from "../lib/signature-file";
-import { releaseForGate } from "../lib/signed-approvals";
+import { releaseForGate, type SignedApproval } from "../lib/signed-approvals";
 import { operatorKeyFingerprints } from "../lib/ssh-signature";
 import { parseEventLog, previewFacts, type PreviewFacts, type StrategyState } from "../lib/preview-summary";
 import { drillRefusal, drillSettings, gatePolicy, parseGateConfig, PolicyConfigError, readGateConfigFile, resolveNow } from "../policies/settings";
@@ -31,7 +31,7 @@ export function stackConfigOrProblems(dir: string, stack: string, env: NodeJS.Pr
 }
 
 /** The stack's config as the engine hands it to the program and the pack (secrets in plain text). */
-export function engineConfig(dir: string, stack: string, env: NodeJS.ProcessEnv): Record<string, string> {
+export function resolvedStackConfig(dir: string, stack: string, env: NodeJS.ProcessEnv): Record<string, string> {
     const runEnv = pulumiEnv(path.resolve(__dirname, ".."), { ...env, PULUMI_BACKEND_URL: env.PULUMI_BACKEND_URL ?? `file://${path.join(dir, ".pulumi-state")}` });
     const r = spawnSync("pulumi", ["config", "--json", "--show-secrets", "--stack", stack, "--non-interactive"], { cwd: dir, env: runEnv, encoding: "utf8" });
     if (r.error || r.status !== 0) throw new UsageError(`pulumi config --stack ${stack} failed: ${(r.stderr || r.error?.message || "").trim()}`);
@@ -50,24 +50,30 @@ export interface StackContext {
  * its signature file, and where the policy counts only signed approvals, the ones that
  * verify (notes say why the others do not).
  */
+/** What an approval of the stack's release binds, as the pack will see it (its config read through the CLI). */
+export function releaseSubject(ctx: StackContext, env: NodeJS.ProcessEnv): ReleaseSubject {
+    const { release } = ctx.config;
+    return { stack: ctx.stack, version: release.version, commit: release.commit ?? "", images: releaseImages(ctx.config), config: configHash(resolvedStackConfig(ctx.dir, ctx.stack, env)) };
+}
+
 export function gateRelease(ctx: StackContext, policy: GatePolicy, at: DateTime, env: NodeJS.ProcessEnv): { release: ReleaseRecord; notes: string[] } {
     const strategies = [...new Set(ctx.config.services.map((s) => s.strategy))];
-    let signed;
+    const record = (signed: SignedApproval[]) => releaseRecord(ctx.config.release, strategies.length === 1 ? strategies[0] : "mixed", undefined, signed);
+    let release: ReleaseRecord;
     try {
-        signed = readSignatureFile(ctx.dir, ctx.stack);
+        release = record(readSignatureFile(ctx.dir, ctx.stack));
     } catch (e) {
         if (!(e instanceof SignatureFileError)) throw e;
-        return { release: { ...releaseRecord(ctx.config.release, "mixed"), approvals: policy.signatures ? [] : ctx.config.release.approvals }, notes: [e.message] };
+        return { release: { ...record([]), approvals: policy.signatures ? [] : ctx.config.release.approvals }, notes: [e.message] };
     }
-    const release = releaseRecord(ctx.config.release, strategies.length === 1 ? strategies[0] : "mixed", undefined, signed);
     if (!policy.signatures) return { release, notes: [] };
-    let config: string;
+    let subject: ReleaseSubject;
     try {
-        config = configHash(engineConfig(ctx.dir, ctx.stack, env));
+        subject = releaseSubject(ctx, env);
     } catch (e) {
         return { release: { ...release, approvals: [] }, notes: [`signed approvals could not be checked: ${(e as Error).message}`] };
     }
-    return releaseForGate(release, policy.signatures, { stack: ctx.stack, images: releaseImages(ctx.config), config, operatorKeys: operatorKeyFingerprints(env) }, at);
+    return releaseForGate(release, policy.signatures, { stack: subject.stack, images: subject.images, config: subject.config, operatorKeys: operatorKeyFingerprints(env) }, at);
 }
 
 export function gateVerdict(ctx: StackContext, policyConfigFile: string | undefined, env: NodeJS.ProcessEnv): { result: GateResult; at: DateTime; next?: string } {
