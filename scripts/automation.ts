@@ -62,8 +62,8 @@ export async function up(o: Opened, message: string, policyConfig?: string): Pro
     // The engine's own duration of the update (what `pulumi up` prints as "Duration:"),
     // from its summary event.
     let engineSeconds: number | undefined;
-    try {
-        await o.stack.up({
+    const update = () =>
+        o.stack.up({
             message,
             ...packs,
             onOutput: (s) => process.stderr.write(s),
@@ -71,12 +71,32 @@ export async function up(o: Opened, message: string, policyConfig?: string): Pro
                 if (e.summaryEvent) engineSeconds = e.summaryEvent.durationSeconds;
             },
         });
+    try {
+        try {
+            await update();
+        } catch (e) {
+            if (!isLanguageHostRace((e as Error).message)) throw e;
+            // The engine may have applied every step before the host crashed; the state
+            // records what it did, so a second update converges instead of guessing.
+            process.stderr.write("[automation] the Node.js language host crashed after the program ran (a known race in this CLI version); running the update once more\n");
+            await update();
+        }
         const wallSeconds = (Date.now() - t0) / 1000;
         return { ok: true, seconds: engineSeconds ?? wallSeconds, wallSeconds };
     } catch (e) {
         const wallSeconds = (Date.now() - t0) / 1000;
         return { ok: false, seconds: wallSeconds, wallSeconds, error: (e as Error).message };
     }
+}
+
+/**
+ * The Node.js language host of the CLI this project builds (v3.68) can panic with "send on
+ * closed channel" while forwarding the program's last output, after the program has
+ * finished; the update then fails although the program's resources were registered (fixed
+ * upstream in later releases, pulumi/pulumi#13689). Nothing else is retried.
+ */
+export function isLanguageHostRace(message: string): boolean {
+    return /panic: send on closed channel/.test(message) && /pulumi-language-nodejs/.test(message);
 }
 
 /** kubectl for the stack's cluster: its kubeconfig (relative to the project) and context. */
