@@ -3,13 +3,43 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { BackupConfig } from "../config/load";
-import { DUMP_SCRIPT, UPLOAD_SCRIPT } from "../lib/backup-script";
+import { DUMP_SCRIPT, FETCH_SCRIPT, RESTORE_SCRIPT, UPLOAD_SCRIPT } from "../lib/backup-script";
 import { RERUN_IF_FAILED } from "./workload";
+
+const ONE_AT_A_TIME = { concurrencyPolicy: "Forbid", successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 3 };
+/** pg_dump / psql. */
+const DATABASE_STEP = { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } };
+/** The AWS CLI. */
+const S3_STEP = { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } };
+
+interface Step {
+    name: string;
+    image: string;
+    script: string;
+    env: k8s.types.input.core.v1.EnvVar[];
+    resources: k8s.types.input.core.v1.ResourceRequirements;
+}
+
+/** A pod of two steps sharing an emptyDir at `mount`: the first (an init container) hands a file to the second. */
+function twoStepPod(serviceAccountName: pulumi.Input<string>, mount: string, steps: [Step, Step]): k8s.types.input.core.v1.PodSpec {
+    const volume = mount.replace(/^\//, "");
+    const container = (s: Step): k8s.types.input.core.v1.Container => ({
+        name: s.name,
+        image: s.image,
+        command: ["/bin/sh", "-c", s.script],
+        env: s.env,
+        volumeMounts: [{ name: volume, mountPath: mount }],
+        resources: s.resources,
+    });
+    return { serviceAccountName, restartPolicy: "Never", volumes: [{ name: volume, emptyDir: {} }], initContainers: [container(steps[0])], containers: [container(steps[1])] };
+}
 
 export interface BackupJobArgs {
     namespace: pulumi.Input<string>;
     /** metadata.name of the CronJob, and the prefix of its Jobs. */
     name: string;
+    /** metadata.name of the (suspended) restore CronJob [001]; its drill is `<restoreName>-drill`. */
+    restoreName: string;
     backup: BackupConfig;
     labels: Record<string, string>;
     /** Release the pre-deploy backup belongs to: a new release runs a new Job. */
@@ -35,6 +65,10 @@ export class BackupJob extends pulumi.ComponentResource {
     public readonly role?: aws.iam.Role;
     public readonly databaseSecret?: k8s.core.v1.Secret;
     public readonly schedule: string;
+    /** Suspended: a template for `kubectl create job --from=cronjob/<restoreName>` [001]. */
+    public readonly restoreCronJob: k8s.batch.v1.CronJob;
+    /** Restores the newest dump into a scratch database and compares row counts [001, 003]. */
+    public readonly restoreDrillCronJob?: k8s.batch.v1.CronJob;
 
     constructor(name: string, args: BackupJobArgs, opts?: pulumi.ComponentResourceOptions) {
         super("runbook:backup:BackupJob", name, {}, opts);
@@ -111,6 +145,13 @@ export class BackupJob extends pulumi.ComponentResource {
                         Version: "2012-10-17",
                         Statement: [
                             { Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject"], Resource: pulumi.interpolate`arn:aws:s3:::${this.bucketName}/${b.bucket.prefix}/*` },
+                            // The restore finds the newest dump by listing the prefix.
+                            {
+                                Effect: "Allow",
+                                Action: ["s3:ListBucket"],
+                                Resource: pulumi.interpolate`arn:aws:s3:::${this.bucketName}`,
+                                Condition: { StringLike: { "s3:prefix": [`${b.bucket.prefix}/*`] } },
+                            },
                         ],
                     }),
                 },
@@ -144,35 +185,17 @@ export class BackupJob extends pulumi.ComponentResource {
             urlRef = { name: this.databaseSecret.metadata.name, key: "url" };
         }
 
-        const podSpec: k8s.types.input.core.v1.PodSpec = {
-            serviceAccountName: this.serviceAccount.metadata.name,
-            restartPolicy: "Never",
-            volumes: [{ name: "backup", emptyDir: {} }],
-            initContainers: [
-                {
-                    name: "dump",
-                    image: b.dumpImage,
-                    command: ["/bin/sh", "-c", DUMP_SCRIPT],
-                    env: [{ name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: urlRef.name, key: urlRef.key } } }],
-                    volumeMounts: [{ name: "backup", mountPath: "/backup" }],
-                    resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
-                },
-            ],
-            containers: [
-                {
-                    name: "upload",
-                    image: b.uploadImage,
-                    command: ["/bin/sh", "-c", UPLOAD_SCRIPT],
-                    env: [
-                        { name: "BUCKET", value: this.bucketName },
-                        { name: "PREFIX", value: b.bucket.prefix },
-                        { name: "AWS_REGION", value: b.bucket.region },
-                    ],
-                    volumeMounts: [{ name: "backup", mountPath: "/backup" }],
-                    resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
-                },
-            ],
-        };
+        const s3Env: k8s.types.input.core.v1.EnvVar[] = [
+            { name: "BUCKET", value: this.bucketName },
+            { name: "PREFIX", value: b.bucket.prefix },
+            { name: "AWS_REGION", value: b.bucket.region },
+            ...(b.bucket.endpoint !== undefined ? [{ name: "S3_ENDPOINT_URL", value: b.bucket.endpoint }] : []),
+        ];
+        const serviceAccountName = this.serviceAccount.metadata.name;
+        const podSpec = twoStepPod(serviceAccountName, "/backup", [
+            { name: "dump", image: b.dumpImage, script: DUMP_SCRIPT, env: [{ name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: urlRef.name, key: urlRef.key } } }], resources: DATABASE_STEP },
+            { name: "upload", image: b.uploadImage, script: UPLOAD_SCRIPT, env: s3Env, resources: S3_STEP },
+        ]);
         const jobSpec: k8s.types.input.batch.v1.JobSpec = {
             backoffLimit: b.backoffLimit,
             activeDeadlineSeconds: b.deadlineSeconds,
@@ -186,9 +209,7 @@ export class BackupJob extends pulumi.ComponentResource {
                 spec: {
                     schedule: b.schedule,
                     timeZone: "Etc/UTC",
-                    concurrencyPolicy: "Forbid",
-                    successfulJobsHistoryLimit: 3,
-                    failedJobsHistoryLimit: 3,
+                    ...ONE_AT_A_TIME,
                     startingDeadlineSeconds: 3600,
                     jobTemplate: { metadata: { labels: args.labels }, spec: jobSpec },
                 },
@@ -214,6 +235,63 @@ export class BackupJob extends pulumi.ComponentResource {
             );
         }
 
-        this.registerOutputs({ bucketName: this.bucketName, schedule: this.schedule, cronJob: this.cronJob.metadata.name });
+        // Restores: fetch (S3 client's image: newest or named dump, SHA-256 checked) into an
+        // emptyDir, then restore (PostgreSQL's image: one transaction).
+        const restorePod = (target: { name: pulumi.Input<string>; key: string }, verify: boolean) =>
+            twoStepPod(serviceAccountName, "/restore", [
+                {
+                    name: "fetch",
+                    image: b.uploadImage,
+                    script: FETCH_SCRIPT,
+                    env: [...s3Env, ...(b.restore.dumpKey !== undefined && !verify ? [{ name: "DUMP_KEY", value: b.restore.dumpKey }] : [])],
+                    resources: S3_STEP,
+                },
+                {
+                    name: "restore",
+                    image: b.dumpImage,
+                    script: RESTORE_SCRIPT,
+                    env: [{ name: "TARGET_DATABASE_URL", valueFrom: { secretKeyRef: { name: target.name, key: target.key } } }, ...(verify ? [{ name: "VERIFY_ROW_COUNTS", value: "1" }] : [])],
+                    resources: DATABASE_STEP,
+                },
+            ]);
+        const restoreJob = (target: { name: pulumi.Input<string>; key: string }, verify: boolean): k8s.types.input.batch.v1.JobSpec => ({
+            // A restore is not retried on its own: each attempt replaces the schema again.
+            backoffLimit: 0,
+            activeDeadlineSeconds: b.restore.deadlineSeconds,
+            template: { metadata: { labels: args.labels }, spec: restorePod(target, verify) },
+        });
+        this.restoreCronJob = new k8s.batch.v1.CronJob(
+            `${name}-restore`,
+            {
+                metadata: { name: args.restoreName, namespace: args.namespace, labels: { ...args.labels, "runbook.dev/backup": "restore" } },
+                spec: {
+                    // Never runs on its own: it is the template of an on-demand restore.
+                    suspend: true,
+                    schedule: "0 0 1 1 *",
+                    timeZone: "Etc/UTC",
+                    ...ONE_AT_A_TIME,
+                    jobTemplate: { metadata: { labels: args.labels }, spec: restoreJob(b.restore.databaseSecret ?? urlRef, false) },
+                },
+            },
+            { parent: this },
+        );
+        if (b.restoreDrill) {
+            this.restoreDrillCronJob = new k8s.batch.v1.CronJob(
+                `${name}-restore-drill`,
+                {
+                    metadata: { name: `${args.restoreName}-drill`, namespace: args.namespace, labels: { ...args.labels, "runbook.dev/backup": "restore-drill" } },
+                    spec: {
+                        schedule: b.restoreDrill.schedule,
+                        timeZone: "Etc/UTC",
+                        startingDeadlineSeconds: 3600,
+                        ...ONE_AT_A_TIME,
+                        jobTemplate: { metadata: { labels: args.labels }, spec: restoreJob(b.restoreDrill.databaseSecret, true) },
+                    },
+                },
+                { parent: this },
+            );
+        }
+
+        this.registerOutputs({ bucketName: this.bucketName, schedule: this.schedule, cronJob: this.cronJob.metadata.name, restoreCronJob: this.restoreCronJob.metadata.name });
     }
 }

@@ -86,6 +86,7 @@ export class RunbookStack extends pulumi.ComponentResource {
                 {
                     namespace,
                     name: `${cfg.partOf}-backup`,
+                    restoreName: `${cfg.partOf}-restore`,
                     backup: cfg.backup,
                     labels: backupLabels,
                     release: { version: cfg.release.version, commit: cfg.release.commit },
@@ -102,7 +103,7 @@ export class RunbookStack extends pulumi.ComponentResource {
                         name: `${cfg.partOf}-backup`,
                         groupName: `${cfg.partOf}-backup`,
                         labels: backupLabels,
-                        rules: () => backupAlertRules({ namespace: ns, cronJob: `${cfg.partOf}-backup`, environment: cfg.environment }, cfg.alerts),
+                        rules: () => backupAlertRules({ namespace: ns, cronJob: `${cfg.partOf}-backup`, restoreDrillCronJob: `${cfg.partOf}-restore-drill`, environment: cfg.environment }, cfg.alerts),
                     },
                     k8sOpts,
                 );

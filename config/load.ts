@@ -281,6 +281,10 @@ function crossFieldProblems(cfg: StackConfigInput, hasDatabaseUrl: boolean): str
             at(["backup", "iam"], "expected either roleArn (existing role) or oidcProviderArn (create a role), not both");
         if (cfg.aws.enabled && cfg.backup.iam.roleArn === undefined && cfg.backup.iam.oidcProviderArn === undefined)
             at(["backup", "iam"], "expected roleArn or oidcProviderArn so the backup ServiceAccount can write to the bucket, got nothing");
+        const drill = cfg.backup.restoreDrill?.databaseSecret;
+        const same = (a?: { name: string; key: string }) => a !== undefined && drill !== undefined && a.name === drill.name && a.key === drill.key;
+        if (same(cfg.backup.databaseSecret) || same(cfg.backup.restore.databaseSecret))
+            at(["backup", "restoreDrill", "databaseSecret"], `expected a scratch database's URL, not the database that is backed up or restored (${drill?.name}/${drill?.key}): each drill replaces its schema public`);
     }
     return problems;
 }

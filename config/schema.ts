@@ -189,7 +189,24 @@ export const backupSchema = z.strictObject({
         name: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: "expected an S3 bucket name" }).optional(),
         prefix: z.string().default("backups"),
         region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-[0-9]$/, { error: "expected an AWS region such as eu-west-1" }).default("eu-west-1"),
+        /** An S3-compatible store's endpoint (MinIO, Ceph, versitygw) instead of AWS's own. */
+        endpoint: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }).optional(),
     }).default({ prefix: "backups", region: "eu-west-1" }),
+    /** Runbook 001's `kubectl create job --from=cronjob/<partOf>-restore`: what it restores, where. */
+    restore: z.strictObject({
+        /** Database the restore replaces schema `public` of; unset = the backed-up database. */
+        databaseSecret: secretRef.optional(),
+        /** Object key (under the bucket) of the dump to restore; unset = the newest dump. */
+        dumpKey: z.string().min(1).optional(),
+        /** Runbook 001 waits 1800 s for the restore. */
+        deadlineSeconds: int(60, 86400).default(1800),
+    }).default({ deadlineSeconds: 1800 }),
+    /** Restores the newest dump into a scratch database on a schedule and compares row counts [001, 003]. */
+    restoreDrill: z.strictObject({
+        /** The scratch database (never the backed-up one): its schema `public` is replaced each run. */
+        databaseSecret: secretRef,
+        schedule: cron.default("0 4 * * 1"),
+    }).optional(),
     /** IAM role the backup ServiceAccount assumes (IRSA); created when `oidcProviderArn` is set. */
     iam: z.strictObject({
         roleArn: z.string().startsWith("arn:", { error: "expected an ARN" }).optional(),

@@ -18,15 +18,81 @@ export const DUMP_SCRIPT = [
     'echo "dumped $(wc -c < "$out") bytes to $out"',
 ].join("\n");
 
-/** Uploads the dump under s3://$BUCKET/$PREFIX/<name> and checks the object exists. */
+// The S3 client is pointed at an S3-compatible store (MinIO, Ceph, versitygw) when
+// $S3_ENDPOINT_URL is set; otherwise it uses AWS's own endpoint for $AWS_REGION.
+const ENDPOINT = 'set --; if [ -n "${S3_ENDPOINT_URL:-}" ]; then set -- --endpoint-url "$S3_ENDPOINT_URL"; fi';
+
+/**
+ * Uploads the dump under s3://$BUCKET/$PREFIX/<name> with its SHA-256 as object metadata,
+ * then reads the object's size and recorded SHA-256 back and fails unless both match the
+ * dump. A restore takes only an object whose content matches its recorded SHA-256, so an
+ * interrupted or partial upload can never pass for a complete dump.
+ */
 export const UPLOAD_SCRIPT = [
     "set -eu -o pipefail",
+    ENDPOINT,
     'dir="${BACKUP_DIR:-/backup}"',
     'name="$(cat "${dir}/NAME")"',
+    'file="${dir}/${name}"',
     'key="${PREFIX}/${name}"',
-    'aws s3 cp --only-show-errors --sse AES256 "${dir}/${name}" "s3://${BUCKET}/${key}"',
-    'aws s3api head-object --bucket "$BUCKET" --key "$key" > /dev/null',
-    'echo "uploaded s3://${BUCKET}/${key}"',
+    'gzip -t "$file"',
+    'sum="$(sha256sum "$file" | cut -d " " -f 1)"',
+    'size="$(wc -c < "$file" | tr -d " ")"',
+    'aws "$@" s3 cp --only-show-errors --sse AES256 --metadata "sha256=${sum}" "$file" "s3://${BUCKET}/${key}"',
+    'got="$(aws "$@" s3api head-object --bucket "$BUCKET" --key "$key" --query "[ContentLength, Metadata.sha256]" --output text)"',
+    'if [ "$got" != "$(printf \'%s\\t%s\' "$size" "$sum")" ]; then echo "s3://${BUCKET}/${key} does not match the dump: size and sha256 are ${got}, expected ${size} ${sum}" >&2; exit 1; fi',
+    'echo "uploaded s3://${BUCKET}/${key} (${size} bytes, sha256 ${sum})"',
+].join("\n");
+
+/**
+ * Restore, first half (the S3 client's image): fetches $DUMP_KEY, or the newest
+ * `<prefix>/*.sql.gz` when it is empty, into $BACKUP_DIR (/restore) and checks it against
+ * the SHA-256 recorded at upload and with gzip; writes its key to KEY only then.
+ */
+export const FETCH_SCRIPT = [
+    "set -eu -o pipefail",
+    ENDPOINT,
+    'dir="${BACKUP_DIR:-/restore}"',
+    'key="${DUMP_KEY:-}"',
+    'if [ -z "$key" ]; then',
+    '  key="$(aws "$@" s3api list-objects-v2 --bucket "$BUCKET" --prefix "${PREFIX}/" --query "sort_by(Contents[?ends_with(Key, \'.sql.gz\')] || \\`[]\\`, &Key)[-1].Key" --output text)"',
+    '  if [ -z "$key" ] || [ "$key" = None ]; then echo "no dump under s3://${BUCKET}/${PREFIX}/: nothing restored" >&2; exit 1; fi',
+    "fi",
+    'file="${dir}/dump.sql.gz"',
+    'want="$(aws "$@" s3api head-object --bucket "$BUCKET" --key "$key" --query Metadata.sha256 --output text)"',
+    'aws "$@" s3 cp --only-show-errors "s3://${BUCKET}/${key}" "$file"',
+    'got="$(sha256sum "$file" | cut -d " " -f 1)"',
+    'if [ "$got" != "$want" ]; then echo "s3://${BUCKET}/${key} is not a complete dump (sha256 ${got}, recorded at upload: ${want}): nothing restored" >&2; rm -f "$file"; exit 1; fi',
+    'gzip -t "$file"',
+    'echo "$key" > "${dir}/KEY"',
+    'echo "fetched s3://${BUCKET}/${key} ($(wc -c < "$file" | tr -d " ") bytes, sha256 verified)"',
+].join("\n");
+
+/**
+ * Restore, second half (the PostgreSQL image): replaces schema `public` of
+ * $TARGET_DATABASE_URL with the fetched dump in one transaction — the whole dump lands, or
+ * nothing changes. With VERIFY_ROW_COUNTS=1 (the restore drill) it then compares each
+ * table's rows with the rows the dump holds for it, and fails on any difference.
+ */
+export const RESTORE_SCRIPT = [
+    "set -eu -o pipefail",
+    'dir="${BACKUP_DIR:-/restore}"',
+    'file="${dir}/dump.sql.gz"',
+    'key="$(cat "${dir}/KEY")"',
+    '{ echo "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;"; gunzip -c "$file"; } | psql --quiet --no-psqlrc --single-transaction -v ON_ERROR_STOP=1 --dbname="$TARGET_DATABASE_URL" > /dev/null',
+    'echo "restored ${key}"',
+    'if [ "${VERIFY_ROW_COUNTS:-0}" = 1 ]; then',
+    // Rows per table in the dump: the lines of each COPY block (one row per line).
+    '  gunzip -c "$file" | awk \'/^COPY / { sub(/^COPY /, ""); sub(/ \\(.*$/, ""); sub(/ FROM stdin;$/, ""); t = $0; n = 0; copying = 1; next } copying && /^\\\\\\.$/ { print t, n; copying = 0; next } copying { n++ }\' > "${dir}/expected"',
+    "  tables=0; rows=0; bad=0",
+    '  while read -r table want; do',
+    '    got="$(psql --no-psqlrc -At -v ON_ERROR_STOP=1 --dbname="$TARGET_DATABASE_URL" -c "SELECT count(*) FROM ${table}")"',
+    '    if [ "$got" != "$want" ]; then echo "row count of ${table}: ${got} restored, ${want} in the dump" >&2; bad=1; fi',
+    "    tables=$((tables + 1)); rows=$((rows + want))",
+    '  done < "${dir}/expected"',
+    '  if [ "$bad" != 0 ]; then echo "restore drill of ${key} FAILED" >&2; exit 1; fi',
+    '  echo "restore drill of ${key}: ${tables} tables, ${rows} rows, every count matches the dump"',
+    "fi",
 ].join("\n");
 
 /** Checks every health endpoint of a service; any non-2xx or connection failure fails. */

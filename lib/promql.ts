@@ -148,14 +148,21 @@ export function serviceAlertRules(t: ServiceAlertTarget, a: AlertsConfig): Alert
     return rules;
 }
 
-/** Alerts on the backup CronJob: a failed run, or no success within the allowed age [001, 003]. */
-export function backupAlertRules(args: { namespace: string; cronJob: string; environment: string }, a: AlertsConfig): AlertRule[] {
+/** Days within which a restore must have been tested [001: "Backup restoration tested (within last 7 days)"]. */
+export const RESTORE_DRILL_MAX_AGE_DAYS = 7;
+
+/**
+ * Alerts on the backup CronJob: a failed run, or no success within the allowed age; and on
+ * the restore drill: none succeeded in 7 days — counted from the drill CronJob's creation
+ * while it has never succeeded, and at once when there is no drill CronJob [001, 003].
+ */
+export function backupAlertRules(args: { namespace: string; cronJob: string; restoreDrillCronJob: string; environment: string }, a: AlertsConfig): AlertRule[] {
     const maxAge = a.backupMaxAgeHours * 3600;
-    const common = (alert: string, severity: string, summary: string) => ({
+    const common = (alert: string, severity: string, summary: string, cronJob = args.cronJob) => ({
         labels: { severity, environment: args.environment, ...a.labels },
         annotations: {
             summary,
-            description: `${summary} (${args.namespace}/${args.cronJob}).`,
+            description: `${summary} (${args.namespace}/${cronJob}).`,
             runbook_url: `${a.runbookBaseUrl.replace(/\/$/, "")}#${alert.toLowerCase()}`,
         },
     });
@@ -170,7 +177,25 @@ export function backupAlertRules(args: { namespace: string; cronJob: string; env
             expr: `time() - max(kube_cronjob_status_last_successful_time${selector({ namespace: args.namespace, cronjob: args.cronJob })}) > ${maxAge}`,
             ...common("BackupTooOld", "critical", `No successful backup in ${a.backupMaxAgeHours} h`),
         },
+        restoreDrillRule(args, common("RestoreDrillOverdue", "critical", `No restore drill succeeded in ${RESTORE_DRILL_MAX_AGE_DAYS} days`, args.restoreDrillCronJob)),
     ];
     rules.forEach((r) => checkPromQL(r.alert, r.expr));
     return rules;
+}
+
+function restoreDrillRule(args: { namespace: string; restoreDrillCronJob: string }, common: Omit<AlertRule, "alert" | "expr">): AlertRule {
+    const drill = selector({ namespace: args.namespace, cronjob: args.restoreDrillCronJob });
+    const maxAge = RESTORE_DRILL_MAX_AGE_DAYS * 86400;
+    const lastSuccess = `max(kube_cronjob_status_last_successful_time${drill})`;
+    return {
+        alert: "RestoreDrillOverdue",
+        expr: [
+            `(time() - ${lastSuccess} > ${maxAge})`,
+            `(time() - max(kube_cronjob_created${drill}) > ${maxAge} unless ${lastSuccess})`,
+            `absent(kube_cronjob_created${drill})`,
+        ].join(" or "),
+        // kube-state-metrics needs a scrape or two to list a new CronJob.
+        for: "30m",
+        ...common,
+    };
 }

@@ -23,11 +23,23 @@ export function longestGapHours(schedule: string): number | undefined {
 
 export const requireBackupsInProduction: StackValidationPolicy = {
     name: "require-backups-in-production",
-    description: "A production stack has a backup CronJob that runs at least daily and a pre-deploy backup Job (runbooks 001, 002, 003).",
+    description:
+        "A production stack has a backup CronJob that runs at least daily, a pre-deploy backup Job, and a restore drill at least weekly (runbooks 001, 002, 003).",
     validateStack: (args, reportViolation) => {
         if (stackEnvironmentFromLabels(args.resources) !== "production") return;
-        const isBackup = (labels: Record<string, string>) => labels["app.kubernetes.io/component"] === "backup";
-        const crons = args.resources.filter((r) => r.type === T.cronJob && isBackup(metadata(r.props).labels) && environmentOf(r.props) === "production");
+        // The backup component's CronJobs: backups, and restores labelled as such.
+        const backupCrons = args.resources.filter((r) => r.type === T.cronJob && metadata(r.props).labels["app.kubernetes.io/component"] === "backup" && environmentOf(r.props) === "production");
+        const role = (r: { props: Parameters<typeof metadata>[0] }) => metadata(r.props).labels["runbook.dev/backup"];
+        const crons = backupCrons.filter((r) => role(r) !== "restore" && role(r) !== "restore-drill");
+        const drills = backupCrons.filter((r) => role(r) === "restore-drill");
+        if (drills.length === 0)
+            reportViolation("No restore drill CronJob in this production stack; set backup.restoreDrill so a restore is tested at least every 7 days (runbooks 001, 003).");
+        for (const d of drills) {
+            const schedule = d.props?.spec?.schedule;
+            const gap = typeof schedule === "string" ? longestGapHours(schedule) : undefined;
+            if (gap === undefined || gap > 7 * 24)
+                reportViolation(`CronJob ${metadata(d.props).name}: schedule ${JSON.stringify(schedule)} does not run a restore drill at least every 7 days (backup.restoreDrill.schedule).`, d.urn);
+        }
         if (crons.length === 0) reportViolation("No backup CronJob in this production stack; enable backup (runbook:backup.enabled).");
         for (const c of crons) {
             const schedule = c.props?.spec?.schedule;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages whose tools the project runs, when a tool is missing:
 #   ssh-keygen (openssh-client): signing and verifying approvals (lib/ssh-signature.ts)
-#   with --tests also: initdb, pg_dump, psql (postgresql): the backup tests' real server
+#   with --tests also: initdb, pg_dump, psql (postgresql): the backup tests' real server;
+#   aws (awscli): the S3 client the backup pods run, against the tests' S3 server
 #   bash scripts/system-packages.sh [--tests]
 # Uses apt-get (as root, or through sudo when there is one); does nothing when all are there.
 set -euo pipefail
@@ -9,7 +10,8 @@ set -euo pipefail
 # tool:package — a tool is a command on PATH, or a path pattern (the server binaries of
 # Debian's PostgreSQL live under /usr/lib/postgresql/<version>/bin)
 needs=(ssh-keygen:openssh-client)
-[ "${1:-}" = "--tests" ] && needs+=("/usr/lib/postgresql/*/bin/initdb:postgresql")
+# (Debian's aws, by its path: another one earlier on PATH is not the client the tests mean.)
+[ "${1:-}" = "--tests" ] && needs+=("/usr/lib/postgresql/*/bin/initdb:postgresql" "/usr/bin/aws:awscli")
 
 have() {
   case "$1" in

@@ -163,8 +163,34 @@ describe("production (blue/green)", () => {
         const pod = cj.spec.jobTemplate.spec.template.spec;
         expect(pod.initContainers[0].env).toEqual([{ name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: "shop-db", key: "url" } } }]);
         expect(pod.initContainers[0].command[2]).toContain("pg_dump --no-owner --no-privileges --dbname=\"$DATABASE_URL\" | gzip -9");
-        expect(pod.containers[0].command[2]).toContain('aws s3 cp --only-show-errors --sse AES256 "${dir}/${name}" "s3://${BUCKET}/${key}"');
+        expect(pod.containers[0].command[2]).toContain('aws "$@" s3 cp --only-show-errors --sse AES256 --metadata "sha256=${sum}" "$file" "s3://${BUCKET}/${key}"');
         expect(pod.containers[0].env).toContainEqual({ name: "PREFIX", value: "shop-production" });
+        expect(pod.containers[0].env.map((e: { name: string }) => e.name)).not.toContain("S3_ENDPOINT_URL");
+    });
+
+    test("the restore CronJob [001]: suspended, restores into the backed-up database, no retries", () => {
+        const cj = byName("prod-backup-restore").inputs;
+        expect(cj.metadata).toMatchObject({ name: "shop-restore", labels: { "runbook.dev/backup": "restore" } });
+        expect(cj.spec).toMatchObject({ suspend: true, concurrencyPolicy: "Forbid" });
+        expect(cj.spec.jobTemplate.spec).toMatchObject({ backoffLimit: 0, activeDeadlineSeconds: 1800 });
+        const pod = cj.spec.jobTemplate.spec.template.spec;
+        expect(pod.serviceAccountName).toBe("shop-backup");
+        expect(pod.initContainers.map((c: { name: string; image: string }) => [c.name, c.image])).toEqual([["fetch", "amazon/aws-cli:2.22.35"]]);
+        expect(pod.containers.map((c: { name: string; image: string }) => [c.name, c.image])).toEqual([["restore", "postgres:16.6-alpine"]]);
+        expect(pod.containers[0].env).toEqual([{ name: "TARGET_DATABASE_URL", valueFrom: { secretKeyRef: { name: "shop-db", key: "url" } } }]);
+        expect(pod.initContainers[0].env.map((e: { name: string }) => e.name)).toEqual(["BUCKET", "PREFIX", "AWS_REGION"]);
+    });
+
+    test("the restore drill [001, 003]: weekly, into the scratch database, comparing row counts", () => {
+        const cj = byName("prod-backup-restore-drill").inputs;
+        expect(cj.metadata).toMatchObject({ name: "shop-restore-drill", labels: { "runbook.dev/backup": "restore-drill" } });
+        expect(cj.spec.schedule).toBe("0 4 * * 1");
+        expect(cj.spec.suspend).toBeUndefined();
+        const pod = cj.spec.jobTemplate.spec.template.spec;
+        expect(pod.containers[0].env).toEqual([
+            { name: "TARGET_DATABASE_URL", valueFrom: { secretKeyRef: { name: "shop-db", key: "restore-drill-url" } } },
+            { name: "VERIFY_ROW_COUNTS", value: "1" },
+        ]);
     });
 
     test("the S3 bucket: versioned, encrypted, public access blocked, expiring after retentionDays", () => {
@@ -194,7 +220,7 @@ describe("production (blue/green)", () => {
             expect(r.labels.team).toBe("shop");
         }
         const backup: any[] = byName("prod-backup-alerts-rule").inputs.spec.groups[0].rules;
-        expect(backup.map((r) => r.alert)).toEqual(["BackupJobFailed", "BackupTooOld"]);
+        expect(backup.map((r) => r.alert)).toEqual(["BackupJobFailed", "BackupTooOld", "RestoreDrillOverdue"]);
         expect(backup[1].expr).toBe('time() - max(kube_cronjob_status_last_successful_time{namespace="shop-production",cronjob="shop-backup"}) > 86400');
     });
 

@@ -98,7 +98,7 @@ describe("bad config: one error listing every problem", () => {
         ["steps not increasing", "staging", (v) => (v.services.api.canary.steps = [25, 5, 100]), ["runbook:services.api.canary.steps: expected strictly increasing weights ending at 100, got a list ([25,5,100])"]],
         ["typo in a key", "staging", (v) => (v.services.api.helthEndpoints = ["/x"]), ["runbook:services.api.helthEndpoints: unknown key, did you mean 'healthEndpoints'?"]],
         ["unknown top-level key", "staging", (v) => (v.servces = {}), ["runbook:servces: unknown key, did you mean 'services'?"]],
-        ["unknown key far from any", "staging", (v) => (v.backup.zzzzzzzz = 1), ["runbook:backup.zzzzzzzz: unknown key, known keys: backoffLimit, bucket, databaseSecret, deadlineSeconds, dumpImage, enabled, iam, preDeploy, retentionDays, schedule, uploadImage"]],
+        ["unknown key far from any", "staging", (v) => (v.backup.zzzzzzzz = 1), ["runbook:backup.zzzzzzzz: unknown key, known keys: backoffLimit, bucket, databaseSecret, deadlineSeconds, dumpImage, enabled, iam, preDeploy, restore, restoreDrill, retentionDays, schedule, uploadImage"]],
         ["image without tag", "staging", (v) => (v.services.web.image = "ghcr.io/acme/shop-web"), ['runbook:services.web.image: expected an image reference with a tag or digest (repo/name:1.2.3 or repo/name@sha256:…), got "ghcr.io/acme/shop-web"']],
         ["unknown strategy", "staging", (v) => (v.services.web.strategy = "bluegreen"), ["runbook:services.web.strategy: expected one of 'blueGreen', 'canary', 'rolling', got \"bluegreen\""]],
         ["unknown environment", "staging", (v) => (v.environment = "prod"), ["runbook:environment: expected one of 'staging', 'production', got \"prod\""]],
@@ -147,6 +147,13 @@ describe("bad config: one error listing every problem", () => {
         ],
         ["bad scale-down delay", "production", (v) => (v.services.api.blueGreen.scaleDownAfter = "1 day"), ['runbook:services.api.blueGreen.scaleDownAfter: expected a Prometheus duration such as 30s, 5m or 1h, got "1 day"']],
         ["bad Prometheus URL", "staging", (v) => (v.analysis = { prometheusUrl: "prometheus:9090" }), ['runbook:analysis.prometheusUrl: expected an http(s) URL such as http://prometheus.monitoring:9090, got "prometheus:9090"']],
+        [
+            "restore drill into the backed-up database",
+            "staging",
+            (v) => (v.backup.restoreDrill.databaseSecret = { name: "shop-db", key: "url" }),
+            ["runbook:backup.restoreDrill.databaseSecret: expected a scratch database's URL, not the database that is backed up or restored (shop-db/url): each drill replaces its schema public"],
+        ],
+        ["S3 endpoint not a URL", "staging", (v) => (v.backup.bucket.endpoint = "minio:9000"), ['runbook:backup.bucket.endpoint: expected an http(s) URL, got "minio:9000"']],
         ["service name not a DNS label", "staging", (v) => (v.services.Web_App = v.services.web), ['runbook:services.Web_App: expected a DNS label (lower-case letters, digits, \'-\', at most 63), got "Web_App"']],
     ];
 

@@ -137,7 +137,7 @@ describe("alert rules under promtool, as the API server holds them", () => {
     test("promtool check rules accepts every rule the API server holds", () => {
         const r = spawnSync(promtool, ["check", "rules", path.join(dir, "rules.yaml")], { encoding: "utf8" });
         expect(r.stdout + r.stderr).toContain(`SUCCESS: ${rules.length} rules found`);
-        expect(rules.length).toBe(18);
+        expect(rules.length).toBe(19);
         expect(r.status).toBe(0);
     });
 
@@ -148,7 +148,7 @@ describe("alert rules under promtool, as the API server holds them", () => {
         const backupRules = rulesObjects().find((r: any) => r.metadata.name === "shop-backup").spec.groups[0].rules;
         const cases = [...serviceCases({ namespace: ns, app: "api", hpa: "api" }, cfg.alerts)];
         const service = promtoolTests(ruleFile, apiRules, cases, "15m") as { tests: object[] };
-        const backup = promtoolTests(ruleFile, backupRules, backupCases({ namespace: ns, cronJob: "shop-backup" }, cfg.alerts, 15 * 60), "15m") as { tests: object[] };
+        const backup = promtoolTests(ruleFile, backupRules, backupCases({ namespace: ns, cronJob: "shop-backup", restoreDrillCronJob: "shop-restore-drill" }, cfg.alerts, 15 * 60), "15m") as { tests: object[] };
         const file = path.join(dir, name);
         fs.writeFileSync(file, stringify({ rule_files: [ruleFile], evaluation_interval: "1m", tests: [...service.tests, ...backup.tests] }));
         return file;
@@ -160,7 +160,7 @@ describe("alert rules under promtool, as the API server holds them", () => {
         expect(r.stdout + r.stderr).toContain("SUCCESS");
         expect(r.status).toBe(0);
         const names = (parse(fs.readFileSync(file, "utf8")).tests as { name: string }[]).map((t) => t.name);
-        expect(names).toHaveLength(20);
+        expect(names).toHaveLength(26);
     });
 
     test("the same tests fail against a rule whose threshold was moved (the check can fail)", () => {

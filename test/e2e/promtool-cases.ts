@@ -17,6 +17,10 @@ interface Case {
     below: Record<string, string>;
     /** Labels the expression adds to the alert (e.g. pod). */
     extraLabels?: Record<string, string>;
+    /** Which branch of the expression the case drives, when it has several. */
+    branch?: string;
+    /** When to evaluate, if not at the file's common time (an alert with a long `for`). */
+    evalTime?: string;
 }
 
 const sel = (name: string, labels: Record<string, string>) => `${name}{${Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(",")}}`;
@@ -78,14 +82,38 @@ export function serviceCases(a: { namespace: string; app: string; hpa: string },
     ];
 }
 
-export function backupCases(a: { namespace: string; cronJob: string }, t: AlertsConfig, evalSeconds: number): Case[] {
+export function backupCases(a: { namespace: string; cronJob: string; restoreDrillCronJob: string }, t: AlertsConfig, evalSeconds: number): Case[] {
     const failed = sel("kube_job_status_failed", { namespace: a.namespace, job_name: `${a.cronJob}-29391840` });
     const last = sel("kube_cronjob_status_last_successful_time", { namespace: a.namespace, cronjob: a.cronJob });
     const maxAge = t.backupMaxAgeHours * 3600;
+    // The drill alert waits 30 minutes (`for`): its cases are evaluated at 45 m, over series
+    // an hour long, so its condition must hold from 15 m (900 s) on: "7 days before 15 m" is
+    // 900 − 604800, and a value 1 s later starts the condition a minute late.
+    const drill = { namespace: a.namespace, cronjob: a.restoreDrillCronJob };
+    const drillLast = sel("kube_cronjob_status_last_successful_time", drill);
+    const drillCreated = sel("kube_cronjob_created", drill);
+    const hour = (value: number) => `${value}x60`;
+    const weekAgo = 900 - 7 * 86400;
+    const drillCase = (branch: string, above: Record<string, string>, below: Record<string, string>, extraLabels?: Record<string, string>): Case => ({
+        alert: "RestoreDrillOverdue",
+        branch,
+        evalTime: "45m",
+        above,
+        below,
+        ...(extraLabels ? { extraLabels } : {}),
+    });
     return [
         { alert: "BackupJobFailed", above: { [failed]: gauge(1) }, below: { [failed]: gauge(0) } },
         // At eval time time() is evalSeconds; the last success is maxAge + 1 s (or − 1 s) before it.
         { alert: "BackupTooOld", above: { [last]: gauge(evalSeconds - maxAge - 1) }, below: { [last]: gauge(evalSeconds - maxAge + 1) } },
+        drillCase(
+            "last drill succeeded 7 days ago",
+            { [drillCreated]: hour(weekAgo - 86400), [drillLast]: hour(weekAgo - 1) },
+            { [drillCreated]: hour(weekAgo - 86400), [drillLast]: hour(weekAgo + 1) },
+        ),
+        drillCase("no drill succeeded since the CronJob was created 7 days ago", { [drillCreated]: hour(weekAgo - 1) }, { [drillCreated]: hour(weekAgo + 1) }),
+        // No drill CronJob at all: absent() names the series it looked for.
+        drillCase("there is no drill CronJob", { [last]: hour(2700) }, { [last]: hour(2700), [drillCreated]: hour(2700) }, drill),
     ];
 }
 
@@ -95,18 +123,20 @@ export function promtoolTests(ruleFile: string, rules: Rule[], cases: Case[], ev
         const rule = rules.find((r) => r.alert === c.alert);
         if (!rule) throw new Error(`no rendered rule ${c.alert}`);
         const series = (s: Record<string, string>) => Object.entries(s).map(([series, values]) => ({ series, values }));
+        const at = c.evalTime ?? evalTime;
+        const what = c.branch ? `${c.alert} (${c.branch})` : c.alert;
         return [
             {
-                name: `${c.alert} fires just above its threshold`,
+                name: `${what} fires just above its threshold`,
                 interval: "1m",
                 input_series: series(c.above),
-                alert_rule_test: [{ eval_time: evalTime, alertname: c.alert, exp_alerts: [{ exp_labels: { ...rule.labels, ...(c.extraLabels ?? {}) }, exp_annotations: rule.annotations }] }],
+                alert_rule_test: [{ eval_time: at, alertname: c.alert, exp_alerts: [{ exp_labels: { ...rule.labels, ...(c.extraLabels ?? {}) }, exp_annotations: rule.annotations }] }],
             },
             {
-                name: `${c.alert} stays silent just below its threshold`,
+                name: `${what} stays silent just below its threshold`,
                 interval: "1m",
                 input_series: series(c.below),
-                alert_rule_test: [{ eval_time: evalTime, alertname: c.alert, exp_alerts: [] }],
+                alert_rule_test: [{ eval_time: at, alertname: c.alert, exp_alerts: [] }],
             },
         ];
     });

@@ -53,10 +53,15 @@ describe("serviceAlertRules", () => {
 
 describe("backupAlertRules", () => {
     test("failed backup jobs and backups older than 24 h", () => {
-        const rules = backupAlertRules({ namespace: "shop", cronJob: "shop-backup", environment: "production" }, alerts);
+        const rules = backupAlertRules({ namespace: "shop", cronJob: "shop-backup", restoreDrillCronJob: "shop-restore-drill", environment: "production" }, alerts);
+        const drill = '{namespace="shop",cronjob="shop-restore-drill"}';
         expect(rules.map((r) => [r.alert, r.expr])).toEqual([
             ["BackupJobFailed", 'sum(kube_job_status_failed{namespace="shop",job_name=~"shop-backup-.*"}) > 0'],
             ["BackupTooOld", 'time() - max(kube_cronjob_status_last_successful_time{namespace="shop",cronjob="shop-backup"}) > 86400'],
+            [
+                "RestoreDrillOverdue",
+                `(time() - max(kube_cronjob_status_last_successful_time${drill}) > 604800) or (time() - max(kube_cronjob_created${drill}) > 604800 unless max(kube_cronjob_status_last_successful_time${drill})) or absent(kube_cronjob_created${drill})`,
+            ],
         ]);
     });
 

@@ -185,6 +185,23 @@ describe("require-backups-in-production", () => {
         expect((await runStackPolicy(requireBackupsInProduction, rs)).map((v) => v.message)).toEqual(["No backup CronJob in this production stack; enable backup (runbook:backup.enabled)."]);
     });
 
+    test("no restore drill, or one that runs less than weekly", async () => {
+        const none = clone(production).filter((r) => r.name !== "prod-backup-restore-drill");
+        expect((await runStackPolicy(requireBackupsInProduction, none)).map((v) => v.message)).toEqual([
+            "No restore drill CronJob in this production stack; set backup.restoreDrill so a restore is tested at least every 7 days (runbooks 001, 003).",
+        ]);
+        const monthly = clone(production);
+        find(monthly, "prod-backup-restore-drill").props.spec.schedule = "0 4 1 * *";
+        expect((await runStackPolicy(requireBackupsInProduction, monthly)).map((v) => v.message)).toEqual([
+            `CronJob shop-restore-drill: schedule "0 4 1 * *" does not run a restore drill at least every 7 days (backup.restoreDrill.schedule).`,
+        ]);
+    });
+
+    test("the restore CronJob, suspended and yearly, is not judged as a backup", async () => {
+        expect(find(clone(production), "prod-backup-restore").props.spec).toMatchObject({ suspend: true, schedule: "0 0 1 1 *" });
+        expect(await runStackPolicy(requireBackupsInProduction, clone(production))).toEqual([]);
+    });
+
     test("staging needs none", async () => {
         const rs = clone(staging).filter((r) => r.name !== "stg-backup-cron" && r.name !== "stg-backup-predeploy");
         expect(await runStackPolicy(requireBackupsInProduction, rs)).toEqual([]);
