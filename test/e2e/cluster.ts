@@ -33,21 +33,40 @@ export function kubectl(): Kubectl {
  * Pulumi.local.yaml applied to the local cluster in namespace `namespace`, with `edit`
  * applied to its config map. Written as Pulumi.<stack>.yaml in the workspace.
  */
-export function liveStack(ws: Workspace, stack: string, namespace: string, edit: (config: Record<string, any>) => void = () => {}): void {
+export function liveStack(ws: Workspace, stack: string, namespace: string, edit: (config: Record<string, any>) => void = () => {}, env: Record<string, string> = {}): void {
     const doc = parse(fs.readFileSync(path.join(ROOT, "Pulumi.local.yaml"), "utf8"));
     const c = doc.config as Record<string, any>;
     c["runbook:kubernetes"] = { kubeconfig: clusterKubeconfig() };
     c["runbook:namespace"] = { name: namespace, create: true };
     edit(c);
     ws.writeStackFile(stack, stringify(doc));
-    ws.initStack(stack);
+    ws.initStack(stack, undefined, env);
 }
 
 /** Deletes what a test stack created (namespace first, so a broken state cannot keep it). */
-export function removeStack(ws: Workspace, stack: string, namespace: string): void {
+export function removeStack(ws: Workspace, stack: string, namespace: string, env: Record<string, string> = {}): void {
     const k = kubectl();
     k.run(["delete", "namespace", namespace, "--ignore-not-found", "--wait=false"]);
-    ws.pulumi(["stack", "rm", stack, "--yes", "--force"]);
+    ws.pulumi(["stack", "rm", stack, "--yes", "--force"], env);
+}
+
+const KINDS = "deployments,services,horizontalpodautoscalers,jobs,cronjobs,ingresses,serviceaccounts,prometheusrules,servicemonitors";
+
+/** kind/name of every Kubernetes object a stack's state holds in `namespace`. */
+export function objectsInState(ws: Workspace, stack: string, namespace: string, env: Record<string, string> = {}): string[] {
+    const state = JSON.parse(ws.pulumi(["stack", "export", "--stack", stack], env).stdout);
+    return (state.deployment.resources as any[])
+        .filter((r) => r.type.startsWith("kubernetes:") && r.type !== "kubernetes:core/v1:Namespace" && !r.type.startsWith("pulumi:providers:") && r.outputs?.metadata?.namespace === namespace)
+        .map((r) => `${r.outputs.kind}/${r.outputs.metadata.name}`)
+        .sort();
+}
+
+/** kind/name of every object Pulumi manages in `namespace`, as the API server lists them. */
+export function objectsInCluster(namespace: string): string[] {
+    return kubectl()
+        .get<{ items: any[] }>([KINDS, "-n", namespace, "-l", "app.kubernetes.io/managed-by=pulumi"])
+        .items.map((o) => `${o.kind}/${o.metadata.name}`)
+        .sort();
 }
 
 /**

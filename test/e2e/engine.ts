@@ -146,8 +146,8 @@ export class Workspace {
         return { code: r.status, stdout: r.stdout, stderr: r.stderr, all: `${r.stdout}\n${r.stderr}`, ms, maxRssKiB };
     }
 
-    initStack(stack: string, cwd?: string): void {
-        const r = this.pulumi(["stack", "init", stack], {}, cwd);
+    initStack(stack: string, cwd?: string, env: Record<string, string> = {}): void {
+        const r = this.pulumi(["stack", "init", stack], env, cwd);
         if (r.code !== 0) throw new Error(`stack init ${stack} failed:\n${r.all}`);
     }
 

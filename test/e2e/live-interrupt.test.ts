@@ -6,13 +6,12 @@ import * as path from "node:path";
 import { ROOT } from "../util/stack";
 import { Kubectl } from "../../scripts/kube";
 import { expectOk, Workspace, toolchainReady } from "./engine";
-import { eventually, kubectl, liveStack, removeStack } from "./cluster";
+import { eventually, kubectl, liveStack, objectsInCluster, objectsInState, removeStack } from "./cluster";
 
 jest.setTimeout(300_000);
 
 const STACK = "interrupt";
 const NS = "e2e-interrupt";
-const KINDS = "deployments,services,horizontalpodautoscalers,jobs,cronjobs,ingresses,serviceaccounts,prometheusrules,servicemonitors";
 let ws: Workspace;
 let k: Kubectl;
 
@@ -24,22 +23,6 @@ beforeAll(() => {
 });
 
 afterAll(() => removeStack(ws, STACK, NS));
-
-/** kind/name of every Kubernetes object the stack's state holds, in the test namespace. */
-function inState(): string[] {
-    const state = JSON.parse(ws.pulumi(["stack", "export", "--stack", STACK]).stdout);
-    return (state.deployment.resources as any[])
-        .filter((r) => r.type.startsWith("kubernetes:") && r.type !== "kubernetes:core/v1:Namespace" && !r.type.startsWith("pulumi:providers:") && r.outputs?.metadata?.namespace === NS)
-        .map((r) => `${r.outputs.kind}/${r.outputs.metadata.name}`)
-        .sort();
-}
-
-function inCluster(): string[] {
-    return k
-        .get<{ items: any[] }>([KINDS, "-n", NS, "-l", "app.kubernetes.io/managed-by=pulumi"])
-        .items.map((o) => `${o.kind}/${o.metadata.name}`)
-        .sort();
-}
 
 test("killed while the pre-deploy backup runs, then run again: converges with no pending operation and nothing lost or doubled", async () => {
     const child = spawn("pulumi", ["up", "--stack", STACK, "--yes", "--skip-preview", "--policy-pack", "policies", "--non-interactive"], {
@@ -80,8 +63,8 @@ test("killed while the pre-deploy backup runs, then run again: converges with no
     expectOk(ws.pulumi(["up", "--stack", STACK, "--yes", "--skip-preview", "--policy-pack", "policies"]));
     const state = JSON.parse(ws.pulumi(["stack", "export", "--stack", STACK]).stdout);
     expect(state.deployment.pending_operations ?? []).toEqual([]);
-    const objects = inCluster();
-    expect(objects).toEqual(inState());
+    const objects = objectsInCluster(NS);
+    expect(objects).toEqual(objectsInState(ws, STACK, NS));
     expect(objects.filter((o) => o.startsWith("Deployment/"))).toEqual(["Deployment/api-blue", "Deployment/api-green", "Deployment/web-canary", "Deployment/web-stable"]);
     expect(objects.filter((o) => o.startsWith("Job/shop-backup-predeploy-"))).toHaveLength(1);
     expect(k.get(["service", "api", "-n", NS]).spec.selector["runbook.dev/color"]).toBe("blue");
