@@ -1,5 +1,5 @@
 // What is running in a stack's namespace, as the API server tells it: Deployments and ready
-// replicas, the colour each Service selects, canary weights, the backup CronJob and the
+// replicas, the colour each Service selects, canary weights, the backup CronJobs and the
 // last Jobs.
 //   npm run --silent status -- --stack local [--kubeconfig FILE]
 import * as path from "node:path";
@@ -96,10 +96,14 @@ export function formatStatus(s: Snapshot): string {
     );
     out.push("", "Canary weights");
     out.push(...table(canaryWeights(s)));
-    out.push("", "Backup CronJob");
+    out.push("", "Backup CronJobs");
     out.push(
         ...table(
-            s.cronJobs.map((c) => [c.metadata.name, `${c.spec.schedule} (${c.spec.timeZone ?? "controller time zone"})`, `last scheduled: ${c.status?.lastScheduleTime ?? "never"}`]),
+            s.cronJobs.map((c) => [
+                c.metadata.name,
+                c.spec.suspend ? "on demand (suspended)" : `${c.spec.schedule} (${c.spec.timeZone ?? "controller time zone"})`,
+                `last scheduled: ${c.status?.lastScheduleTime ?? "never"}`,
+            ]),
         ),
     );
     out.push("", "Last Jobs");

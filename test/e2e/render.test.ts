@@ -25,7 +25,7 @@ test("pulumi preview of the embedded default with the policy pack is clean", () 
     const r = ws.pulumi(["preview", "--stack", "local", "--policy-pack", "policies"]);
     expect(r.all).not.toMatch(/mandatory|advisory|error:/);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/\+ 40 to create/);
+    expect(r.stdout).toMatch(/\+ 42 to create/);
     expect(r.stdout).toContain("Policy Packs run:");
 });
 
@@ -36,6 +36,8 @@ test("pulumi up renders every manifest, with the policy pack, and nothing else",
     first = ws.manifests(RENDER);
     const kinds = [...first.keys()].map((f) => path.basename(f).split("-")[1]).sort();
     expect(kinds).toEqual([
+        "cronjob",
+        "cronjob",
         "cronjob",
         "deployment",
         "deployment",
