@@ -16,5 +16,8 @@ dpkg -x "$work"/prometheus_*.deb "$work/x"
 install -m 0755 "$work/x/usr/bin/promtool" "$bin/promtool"
 install -m 0755 "$work/x/usr/bin/prometheus" "$bin/prometheus"
 rm -rf "$work"
-"$bin/promtool" --version 2>&1 | head -1 >&2
-"$bin/prometheus" --version 2>&1 | head -1 >&2
+# Not "| head -1": under pipefail a SIGPIPE on the later lines would fail the script.
+for tool in promtool prometheus; do
+  version=$("$bin/$tool" --version 2>&1)
+  echo "${version%%$'\n'*}" >&2
+done

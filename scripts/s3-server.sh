@@ -22,4 +22,6 @@ if ! GOBIN="$bin" GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod \
 fi
 rm -f "$log" "$bin"/.versitygw-*
 touch "$stamp"
-"$bin/versitygw" --version 2>&1 | head -1 >&2
+# Not "| head -1": under pipefail the server's SIGPIPE on its later lines fails the script.
+version=$("$bin/versitygw" --version 2>&1)
+echo "${version%%$'\n'*}" >&2
