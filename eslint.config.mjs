@@ -5,7 +5,19 @@ import pulumi from "@pulumi/eslint-plugin";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-    { ignores: ["node_modules/", ".toolchain/", ".cluster/", ".e2e/", ".pulumi-state/", "rendered/", "coverage/", "**/*.js", "**/*.mjs"] },
+    {
+        ignores: [
+            "node_modules/",
+            ".toolchain/",
+            ".cluster/",
+            ".e2e/",
+            ".pulumi-state/",
+            "rendered/",
+            "coverage/",
+            "**/*.js",
+            "**/*.mjs",
+        ],
+    },
     ...tseslint.configs.recommended,
     {
         files: ["**/*.ts"],

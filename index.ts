@@ -7,11 +7,16 @@ import type { DeploymentRecord } from "./lib/deployment-record";
 import { readSignatureFile } from "./lib/signature-file";
 
 // Parse once, before any resource is registered: bad config stops here with every problem.
-const raw = rawFromPulumiConfig(pulumi.runtime.allConfig(), JSON.parse(process.env.PULUMI_CONFIG_SECRET_KEYS ?? "[]") as string[]);
+const raw = rawFromPulumiConfig(
+    pulumi.runtime.allConfig(),
+    JSON.parse(process.env.PULUMI_CONFIG_SECRET_KEYS ?? "[]") as string[],
+);
 const config = parseStackConfig({ ...raw, values: applyReleaseEnv(raw.values, process.env) });
 // Read before anything is registered too: a bad signature file stops the run with its problem.
 const signedApprovals = readSignatureFile(process.cwd(), pulumi.getStack());
-const databaseUrl = config.hasDatabaseUrl ? new pulumi.Config(CONFIG_NAMESPACE).requireSecret("databaseUrl") : undefined;
+const databaseUrl = config.hasDatabaseUrl
+    ? new pulumi.Config(CONFIG_NAMESPACE).requireSecret("databaseUrl")
+    : undefined;
 
 async function main() {
     // The last successful deployment of this very stack, read from its state by the engine:
@@ -19,10 +24,20 @@ async function main() {
     const self = new pulumi.StackReference(`organization/${pulumi.getProject()}/${pulumi.getStack()}`);
     const previous = (await self.getOutputDetails("deployment")).value as DeploymentRecord | undefined;
 
-    const stack = new RunbookStack(pulumi.getStack(), { config, databaseUrl, previous, now: DateTime.utc(), signedApprovals });
+    const stack = new RunbookStack(pulumi.getStack(), {
+        config,
+        databaseUrl,
+        previous,
+        now: DateTime.utc(),
+        signedApprovals,
+    });
     return {
-        activeColors: Object.fromEntries(stack.services.filter((s) => s.blueGreen).map((s) => [s.serviceName, s.blueGreen!.activeColor])),
-        canaryWeights: Object.fromEntries(stack.services.filter((s) => s.canary).map((s) => [s.serviceName, s.canary!.plan.canaryWeight])),
+        activeColors: Object.fromEntries(
+            stack.services.filter((s) => s.blueGreen).map((s) => [s.serviceName, s.blueGreen!.activeColor]),
+        ),
+        canaryWeights: Object.fromEntries(
+            stack.services.filter((s) => s.canary).map((s) => [s.serviceName, s.canary!.plan.canaryWeight]),
+        ),
         serviceNames: stack.services.map((s) => s.serviceName),
         backupSchedule: stack.backup?.schedule ?? null,
         release: stack.release,

@@ -36,7 +36,9 @@ function up(ws: Workspace, what: string, config: Record<string, string>): Row {
         const r = ws.pulumi(["config", "set", "--path", `runbook:${key}`, value, "--stack", STACK]);
         if (r.code !== 0) throw new Error(r.all);
     }
-    const [r, ms] = timed(() => ws.pulumi(["up", "--stack", STACK, "--yes", "--skip-preview", "--policy-pack", "policies"]));
+    const [r, ms] = timed(() =>
+        ws.pulumi(["up", "--stack", STACK, "--yes", "--skip-preview", "--policy-pack", "policies"]),
+    );
     if (r.code !== 0) throw new Error(`${what} failed:\n${r.all}`);
     // The engine's own figure: from the start of the update to its end, without start-up.
     const d = /Duration: (?:(\d+)m)?(\d+)s/.exec(r.stdout);
@@ -45,10 +47,12 @@ function up(ws: Workspace, what: string, config: Record<string, string>): Row {
 }
 
 /** One of the project's commands (scripts/NAME.ts) on the bench stack. */
-const command = (ws: Workspace, name: string, args: string[]) => ws.script(name, ["--stack", STACK, "--dir", ws.dir, ...args]);
+const command = (ws: Workspace, name: string, args: string[]) =>
+    ws.script(name, ["--stack", STACK, "--dir", ws.dir, ...args]);
 
 /** The sum of the engine's update seconds ("in N s (update; …)") each update of a release or rollback reports. */
-const appliedSeconds = (text: string) => [...text.matchAll(/in ([0-9.]+) s \(update;/g)].reduce((a, m) => a + Number(m[1]), 0);
+const appliedSeconds = (text: string) =>
+    [...text.matchAll(/in ([0-9.]+) s \(update;/g)].reduce((a, m) => a + Number(m[1]), 0);
 
 function manual(args: string[]): number {
     const k = kubectl();
@@ -57,13 +61,19 @@ function manual(args: string[]): number {
 }
 
 function build(env: Record<string, string>): number {
-    const [r, ms] = timed(() => spawnSync("bash", [path.join(ROOT, "scripts", "cluster.sh"), "build"], { encoding: "utf8", env: { ...process.env, ...env } }));
+    const [r, ms] = timed(() =>
+        spawnSync("bash", [path.join(ROOT, "scripts", "cluster.sh"), "build"], {
+            encoding: "utf8",
+            env: { ...process.env, ...env },
+        }),
+    );
     if (r.status !== 0) throw new Error(r.stderr);
     return ms;
 }
 
 /** Whether the project's local cluster is up (as test/e2e/global-setup.ts asks). */
-const clusterRunning = () => spawnSync("bash", [path.join(ROOT, "scripts", "cluster.sh"), "kubeconfig"], { encoding: "utf8" }).status === 0;
+const clusterRunning = () =>
+    spawnSync("bash", [path.join(ROOT, "scripts", "cluster.sh"), "kubeconfig"], { encoding: "utf8" }).status === 0;
 
 async function main(): Promise<void> {
     // The bench starts the cluster on first use; it stops it again only if it started it.
@@ -86,36 +96,95 @@ async function bench(): Promise<void> {
         () => 0,
         () => 0.08,
     );
-    const prom = await startPrometheus(path.join(ws.dir, ".prometheus"), [{ port: await healthy.start(), labels: { namespace: NS, service: "web-metrics" } }]);
+    const prom = await startPrometheus(path.join(ws.dir, ".prometheus"), [
+        { port: await healthy.start(), labels: { namespace: NS, service: "web-metrics" } },
+    ]);
     try {
         rows.push(up(ws, "first release of the local stack", {}));
         // The runbooks' manual switch, on a Service of its own (the stack's are Pulumi's):
         // the same selector change, made by `kubectl patch`.
         const api = kubectl().get(["service", "api", "-n", NS]);
-        kubectl().apply({ apiVersion: "v1", kind: "Service", metadata: { name: "bench-manual", namespace: NS }, spec: { selector: api.spec.selector, ports: api.spec.ports } });
+        kubectl().apply({
+            apiVersion: "v1",
+            kind: "Service",
+            metadata: { name: "bench-manual", namespace: NS },
+            spec: { selector: api.spec.selector, ports: api.spec.ports },
+        });
         const canary = kubectl().get(["ingress", "web-canary", "-n", NS]);
-        kubectl().apply({ apiVersion: "networking.k8s.io/v1", kind: "Ingress", metadata: { name: "bench-manual", namespace: NS, annotations: canary.metadata.annotations }, spec: canary.spec });
-        const selector = (color: string) => ["patch", "service", "bench-manual", "-n", NS, "--type", "merge", "-p", JSON.stringify({ spec: { selector: { "runbook.dev/color": color } } })];
-        rows.push({ ...up(ws, "blue/green colour flip (blue → green)", { "services.api.blueGreen.activeColor": "green" }), manualMs: manual(selector("green")) });
-        rows.push({ ...up(ws, "plain `pulumi up` flip back (green → blue)", { "services.api.blueGreen.activeColor": "blue" }), manualMs: manual(selector("blue")) });
+        kubectl().apply({
+            apiVersion: "networking.k8s.io/v1",
+            kind: "Ingress",
+            metadata: { name: "bench-manual", namespace: NS, annotations: canary.metadata.annotations },
+            spec: canary.spec,
+        });
+        const selector = (color: string) => [
+            "patch",
+            "service",
+            "bench-manual",
+            "-n",
+            NS,
+            "--type",
+            "merge",
+            "-p",
+            JSON.stringify({ spec: { selector: { "runbook.dev/color": color } } }),
+        ];
+        rows.push({
+            ...up(ws, "blue/green colour flip (blue → green)", { "services.api.blueGreen.activeColor": "green" }),
+            manualMs: manual(selector("green")),
+        });
+        rows.push({
+            ...up(ws, "plain `pulumi up` flip back (green → blue)", { "services.api.blueGreen.activeColor": "blue" }),
+            manualMs: manual(selector("blue")),
+        });
         up(ws, "flip to green again", { "services.api.blueGreen.activeColor": "green" });
         const rb = await command(ws, "rollback", ["--service", "api", "--reason", "bench", "--by", "bench"]);
         if (rb.code !== 0) throw new Error(`rollback failed:\n${rb.stdout}${rb.stderr}`);
-        rows.push({ what: "`npm run rollback` (green → blue: preview, update, read back)", wallMs: rb.ms, updateS: appliedSeconds(rb.stdout), manualMs: manual(selector("green")) });
+        rows.push({
+            what: "`npm run rollback` (green → blue: preview, update, read back)",
+            wallMs: rb.ms,
+            updateS: appliedSeconds(rb.stdout),
+            manualMs: manual(selector("green")),
+        });
         // The next release is not a rollback: its record goes, as `npm run release` does.
         const rm = ws.pulumi(["config", "rm", "--path", "runbook:release.rollback", "--stack", STACK]);
         if (rm.code !== 0) throw new Error(rm.all);
         rows.push({
             ...up(ws, "canary step 5 → 25 (NGINX canary weight)", { "services.web.canary.weight": "25" }),
-            manualMs: manual(["annotate", "ingress", "bench-manual", "-n", NS, "nginx.ingress.kubernetes.io/canary-weight=25", "--overwrite"]),
+            manualMs: manual([
+                "annotate",
+                "ingress",
+                "bench-manual",
+                "-n",
+                NS,
+                "nginx.ingress.kubernetes.io/canary-weight=25",
+                "--overwrite",
+            ]),
         });
         // A whole release: weight back to 0 with a new canary image, then 5 → 25 → 100
         // (promotion), each step watched for 10 s.
-        up(ws, "canary back to 0 with a new image", { "services.web.canary.weight": "0", "services.web.canary.image": "ghcr.io/acme/shop-web:2.9.0" });
+        up(ws, "canary back to 0 with a new image", {
+            "services.web.canary.weight": "0",
+            "services.web.canary.image": "ghcr.io/acme/shop-web:2.9.0",
+        });
         const stepSeconds = 10;
-        const rel = await command(ws, "release", ["--service", "web", "--prometheus", prom.url, "--step-seconds", String(stepSeconds), "--interval-seconds", "2", "--grace-seconds", "10"]);
+        const rel = await command(ws, "release", [
+            "--service",
+            "web",
+            "--prometheus",
+            prom.url,
+            "--step-seconds",
+            String(stepSeconds),
+            "--interval-seconds",
+            "2",
+            "--grace-seconds",
+            "10",
+        ]);
         if (rel.code !== 0) throw new Error(`release failed:\n${rel.stdout}${rel.stderr}`);
-        rows.push({ what: `\`npm run release\` of a canary, 5 → 25 → 100, steps watched ${stepSeconds} s (3 updates)`, wallMs: rel.ms, updateS: appliedSeconds(rel.stderr) });
+        rows.push({
+            what: `\`npm run release\` of a canary, 5 → 25 → 100, steps watched ${stepSeconds} s (3 updates)`,
+            wallMs: rel.ms,
+            updateS: appliedSeconds(rel.stderr),
+        });
     } finally {
         await prom.stop();
         await healthy.stop();
@@ -130,10 +199,17 @@ async function bench(): Promise<void> {
     try {
         builds.push(["cluster binaries from the per-version cache", build({})]);
         fs.rmSync(bin, { recursive: true, force: true });
-        builds.push(["cluster binaries rebuilt, Go build cache warm", build({ RUNBOOK_CLUSTER_CACHE: path.join(scratch, "cache") })]);
+        builds.push([
+            "cluster binaries rebuilt, Go build cache warm",
+            build({ RUNBOOK_CLUSTER_CACHE: path.join(scratch, "cache") }),
+        ]);
         if (process.env.BENCH_COLD === "1") {
             fs.rmSync(bin, { recursive: true, force: true });
-            const env = { RUNBOOK_CLUSTER_CACHE: path.join(scratch, "cold-cache"), GOCACHE: path.join(scratch, "gocache"), GOMODCACHE: path.join(scratch, "gomodcache") };
+            const env = {
+                RUNBOOK_CLUSTER_CACHE: path.join(scratch, "cold-cache"),
+                GOCACHE: path.join(scratch, "gocache"),
+                GOMODCACHE: path.join(scratch, "gomodcache"),
+            };
             builds.push(["cluster binaries built cold (empty Go caches)", build(env)]);
             spawnSync("chmod", ["-R", "u+w", path.join(scratch, "gomodcache")]);
         }
@@ -144,11 +220,16 @@ async function bench(): Promise<void> {
     }
 
     const cpu = os.cpus()[0]?.model ?? "unknown CPU";
-    console.log(`machine: ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node.js ${process.version}, ${os.platform()} ${os.release()}`);
+    console.log(
+        `machine: ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node.js ${process.version}, ${os.platform()} ${os.release()}`,
+    );
     console.log("one run each; update = the engine's own Duration (without CLI and plugin start-up)\n");
     console.log("| operation | pulumi up wall s | update s | kubectl by hand s |");
     console.log("|---|---:|---:|---:|");
-    for (const r of rows) console.log(`| ${r.what} | ${(r.wallMs / 1000).toFixed(1)} | ${r.updateS === undefined ? "–" : +r.updateS.toFixed(1)} | ${r.manualMs === undefined ? "–" : (r.manualMs / 1000).toFixed(2)} |`);
+    for (const r of rows)
+        console.log(
+            `| ${r.what} | ${(r.wallMs / 1000).toFixed(1)} | ${r.updateS === undefined ? "–" : +r.updateS.toFixed(1)} | ${r.manualMs === undefined ? "–" : (r.manualMs / 1000).toFixed(2)} |`,
+        );
     console.log("\n| build | s |");
     console.log("|---|---:|");
     for (const [what, ms] of builds) console.log(`| ${what} | ${(ms / 1000).toFixed(0)} |`);

@@ -38,17 +38,29 @@ function preview(ws: Workspace, stack: string, cwd?: string): Row {
 }
 
 function mocks(n: number): Row {
-    const r = spawnSync(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(__dirname, "render-mocks.ts"), String(n)], { encoding: "utf8", cwd: ROOT });
+    const r = spawnSync(
+        path.join(ROOT, "node_modules", ".bin", "tsx"),
+        [path.join(__dirname, "render-mocks.ts"), String(n)],
+        { encoding: "utf8", cwd: ROOT },
+    );
     if (r.status !== 0) throw new Error(r.stderr);
     const j = JSON.parse(r.stdout.trim().split("\n").pop() as string);
-    return { what: `mocks render, ${n} service${n === 1 ? "" : "s"}`, resources: j.resources, ms: j.ms, maxRssMiB: j.maxRssMiB };
+    return {
+        what: `mocks render, ${n} service${n === 1 ? "" : "s"}`,
+        resources: j.resources,
+        ms: j.ms,
+        maxRssMiB: j.maxRssMiB,
+    };
 }
 
 function main(): void {
     const ws = new Workspace("bench");
     const empty = path.join(ws.dir, "empty");
     fs.mkdirSync(empty);
-    fs.writeFileSync(path.join(empty, "Pulumi.yaml"), "name: empty\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n");
+    fs.writeFileSync(
+        path.join(empty, "Pulumi.yaml"),
+        "name: empty\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n",
+    );
     fs.writeFileSync(path.join(empty, "index.ts"), "export const nothing = 0;\n");
     fs.writeFileSync(path.join(empty, "package.json"), '{"name":"empty","main":"index.ts"}\n');
     fs.copyFileSync(path.join(ROOT, "tsconfig.json"), path.join(empty, "tsconfig.json"));
@@ -69,11 +81,16 @@ function main(): void {
         mocks(100),
     ];
     const cpu = os.cpus()[0]?.model ?? "unknown CPU";
-    console.log(`machine: ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node.js ${process.version}, ${os.platform()} ${os.release()}`);
+    console.log(
+        `machine: ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node.js ${process.version}, ${os.platform()} ${os.release()}`,
+    );
     console.log(`previews: median of ${RUNS} runs; peak RSS is the largest single process of the run\n`);
     console.log(`| run | resources | total ms | ms per resource | peak RSS MiB |`);
     console.log(`|---|---:|---:|---:|---:|`);
-    for (const r of rows) console.log(`| ${r.what} | ${r.resources} | ${r.ms.toFixed(0)} | ${r.resources ? (r.ms / r.resources).toFixed(1) : "–"} | ${r.maxRssMiB.toFixed(0)} |`);
+    for (const r of rows)
+        console.log(
+            `| ${r.what} | ${r.resources} | ${r.ms.toFixed(0)} | ${r.resources ? (r.ms / r.resources).toFixed(1) : "–"} | ${r.maxRssMiB.toFixed(0)} |`,
+        );
 }
 
 main();

@@ -11,9 +11,25 @@ export function servicesConfig(n: number): Record<string, unknown> {
         const image = `ghcr.io/acme/${name}`;
         services[name] =
             i % 3 === 0
-                ? { strategy: "blueGreen", metrics: { port: 9090 }, blueGreen: { activeColor: "blue", blue: { image: `${image}:1.0.0` }, green: { image: `${image}:1.1.0` } } }
+                ? {
+                      strategy: "blueGreen",
+                      metrics: { port: 9090 },
+                      blueGreen: {
+                          activeColor: "blue",
+                          blue: { image: `${image}:1.0.0` },
+                          green: { image: `${image}:1.1.0` },
+                      },
+                  }
                 : i % 3 === 1
-                  ? { strategy: "canary", image: `${image}:1.0.0`, canary: { image: `${image}:1.1.0`, weight: 25, router: { type: "gatewayApi", gateway: { name: "gw" } } } }
+                  ? {
+                        strategy: "canary",
+                        image: `${image}:1.0.0`,
+                        canary: {
+                            image: `${image}:1.1.0`,
+                            weight: 25,
+                            router: { type: "gatewayApi", gateway: { name: "gw" } },
+                        },
+                    }
                   : { strategy: "rolling", image: `${image}:1.0.0` };
     }
     return services;

@@ -30,8 +30,11 @@ export class AlertRules extends pulumi.ComponentResource {
             throw e;
         }
         for (const r of this.rules) {
-            for (const k of ["severity"]) if (!r.labels[k]) throw new pulumi.ResourceError(`alert '${r.alert}' must have label '${k}'`, this);
-            for (const k of ["summary", "runbook_url"]) if (!r.annotations[k]) throw new pulumi.ResourceError(`alert '${r.alert}' must have annotation '${k}'`, this);
+            for (const k of ["severity"])
+                if (!r.labels[k]) throw new pulumi.ResourceError(`alert '${r.alert}' must have label '${k}'`, this);
+            for (const k of ["summary", "runbook_url"])
+                if (!r.annotations[k])
+                    throw new pulumi.ResourceError(`alert '${r.alert}' must have annotation '${k}'`, this);
         }
         this.rule = new k8s.apiextensions.CustomResource(
             `${name}-rule`,

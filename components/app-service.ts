@@ -43,9 +43,18 @@ export class AppService extends pulumi.ComponentResource {
         const s = args.service;
         // The same checks `npm run validate` makes, for programs that build ServiceConfig themselves.
         const problems = serviceProblems(s);
-        if (problems.length > 0) throw new pulumi.ResourceError(problems.map((p) => `${formatPath(p.path)}: ${p.message}`).join("\n"), this);
-        const common = { service: s, namespace: args.namespace, environment: args.environment, partOf: args.partOf, annotations: args.annotations, dependsOn: args.dependsOn };
-        const labels = (component: string) => recommendedLabels({ app: s.name, partOf: args.partOf, environment: args.environment, component });
+        if (problems.length > 0)
+            throw new pulumi.ResourceError(problems.map((p) => `${formatPath(p.path)}: ${p.message}`).join("\n"), this);
+        const common = {
+            service: s,
+            namespace: args.namespace,
+            environment: args.environment,
+            partOf: args.partOf,
+            annotations: args.annotations,
+            dependsOn: args.dependsOn,
+        };
+        const labels = (component: string) =>
+            recommendedLabels({ app: s.name, partOf: args.partOf, environment: args.environment, component });
 
         let target: string;
         switch (s.strategy) {
@@ -66,7 +75,13 @@ export class AppService extends pulumi.ComponentResource {
 
         this.autoscaler = new Autoscaler(
             `${name}-autoscaler`,
-            { namespace: args.namespace, name: s.name, targetDeployment: target, autoscaling: s.autoscaling, labels: labels("autoscaler") },
+            {
+                namespace: args.namespace,
+                name: s.name,
+                targetDeployment: target,
+                autoscaling: s.autoscaling,
+                labels: labels("autoscaler"),
+            },
             { parent: this },
         );
 
@@ -75,7 +90,10 @@ export class AppService extends pulumi.ComponentResource {
                 `${name}-pdb`,
                 {
                     metadata: { name: s.name, namespace: args.namespace, labels: labels("disruption-budget") },
-                    spec: { maxUnavailable: s.podDisruptionBudget.maxUnavailable, selector: { matchLabels: appSelector(s.name, args.environment) } },
+                    spec: {
+                        maxUnavailable: s.podDisruptionBudget.maxUnavailable,
+                        selector: { matchLabels: appSelector(s.name, args.environment) },
+                    },
                 },
                 { parent: this },
             );
@@ -88,8 +106,16 @@ export class AppService extends pulumi.ComponentResource {
             const svc = new k8s.core.v1.Service(
                 `${name}-metrics`,
                 {
-                    metadata: { name: metricsService, namespace: args.namespace, labels: { ...labels("metrics"), "runbook.dev/metrics": "true" } },
-                    spec: { clusterIP: "None", selector: appSelector(s.name, args.environment), ports: [{ name: "metrics", port: s.metrics.port, targetPort: s.metrics.port }] },
+                    metadata: {
+                        name: metricsService,
+                        namespace: args.namespace,
+                        labels: { ...labels("metrics"), "runbook.dev/metrics": "true" },
+                    },
+                    spec: {
+                        clusterIP: "None",
+                        selector: appSelector(s.name, args.environment),
+                        ports: [{ name: "metrics", port: s.metrics.port, targetPort: s.metrics.port }],
+                    },
                 },
                 { parent: this },
             );
@@ -116,7 +142,8 @@ export class AppService extends pulumi.ComponentResource {
                     name: `${s.name}-rollback-triggers`,
                     groupName: `${s.name}.rollback-triggers`,
                     labels: labels("alerts"),
-                    rules: () => serviceAlertRules(alertTarget(s.name, args.namespaceName, args.environment), args.alerts),
+                    rules: () =>
+                        serviceAlertRules(alertTarget(s.name, args.namespaceName, args.environment), args.alerts),
                 },
                 { parent: this },
             );

@@ -19,14 +19,27 @@ export class Autoscaler extends pulumi.ComponentResource {
     constructor(name: string, args: AutoscalerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("runbook:scale:Autoscaler", name, {}, opts);
         const a = args.autoscaling;
-        if (a.minReplicas < 1) throw new pulumi.ResourceError(`'minReplicas' must be at least 1, got ${a.minReplicas}`, this);
+        if (a.minReplicas < 1)
+            throw new pulumi.ResourceError(`'minReplicas' must be at least 1, got ${a.minReplicas}`, this);
         if (a.maxReplicas < a.minReplicas)
-            throw new pulumi.ResourceError(`'maxReplicas' must be at least minReplicas (${a.minReplicas}), got ${a.maxReplicas}`, this);
+            throw new pulumi.ResourceError(
+                `'maxReplicas' must be at least minReplicas (${a.minReplicas}), got ${a.maxReplicas}`,
+                this,
+            );
         const metrics: k8s.types.input.autoscaling.v2.MetricSpec[] = [
-            { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: a.targetCpuUtilization } } },
+            {
+                type: "Resource",
+                resource: { name: "cpu", target: { type: "Utilization", averageUtilization: a.targetCpuUtilization } },
+            },
         ];
         if (a.targetMemoryUtilization !== undefined)
-            metrics.push({ type: "Resource", resource: { name: "memory", target: { type: "Utilization", averageUtilization: a.targetMemoryUtilization } } });
+            metrics.push({
+                type: "Resource",
+                resource: {
+                    name: "memory",
+                    target: { type: "Utilization", averageUtilization: a.targetMemoryUtilization },
+                },
+            });
         this.hpa = new k8s.autoscaling.v2.HorizontalPodAutoscaler(
             `${name}-hpa`,
             {

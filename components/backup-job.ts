@@ -21,7 +21,11 @@ interface Step {
 }
 
 /** A pod of two steps sharing an emptyDir at `mount`: the first (an init container) hands a file to the second. */
-function twoStepPod(serviceAccountName: pulumi.Input<string>, mount: string, steps: [Step, Step]): k8s.types.input.core.v1.PodSpec {
+function twoStepPod(
+    serviceAccountName: pulumi.Input<string>,
+    mount: string,
+    steps: [Step, Step],
+): k8s.types.input.core.v1.PodSpec {
     const volume = mount.replace(/^\//, "");
     const container = (s: Step): k8s.types.input.core.v1.Container => ({
         name: s.name,
@@ -31,7 +35,13 @@ function twoStepPod(serviceAccountName: pulumi.Input<string>, mount: string, ste
         volumeMounts: [{ name: volume, mountPath: mount }],
         resources: s.resources,
     });
-    return { serviceAccountName, restartPolicy: "Never", volumes: [{ name: volume, emptyDir: {} }], initContainers: [container(steps[0])], containers: [container(steps[1])] };
+    return {
+        serviceAccountName,
+        restartPolicy: "Never",
+        volumes: [{ name: volume, emptyDir: {} }],
+        initContainers: [container(steps[0])],
+        containers: [container(steps[1])],
+    };
 }
 
 export interface BackupJobArgs {
@@ -76,7 +86,10 @@ export class BackupJob extends pulumi.ComponentResource {
         if (!b.databaseSecret && !args.databaseUrl)
             throw new pulumi.ResourceError("'backup.databaseSecret' or the secret 'databaseUrl' must be set", this);
         if (!b.bucket.name && !args.awsProvider)
-            throw new pulumi.ResourceError("'backup.bucket.name' must name an existing bucket when AWS resources are off", this);
+            throw new pulumi.ResourceError(
+                "'backup.bucket.name' must name an existing bucket when AWS resources are off",
+                this,
+            );
         this.schedule = b.schedule;
 
         let roleArn: pulumi.Input<string> | undefined = b.iam.roleArn;
@@ -85,15 +98,28 @@ export class BackupJob extends pulumi.ComponentResource {
         } else {
             const awsOpts = { parent: this, provider: args.awsProvider };
             this.bucket = new aws.s3.Bucket(`${name}-bucket`, { forceDestroy: false, tags: args.labels }, awsOpts);
-            new aws.s3.BucketVersioning(`${name}-versioning`, { bucket: this.bucket.id, versioningConfiguration: { status: "Enabled" } }, awsOpts);
+            new aws.s3.BucketVersioning(
+                `${name}-versioning`,
+                { bucket: this.bucket.id, versioningConfiguration: { status: "Enabled" } },
+                awsOpts,
+            );
             new aws.s3.BucketServerSideEncryptionConfiguration(
                 `${name}-encryption`,
-                { bucket: this.bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }] },
+                {
+                    bucket: this.bucket.id,
+                    rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
+                },
                 awsOpts,
             );
             new aws.s3.BucketPublicAccessBlock(
                 `${name}-public-access`,
-                { bucket: this.bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+                {
+                    bucket: this.bucket.id,
+                    blockPublicAcls: true,
+                    blockPublicPolicy: true,
+                    ignorePublicAcls: true,
+                    restrictPublicBuckets: true,
+                },
                 awsOpts,
             );
             new aws.s3.BucketLifecycleConfiguration(
@@ -129,7 +155,11 @@ export class BackupJob extends pulumi.ComponentResource {
                                 Effect: "Allow",
                                 Principal: { Federated: b.iam.oidcProviderArn },
                                 Action: "sts:AssumeRoleWithWebIdentity",
-                                Condition: { StringEquals: { [`${issuer}:sub`]: pulumi.interpolate`system:serviceaccount:${args.namespace}:${args.name}` } },
+                                Condition: {
+                                    StringEquals: {
+                                        [`${issuer}:sub`]: pulumi.interpolate`system:serviceaccount:${args.namespace}:${args.name}`,
+                                    },
+                                },
                             },
                         ],
                     }),
@@ -144,7 +174,11 @@ export class BackupJob extends pulumi.ComponentResource {
                     policy: pulumi.jsonStringify({
                         Version: "2012-10-17",
                         Statement: [
-                            { Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject"], Resource: pulumi.interpolate`arn:aws:s3:::${this.bucketName}/${b.bucket.prefix}/*` },
+                            {
+                                Effect: "Allow",
+                                Action: ["s3:PutObject", "s3:GetObject"],
+                                Resource: pulumi.interpolate`arn:aws:s3:::${this.bucketName}/${b.bucket.prefix}/*`,
+                            },
                             // The restore finds the newest dump by listing the prefix.
                             {
                                 Effect: "Allow",
@@ -179,7 +213,11 @@ export class BackupJob extends pulumi.ComponentResource {
         } else {
             this.databaseSecret = new k8s.core.v1.Secret(
                 `${name}-db`,
-                { metadata: { name: `${args.name}-db`, namespace: args.namespace, labels: args.labels }, type: "Opaque", stringData: { url: pulumi.secret(args.databaseUrl as pulumi.Output<string>) } },
+                {
+                    metadata: { name: `${args.name}-db`, namespace: args.namespace, labels: args.labels },
+                    type: "Opaque",
+                    stringData: { url: pulumi.secret(args.databaseUrl as pulumi.Output<string>) },
+                },
                 { parent: this },
             );
             urlRef = { name: this.databaseSecret.metadata.name, key: "url" };
@@ -193,7 +231,13 @@ export class BackupJob extends pulumi.ComponentResource {
         ];
         const serviceAccountName = this.serviceAccount.metadata.name;
         const podSpec = twoStepPod(serviceAccountName, "/backup", [
-            { name: "dump", image: b.dumpImage, script: DUMP_SCRIPT, env: [{ name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: urlRef.name, key: urlRef.key } } }], resources: DATABASE_STEP },
+            {
+                name: "dump",
+                image: b.dumpImage,
+                script: DUMP_SCRIPT,
+                env: [{ name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: urlRef.name, key: urlRef.key } } }],
+                resources: DATABASE_STEP,
+            },
             { name: "upload", image: b.uploadImage, script: UPLOAD_SCRIPT, env: s3Env, resources: S3_STEP },
         ]);
         const jobSpec: k8s.types.input.batch.v1.JobSpec = {
@@ -218,7 +262,11 @@ export class BackupJob extends pulumi.ComponentResource {
         );
 
         if (b.preDeploy) {
-            const id = crypto.createHash("sha256").update(`${args.release.version}|${args.release.commit ?? ""}`).digest("hex").slice(0, 8);
+            const id = crypto
+                .createHash("sha256")
+                .update(`${args.release.version}|${args.release.commit ?? ""}`)
+                .digest("hex")
+                .slice(0, 8);
             this.preDeployJob = new k8s.batch.v1.Job(
                 `${name}-predeploy`,
                 {
@@ -231,7 +279,11 @@ export class BackupJob extends pulumi.ComponentResource {
                     spec: { ...jobSpec, ttlSecondsAfterFinished: 7 * 86400 },
                 },
                 // The Job is awaited by the Kubernetes provider; the rollout depends on it.
-                { parent: this, dependsOn: [this.serviceAccount, ...(this.databaseSecret ? [this.databaseSecret] : [])], customTimeouts: { create: `${b.deadlineSeconds + 60}s` } },
+                {
+                    parent: this,
+                    dependsOn: [this.serviceAccount, ...(this.databaseSecret ? [this.databaseSecret] : [])],
+                    customTimeouts: { create: `${b.deadlineSeconds + 60}s` },
+                },
             );
         }
 
@@ -243,18 +295,32 @@ export class BackupJob extends pulumi.ComponentResource {
                     name: "fetch",
                     image: b.uploadImage,
                     script: FETCH_SCRIPT,
-                    env: [...s3Env, ...(b.restore.dumpKey !== undefined && !verify ? [{ name: "DUMP_KEY", value: b.restore.dumpKey }] : [])],
+                    env: [
+                        ...s3Env,
+                        ...(b.restore.dumpKey !== undefined && !verify
+                            ? [{ name: "DUMP_KEY", value: b.restore.dumpKey }]
+                            : []),
+                    ],
                     resources: S3_STEP,
                 },
                 {
                     name: "restore",
                     image: b.dumpImage,
                     script: RESTORE_SCRIPT,
-                    env: [{ name: "TARGET_DATABASE_URL", valueFrom: { secretKeyRef: { name: target.name, key: target.key } } }, ...(verify ? [{ name: "VERIFY_ROW_COUNTS", value: "1" }] : [])],
+                    env: [
+                        {
+                            name: "TARGET_DATABASE_URL",
+                            valueFrom: { secretKeyRef: { name: target.name, key: target.key } },
+                        },
+                        ...(verify ? [{ name: "VERIFY_ROW_COUNTS", value: "1" }] : []),
+                    ],
                     resources: DATABASE_STEP,
                 },
             ]);
-        const restoreJob = (target: { name: pulumi.Input<string>; key: string }, verify: boolean): k8s.types.input.batch.v1.JobSpec => ({
+        const restoreJob = (
+            target: { name: pulumi.Input<string>; key: string },
+            verify: boolean,
+        ): k8s.types.input.batch.v1.JobSpec => ({
             // A restore is not retried on its own: each attempt replaces the schema again.
             backoffLimit: 0,
             activeDeadlineSeconds: b.restore.deadlineSeconds,
@@ -263,14 +329,21 @@ export class BackupJob extends pulumi.ComponentResource {
         this.restoreCronJob = new k8s.batch.v1.CronJob(
             `${name}-restore`,
             {
-                metadata: { name: args.restoreName, namespace: args.namespace, labels: { ...args.labels, "runbook.dev/backup": "restore" } },
+                metadata: {
+                    name: args.restoreName,
+                    namespace: args.namespace,
+                    labels: { ...args.labels, "runbook.dev/backup": "restore" },
+                },
                 spec: {
                     // Never runs on its own: it is the template of an on-demand restore.
                     suspend: true,
                     schedule: "0 0 1 1 *",
                     timeZone: "Etc/UTC",
                     ...ONE_AT_A_TIME,
-                    jobTemplate: { metadata: { labels: args.labels }, spec: restoreJob(b.restore.databaseSecret ?? urlRef, false) },
+                    jobTemplate: {
+                        metadata: { labels: args.labels },
+                        spec: restoreJob(b.restore.databaseSecret ?? urlRef, false),
+                    },
                 },
             },
             { parent: this },
@@ -279,19 +352,31 @@ export class BackupJob extends pulumi.ComponentResource {
             this.restoreDrillCronJob = new k8s.batch.v1.CronJob(
                 `${name}-restore-drill`,
                 {
-                    metadata: { name: `${args.restoreName}-drill`, namespace: args.namespace, labels: { ...args.labels, "runbook.dev/backup": "restore-drill" } },
+                    metadata: {
+                        name: `${args.restoreName}-drill`,
+                        namespace: args.namespace,
+                        labels: { ...args.labels, "runbook.dev/backup": "restore-drill" },
+                    },
                     spec: {
                         schedule: b.restoreDrill.schedule,
                         timeZone: "Etc/UTC",
                         startingDeadlineSeconds: 3600,
                         ...ONE_AT_A_TIME,
-                        jobTemplate: { metadata: { labels: args.labels }, spec: restoreJob(b.restoreDrill.databaseSecret, true) },
+                        jobTemplate: {
+                            metadata: { labels: args.labels },
+                            spec: restoreJob(b.restoreDrill.databaseSecret, true),
+                        },
                     },
                 },
                 { parent: this },
             );
         }
 
-        this.registerOutputs({ bucketName: this.bucketName, schedule: this.schedule, cronJob: this.cronJob.metadata.name, restoreCronJob: this.restoreCronJob.metadata.name });
+        this.registerOutputs({
+            bucketName: this.bucketName,
+            schedule: this.schedule,
+            cronJob: this.cronJob.metadata.name,
+            restoreCronJob: this.restoreCronJob.metadata.name,
+        });
     }
 }

@@ -37,7 +37,11 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
         super("runbook:deploy:BlueGreenDeployment", name, {}, opts);
         const s = args.service;
         const bg = s.blueGreen;
-        if (!bg) throw new pulumi.ResourceError(`'blueGreen' must be set for service '${s.name}' (strategy blueGreen)`, this);
+        if (!bg)
+            throw new pulumi.ResourceError(
+                `'blueGreen' must be set for service '${s.name}' (strategy blueGreen)`,
+                this,
+            );
         this.activeColor = bg.activeColor;
         const target = bg.activeColor;
         const selectorOf = (c: Color) => ({ ...appSelector(s.name, args.environment), [COLOR_LABEL]: c });
@@ -46,7 +50,16 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
         const deployments = {} as Record<Color, k8s.apps.v1.Deployment>;
         for (const color of COLORS) {
             const image = bg.images[color];
-            const labels = { ...recommendedLabels({ app: s.name, partOf: args.partOf, environment: args.environment, version: imageVersion(image), component: "server" }), [COLOR_LABEL]: color };
+            const labels = {
+                ...recommendedLabels({
+                    app: s.name,
+                    partOf: args.partOf,
+                    environment: args.environment,
+                    version: imageVersion(image),
+                    component: "server",
+                }),
+                [COLOR_LABEL]: color,
+            };
             deployments[color] = new k8s.apps.v1.Deployment(
                 `${name}-${color}`,
                 deploymentArgs({
@@ -66,11 +79,19 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
         this.deployments = deployments;
         this.activeDeploymentName = `${s.name}-${target}`;
 
-        const svcLabels = (component: string) => recommendedLabels({ app: s.name, partOf: args.partOf, environment: args.environment, component });
+        const svcLabels = (component: string) =>
+            recommendedLabels({ app: s.name, partOf: args.partOf, environment: args.environment, component });
         // The preview Service always points at the newest release, the colour going live.
         this.previewService = new k8s.core.v1.Service(
             `${name}-preview`,
-            serviceArgs({ name: `${s.name}-preview`, namespace: args.namespace, labels: svcLabels("preview"), selector: selectorOf(target), service: s, annotations: { ...SWITCH_WITHOUT_SETTLE } }),
+            serviceArgs({
+                name: `${s.name}-preview`,
+                namespace: args.namespace,
+                labels: svcLabels("preview"),
+                selector: selectorOf(target),
+                service: s,
+                annotations: { ...SWITCH_WITHOUT_SETTLE },
+            }),
             { parent: this },
         );
 
@@ -78,11 +99,18 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
         for (const color of COLORS) {
             colorServices[color] = new k8s.core.v1.Service(
                 `${name}-svc-${color}`,
-                serviceArgs({ name: `${s.name}-${color}`, namespace: args.namespace, labels: { ...svcLabels("colour"), [COLOR_LABEL]: color }, selector: selectorOf(color), service: s }),
+                serviceArgs({
+                    name: `${s.name}-${color}`,
+                    namespace: args.namespace,
+                    labels: { ...svcLabels("colour"), [COLOR_LABEL]: color },
+                    selector: selectorOf(color),
+                    service: s,
+                }),
                 { parent: this },
             );
             // A colour scaled to 0 has nothing to test; it is tested when it runs pods again.
-            if (bg.smokeTest.enabled && replicasOf(color) > 0) this.smokeTests[color] = this.smokeTest(name, args, color, deployments[color], colorServices[color]);
+            if (bg.smokeTest.enabled && replicasOf(color) > 0)
+                this.smokeTests[color] = this.smokeTest(name, args, color, deployments[color], colorServices[color]);
         }
         this.colorServices = colorServices;
 
@@ -93,7 +121,14 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
         // Last: the switch. Nothing here deletes the colour switched away from.
         this.activeService = new k8s.core.v1.Service(
             `${name}-active`,
-            serviceArgs({ name: s.name, namespace: args.namespace, labels: svcLabels("server"), selector: selectorOf(target), service: s, annotations: { ...SWITCH_WITHOUT_SETTLE } }),
+            serviceArgs({
+                name: s.name,
+                namespace: args.namespace,
+                labels: svcLabels("server"),
+                selector: selectorOf(target),
+                service: s,
+                annotations: { ...SWITCH_WITHOUT_SETTLE },
+            }),
             { parent: this, dependsOn: switchAfter },
         );
 
@@ -105,14 +140,28 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
     }
 
     /** A Job that checks every health endpoint of one colour through its own Service. */
-    private smokeTest(name: string, args: BlueGreenDeploymentArgs, color: Color, deployment: k8s.apps.v1.Deployment, service: k8s.core.v1.Service): k8s.batch.v1.Job {
+    private smokeTest(
+        name: string,
+        args: BlueGreenDeploymentArgs,
+        color: Color,
+        deployment: k8s.apps.v1.Deployment,
+        service: k8s.core.v1.Service,
+    ): k8s.batch.v1.Job {
         const s = args.service;
         const bg = s.blueGreen as NonNullable<typeof s.blueGreen>;
         // The Job's name changes with what it tests, so a new image is tested by a fresh Job
         // and an unchanged colour keeps the Job that passed.
         const jobName = smokeJobName(s, color);
         const url = pulumi.interpolate`http://${s.name}-${color}.${args.namespace}.svc.cluster.local:${s.servicePort}`;
-        const labels = { ...recommendedLabels({ app: s.name, partOf: args.partOf, environment: args.environment, component: "smoke-test" }), [COLOR_LABEL]: color };
+        const labels = {
+            ...recommendedLabels({
+                app: s.name,
+                partOf: args.partOf,
+                environment: args.environment,
+                component: "smoke-test",
+            }),
+            [COLOR_LABEL]: color,
+        };
         return new k8s.batch.v1.Job(
             `${name}-smoke-${color}`,
             {
@@ -131,7 +180,10 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
                                     image: bg.smokeTest.image,
                                     command: ["/bin/sh", "-c"],
                                     args: [url.apply((u) => smokeTestScript(u, s.healthEndpoints))],
-                                    resources: { requests: { cpu: "50m", memory: "32Mi" }, limits: { cpu: "200m", memory: "64Mi" } },
+                                    resources: {
+                                        requests: { cpu: "50m", memory: "32Mi" },
+                                        limits: { cpu: "200m", memory: "64Mi" },
+                                    },
                                 },
                             ],
                         },

@@ -32,7 +32,10 @@ export class CanaryRelease extends pulumi.ComponentResource {
         const c = s.canary;
         if (!c) throw new pulumi.ResourceError(`'canary' must be set for service '${s.name}' (strategy canary)`, this);
         if (c.weight !== 0 && !c.steps.includes(c.weight))
-            throw new pulumi.ResourceError(`'canary.weight' must be 0 or a step of [${c.steps.join(", ")}], got ${c.weight}`, this);
+            throw new pulumi.ResourceError(
+                `'canary.weight' must be 0 or a step of [${c.steps.join(", ")}], got ${c.weight}`,
+                this,
+            );
         const routed = c.router.type !== "replicas";
         this.plan = canaryPlanOf(s);
 
@@ -46,9 +49,23 @@ export class CanaryRelease extends pulumi.ComponentResource {
                     name: `${s.name}-${t}`,
                     image,
                     replicas,
-                    labels: { ...recommendedLabels({ app: s.name, partOf: args.partOf, environment: args.environment, version: imageVersion(image), component: "server" }), [TRACK_LABEL]: t },
+                    labels: {
+                        ...recommendedLabels({
+                            app: s.name,
+                            partOf: args.partOf,
+                            environment: args.environment,
+                            version: imageVersion(image),
+                            component: "server",
+                        }),
+                        [TRACK_LABEL]: t,
+                    },
                     selector: selectorOf(t),
-                    annotations: { ...args.annotations, [CANARY_WEIGHT_ANNOTATION]: String(effectiveWeight(c.weight, s.autoscaling.minReplicas, routed)) },
+                    annotations: {
+                        ...args.annotations,
+                        [CANARY_WEIGHT_ANNOTATION]: String(
+                            effectiveWeight(c.weight, s.autoscaling.minReplicas, routed),
+                        ),
+                    },
                 }),
                 { parent: this, dependsOn: args.dependsOn },
             );
@@ -56,22 +73,41 @@ export class CanaryRelease extends pulumi.ComponentResource {
         this.canary = deployment("canary", c.image, this.plan.canaryReplicas);
         this.stableDeploymentName = `${s.name}-stable`;
 
-        const svcLabels = (component: string) => recommendedLabels({ app: s.name, partOf: args.partOf, environment: args.environment, component });
+        const svcLabels = (component: string) =>
+            recommendedLabels({ app: s.name, partOf: args.partOf, environment: args.environment, component });
         if (!routed) {
             this.service = new k8s.core.v1.Service(
                 `${name}-svc`,
-                serviceArgs({ name: s.name, namespace: args.namespace, labels: svcLabels("server"), selector: appSelector(s.name, args.environment), service: s }),
+                serviceArgs({
+                    name: s.name,
+                    namespace: args.namespace,
+                    labels: svcLabels("server"),
+                    selector: appSelector(s.name, args.environment),
+                    service: s,
+                }),
                 { parent: this },
             );
         } else {
             this.service = new k8s.core.v1.Service(
                 `${name}-svc`,
-                serviceArgs({ name: s.name, namespace: args.namespace, labels: svcLabels("server"), selector: selectorOf("stable"), service: s }),
+                serviceArgs({
+                    name: s.name,
+                    namespace: args.namespace,
+                    labels: svcLabels("server"),
+                    selector: selectorOf("stable"),
+                    service: s,
+                }),
                 { parent: this },
             );
             this.canaryService = new k8s.core.v1.Service(
                 `${name}-canary-svc`,
-                serviceArgs({ name: `${s.name}-canary`, namespace: args.namespace, labels: svcLabels("canary"), selector: selectorOf("canary"), service: s }),
+                serviceArgs({
+                    name: `${s.name}-canary`,
+                    namespace: args.namespace,
+                    labels: svcLabels("canary"),
+                    selector: selectorOf("canary"),
+                    service: s,
+                }),
                 { parent: this },
             );
         }
@@ -84,13 +120,22 @@ export class CanaryRelease extends pulumi.ComponentResource {
                 {
                     apiVersion: "gateway.networking.k8s.io/v1",
                     kind: "HTTPRoute",
-                    metadata: { name: s.name, namespace: args.namespace, labels: svcLabels("route"), annotations: { ...TAKE_BACK_DRIFT } },
+                    metadata: {
+                        name: s.name,
+                        namespace: args.namespace,
+                        labels: svcLabels("route"),
+                        annotations: { ...TAKE_BACK_DRIFT },
+                    },
                     spec: {
                         parentRefs: [
                             {
                                 name: router.gateway.name,
-                                ...(router.gateway.namespace !== undefined ? { namespace: router.gateway.namespace } : {}),
-                                ...(router.gateway.sectionName !== undefined ? { sectionName: router.gateway.sectionName } : {}),
+                                ...(router.gateway.namespace !== undefined
+                                    ? { namespace: router.gateway.namespace }
+                                    : {}),
+                                ...(router.gateway.sectionName !== undefined
+                                    ? { sectionName: router.gateway.sectionName }
+                                    : {}),
                             },
                         ],
                         ...(router.hostnames.length > 0 ? { hostnames: router.hostnames } : {}),
@@ -107,17 +152,37 @@ export class CanaryRelease extends pulumi.ComponentResource {
                 { parent: this, dependsOn: [this.service, this.canaryService as k8s.core.v1.Service, this.canary] },
             );
         } else if (router.type === "nginx") {
-            const ingress = (suffix: string, backend: string, annotations: Record<string, string>, deps: pulumi.Resource[]) =>
+            const ingress = (
+                suffix: string,
+                backend: string,
+                annotations: Record<string, string>,
+                deps: pulumi.Resource[],
+            ) =>
                 new k8s.networking.v1.Ingress(
                     `${name}-${suffix}`,
                     {
-                        metadata: { name: suffix === "ingress" ? s.name : `${s.name}-canary`, namespace: args.namespace, labels: svcLabels("ingress"), annotations: { ...annotations, ...TAKE_BACK_DRIFT } },
+                        metadata: {
+                            name: suffix === "ingress" ? s.name : `${s.name}-canary`,
+                            namespace: args.namespace,
+                            labels: svcLabels("ingress"),
+                            annotations: { ...annotations, ...TAKE_BACK_DRIFT },
+                        },
                         spec: {
                             ingressClassName: router.ingressClassName,
                             rules: [
                                 {
                                     host: router.host,
-                                    http: { paths: [{ path: router.path, pathType: "Prefix", backend: { service: { name: backend, port: { number: s.servicePort } } } }] },
+                                    http: {
+                                        paths: [
+                                            {
+                                                path: router.path,
+                                                pathType: "Prefix",
+                                                backend: {
+                                                    service: { name: backend, port: { number: s.servicePort } },
+                                                },
+                                            },
+                                        ],
+                                    },
                                 },
                             ],
                         },
@@ -129,7 +194,10 @@ export class CanaryRelease extends pulumi.ComponentResource {
                 ingress(
                     "canary-ingress",
                     `${s.name}-canary`,
-                    { "nginx.ingress.kubernetes.io/canary": "true", "nginx.ingress.kubernetes.io/canary-weight": String(weight) },
+                    {
+                        "nginx.ingress.kubernetes.io/canary": "true",
+                        "nginx.ingress.kubernetes.io/canary-weight": String(weight),
+                    },
                     [this.canaryService as k8s.core.v1.Service, this.canary],
                 ),
             );

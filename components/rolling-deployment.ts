@@ -27,7 +27,13 @@ export class RollingDeployment extends pulumi.ComponentResource {
                 name: s.name,
                 image: s.image,
                 replicas: s.autoscaling.minReplicas,
-                labels: recommendedLabels({ app: s.name, partOf: args.partOf, environment: args.environment, version: imageVersion(s.image), component: "server" }),
+                labels: recommendedLabels({
+                    app: s.name,
+                    partOf: args.partOf,
+                    environment: args.environment,
+                    version: imageVersion(s.image),
+                    component: "server",
+                }),
                 selector,
                 annotations: args.annotations,
             }),
@@ -38,7 +44,12 @@ export class RollingDeployment extends pulumi.ComponentResource {
             serviceArgs({
                 name: s.name,
                 namespace: args.namespace,
-                labels: recommendedLabels({ app: s.name, partOf: args.partOf, environment: args.environment, component: "server" }),
+                labels: recommendedLabels({
+                    app: s.name,
+                    partOf: args.partOf,
+                    environment: args.environment,
+                    component: "server",
+                }),
                 selector,
                 service: s,
             }),

@@ -50,20 +50,34 @@ export class RunbookStack extends pulumi.ComponentResource {
             {
                 ...(cfg.kubernetes.context !== undefined ? { context: cfg.kubernetes.context } : {}),
                 ...(cfg.kubernetes.kubeconfig !== undefined ? { kubeconfig: cfg.kubernetes.kubeconfig } : {}),
-                ...(cfg.kubernetes.renderYamlToDirectory !== undefined ? { renderYamlToDirectory: cfg.kubernetes.renderYamlToDirectory } : {}),
+                ...(cfg.kubernetes.renderYamlToDirectory !== undefined
+                    ? { renderYamlToDirectory: cfg.kubernetes.renderYamlToDirectory }
+                    : {}),
                 namespace: ns,
                 enableServerSideApply: true,
             },
             { parent: this },
         );
-        const awsProvider = cfg.aws.enabled ? new aws.Provider(`${name}-aws`, { region: cfg.backup.bucket.region as aws.Region }, { parent: this }) : undefined;
+        const awsProvider = cfg.aws.enabled
+            ? new aws.Provider(`${name}-aws`, { region: cfg.backup.bucket.region as aws.Region }, { parent: this })
+            : undefined;
         const k8sOpts: pulumi.ComponentResourceOptions = { parent: this, providers: { kubernetes: this.provider } };
 
         let namespace: pulumi.Input<string> = ns;
         if (cfg.namespace.create) {
             this.namespace = new k8s.core.v1.Namespace(
                 `${name}-ns`,
-                { metadata: { name: ns, labels: recommendedLabels({ app: cfg.partOf, partOf: cfg.partOf, environment: cfg.environment, component: "namespace" }) } },
+                {
+                    metadata: {
+                        name: ns,
+                        labels: recommendedLabels({
+                            app: cfg.partOf,
+                            partOf: cfg.partOf,
+                            environment: cfg.environment,
+                            component: "namespace",
+                        }),
+                    },
+                },
                 { parent: this, provider: this.provider },
             );
             namespace = this.namespace.metadata.name;
@@ -77,9 +91,20 @@ export class RunbookStack extends pulumi.ComponentResource {
                 this,
             );
         const strategies = [...new Set(cfg.services.map((s) => s.strategy))];
-        this.release = releaseRecord(cfg.release, strategies.length === 1 ? strategies[0] : "mixed", this.rollout.rollback, args.signedApprovals);
+        this.release = releaseRecord(
+            cfg.release,
+            strategies.length === 1 ? strategies[0] : "mixed",
+            this.rollout.rollback,
+            args.signedApprovals,
+        );
 
-        const backupLabels = recommendedLabels({ app: `${cfg.partOf}-backup`, partOf: cfg.partOf, environment: cfg.environment, component: "backup", version: cfg.release.version });
+        const backupLabels = recommendedLabels({
+            app: `${cfg.partOf}-backup`,
+            partOf: cfg.partOf,
+            environment: cfg.environment,
+            component: "backup",
+            version: cfg.release.version,
+        });
         if (cfg.backup.enabled) {
             this.backup = new BackupJob(
                 `${name}-backup`,
@@ -103,7 +128,16 @@ export class RunbookStack extends pulumi.ComponentResource {
                         name: `${cfg.partOf}-backup`,
                         groupName: `${cfg.partOf}-backup`,
                         labels: backupLabels,
-                        rules: () => backupAlertRules({ namespace: ns, cronJob: `${cfg.partOf}-backup`, restoreDrillCronJob: `${cfg.partOf}-restore-drill`, environment: cfg.environment }, cfg.alerts),
+                        rules: () =>
+                            backupAlertRules(
+                                {
+                                    namespace: ns,
+                                    cronJob: `${cfg.partOf}-backup`,
+                                    restoreDrillCronJob: `${cfg.partOf}-restore-drill`,
+                                    environment: cfg.environment,
+                                },
+                                cfg.alerts,
+                            ),
                     },
                     k8sOpts,
                 );
@@ -113,7 +147,12 @@ export class RunbookStack extends pulumi.ComponentResource {
         const preDeploy = this.backup?.preDeployJob;
         // The idle colour's replicas as decided from the recorded switch time (scaleDownAfter).
         const withIdle = (service: StackConfig["services"][number]) =>
-            service.blueGreen ? { ...service, blueGreen: { ...service.blueGreen, idleReplicas: this.rollout.idleReplicas[service.name] } } : service;
+            service.blueGreen
+                ? {
+                      ...service,
+                      blueGreen: { ...service.blueGreen, idleReplicas: this.rollout.idleReplicas[service.name] },
+                  }
+                : service;
         this.services = cfg.services.map(withIdle).map(
             (service) =>
                 new AppService(

@@ -41,7 +41,10 @@ export function deploymentArgs(a: WorkloadArgs): k8s.apps.v1.DeploymentArgs {
             replicas: a.replicas,
             selector: { matchLabels: a.selector },
             progressDeadlineSeconds: s.progressDeadlineSeconds,
-            strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: s.rollout.maxSurge, maxUnavailable: s.rollout.maxUnavailable } },
+            strategy: {
+                type: "RollingUpdate",
+                rollingUpdate: { maxSurge: s.rollout.maxSurge, maxUnavailable: s.rollout.maxUnavailable },
+            },
             template: {
                 // Release annotations stay off the pod template: a new approval must not restart pods.
                 metadata: { labels: a.labels },
@@ -95,7 +98,12 @@ export function serviceArgs(a: {
     annotations?: Record<string, string>;
 }): k8s.core.v1.ServiceArgs {
     return {
-        metadata: { name: a.name, namespace: a.namespace, labels: a.labels, annotations: { ...a.annotations, ...TAKE_BACK_DRIFT } },
+        metadata: {
+            name: a.name,
+            namespace: a.namespace,
+            labels: a.labels,
+            annotations: { ...a.annotations, ...TAKE_BACK_DRIFT },
+        },
         spec: {
             type: "ClusterIP",
             selector: a.selector,

@@ -18,8 +18,22 @@ export interface EnvironmentDefaults {
 }
 
 export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefaults>> = {
-    staging: { minReplicas: 2, maxReplicas: 5, cpu: "500m", memory: "512Mi", podDisruptionBudget: undefined, canarySteps: [5, 25, 100] },
-    production: { minReplicas: 5, maxReplicas: 20, cpu: "2000m", memory: "2Gi", podDisruptionBudget: { maxUnavailable: 1 }, canarySteps: [5, 25, 100] },
+    staging: {
+        minReplicas: 2,
+        maxReplicas: 5,
+        cpu: "500m",
+        memory: "512Mi",
+        podDisruptionBudget: undefined,
+        canarySteps: [5, 25, 100],
+    },
+    production: {
+        minReplicas: 5,
+        maxReplicas: 20,
+        cpu: "2000m",
+        memory: "2Gi",
+        podDisruptionBudget: { maxUnavailable: 1 },
+        canarySteps: [5, 25, 100],
+    },
 };
 
 /** Target CPU utilisation of the HPA, percent [002: "CPU < 70 % expected"]. */

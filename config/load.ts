@@ -204,21 +204,35 @@ function issueMessages(issue: z.core.$ZodIssue): string[] {
     if (issue.code === "unrecognized_keys") return issue.keys.map((k) => unknownKeyMessage(issue.path, k));
     if (issue.code === "invalid_union" && issue.errors.length > 0 && issue.message.startsWith("Invalid")) {
         // A union with no message of ours: report what each branch wanted.
-        return issue.errors.flat().flatMap((i) => issueMessages({ ...i, path: [...issue.path, ...i.path] } as z.core.$ZodIssue));
+        return issue.errors
+            .flat()
+            .flatMap((i) => issueMessages({ ...i, path: [...issue.path, ...i.path] } as z.core.$ZodIssue));
     }
     let given = (issue as { input?: unknown }).input;
     // Discriminators are reported at their own path with their parent as input.
     const last = issue.path[issue.path.length - 1];
-    if (given !== null && typeof given === "object" && !Array.isArray(given) && typeof last === "string" && last in given)
+    if (
+        given !== null &&
+        typeof given === "object" &&
+        !Array.isArray(given) &&
+        typeof last === "string" &&
+        last in given
+    )
         given = (given as Record<string, unknown>)[last];
     let message = issue.message;
     if (issue.code === "invalid_key" && issue.issues[0]) message = issue.issues[0].message;
-    else if (issue.code === "invalid_type" && !message.startsWith("expected")) message = `expected ${/^[aeiou]/.test(issue.expected) ? "an" : "a"} ${issue.expected}`;
+    else if (issue.code === "invalid_type" && !message.startsWith("expected"))
+        message = `expected ${/^[aeiou]/.test(issue.expected) ? "an" : "a"} ${issue.expected}`;
     if (!message.startsWith("expected")) message = `expected ${message}`;
     return [`${formatPath(issue.path)}: ${message}, got ${describeValue(given)}`];
 }
 
-function resolveProbe(kind: "liveness" | "readiness" | "startup", given: ProbeConfig | undefined, port: number, path: string): ResolvedProbe {
+function resolveProbe(
+    kind: "liveness" | "readiness" | "startup",
+    given: ProbeConfig | undefined,
+    port: number,
+    path: string,
+): ResolvedProbe {
     const d = PROBE_DEFAULTS[kind];
     const type = given?.type ?? (given?.command ? "exec" : "http");
     return {
@@ -242,49 +256,96 @@ function crossFieldProblems(cfg: StackConfigInput, hasDatabaseUrl: boolean): str
 
     for (const [name, s] of Object.entries(cfg.services)) {
         const base = ["services", name];
-        if (s.strategy === "blueGreen" && !s.blueGreen) at([...base, "blueGreen"], "expected blue/green settings (activeColor, blue.image, green.image) for strategy 'blueGreen', got nothing");
-        if (s.strategy !== "blueGreen" && s.blueGreen) at([...base, "blueGreen"], `expected no blue/green settings for strategy '${s.strategy}', got an object`);
-        if (s.strategy === "canary" && !s.canary) at([...base, "canary"], "expected canary settings (image, weight) for strategy 'canary', got nothing");
-        if (s.strategy !== "canary" && s.canary) at([...base, "canary"], `expected no canary settings for strategy '${s.strategy}', got an object`);
-        if (s.strategy !== "blueGreen" && s.image === undefined) at([...base, "image"], `expected an image reference with a tag or digest for strategy '${s.strategy}', got nothing`);
-        if (s.strategy === "blueGreen" && s.image !== undefined) at([...base, "image"], "expected no image for strategy 'blueGreen' (set blueGreen.blue.image and blueGreen.green.image), got " + describeValue(s.image));
+        if (s.strategy === "blueGreen" && !s.blueGreen)
+            at(
+                [...base, "blueGreen"],
+                "expected blue/green settings (activeColor, blue.image, green.image) for strategy 'blueGreen', got nothing",
+            );
+        if (s.strategy !== "blueGreen" && s.blueGreen)
+            at([...base, "blueGreen"], `expected no blue/green settings for strategy '${s.strategy}', got an object`);
+        if (s.strategy === "canary" && !s.canary)
+            at([...base, "canary"], "expected canary settings (image, weight) for strategy 'canary', got nothing");
+        if (s.strategy !== "canary" && s.canary)
+            at([...base, "canary"], `expected no canary settings for strategy '${s.strategy}', got an object`);
+        if (s.strategy !== "blueGreen" && s.image === undefined)
+            at(
+                [...base, "image"],
+                `expected an image reference with a tag or digest for strategy '${s.strategy}', got nothing`,
+            );
+        if (s.strategy === "blueGreen" && s.image !== undefined)
+            at(
+                [...base, "image"],
+                "expected no image for strategy 'blueGreen' (set blueGreen.blue.image and blueGreen.green.image), got " +
+                    describeValue(s.image),
+            );
 
         const min = s.autoscaling.minReplicas ?? defaults.minReplicas;
         const max = s.autoscaling.maxReplicas ?? defaults.maxReplicas;
-        if (max < min) at([...base, "autoscaling", "maxReplicas"], `expected at least minReplicas (${min}), got ${max}`);
+        if (max < min)
+            at([...base, "autoscaling", "maxReplicas"], `expected at least minReplicas (${min}), got ${max}`);
 
         if (s.canary) {
             const steps = s.canary.steps ?? defaults.canarySteps;
             const increasing = steps.every((w, i) => i === 0 || w > steps[i - 1]);
             if (!increasing || steps[steps.length - 1] !== 100)
-                at([...base, "canary", "steps"], `expected strictly increasing weights ending at 100, got ${describeValue(steps)}`);
+                at(
+                    [...base, "canary", "steps"],
+                    `expected strictly increasing weights ending at 100, got ${describeValue(steps)}`,
+                );
             else if (s.canary.weight !== 0 && !steps.includes(s.canary.weight))
-                at([...base, "canary", "weight"], `expected 0 (abort) or a step of the plan [${steps.join(", ")}], got ${s.canary.weight}`);
+                at(
+                    [...base, "canary", "weight"],
+                    `expected 0 (abort) or a step of the plan [${steps.join(", ")}], got ${s.canary.weight}`,
+                );
         }
         const probes = s.probes;
         for (const kind of ["liveness", "readiness", "startup"] as const) {
             const p = probes[kind];
-            if (p?.type === "exec" && !p.command) at([...base, "probes", kind, "command"], "expected a command for an exec probe, got nothing");
-            if (p?.command && p.type !== undefined && p.type !== "exec") at([...base, "probes", kind, "command"], `expected no command for a ${p.type} probe, got ${describeValue(p.command)}`);
+            if (p?.type === "exec" && !p.command)
+                at([...base, "probes", kind, "command"], "expected a command for an exec probe, got nothing");
+            if (p?.command && p.type !== undefined && p.type !== "exec")
+                at(
+                    [...base, "probes", kind, "command"],
+                    `expected no command for a ${p.type} probe, got ${describeValue(p.command)}`,
+                );
         }
     }
     if (cfg.alerts.errorRateWarning >= cfg.alerts.errorRateCritical)
-        at(["alerts", "errorRateWarning"], `expected less than errorRateCritical (${cfg.alerts.errorRateCritical}), got ${cfg.alerts.errorRateWarning}`);
+        at(
+            ["alerts", "errorRateWarning"],
+            `expected less than errorRateCritical (${cfg.alerts.errorRateCritical}), got ${cfg.alerts.errorRateWarning}`,
+        );
     if (cfg.backup.enabled) {
         if (!cfg.backup.databaseSecret && !hasDatabaseUrl)
-            at(["backup", "databaseSecret"], "expected a Secret reference {name, key} holding the database URL (or the Pulumi secret runbook:databaseUrl), got nothing");
+            at(
+                ["backup", "databaseSecret"],
+                "expected a Secret reference {name, key} holding the database URL (or the Pulumi secret runbook:databaseUrl), got nothing",
+            );
         if (cfg.backup.databaseSecret && hasDatabaseUrl)
             at(["databaseUrl"], "expected either backup.databaseSecret or databaseUrl, not both");
         if (!cfg.aws.enabled && cfg.backup.bucket.name === undefined)
-            at(["backup", "bucket", "name"], "expected the name of an existing bucket when aws.enabled is false (no bucket can be created), got nothing");
+            at(
+                ["backup", "bucket", "name"],
+                "expected the name of an existing bucket when aws.enabled is false (no bucket can be created), got nothing",
+            );
         if (cfg.backup.iam.roleArn !== undefined && cfg.backup.iam.oidcProviderArn !== undefined)
-            at(["backup", "iam"], "expected either roleArn (existing role) or oidcProviderArn (create a role), not both");
+            at(
+                ["backup", "iam"],
+                "expected either roleArn (existing role) or oidcProviderArn (create a role), not both",
+            );
         if (cfg.aws.enabled && cfg.backup.iam.roleArn === undefined && cfg.backup.iam.oidcProviderArn === undefined)
-            at(["backup", "iam"], "expected roleArn or oidcProviderArn so the backup ServiceAccount can write to the bucket, got nothing");
+            at(
+                ["backup", "iam"],
+                "expected roleArn or oidcProviderArn so the backup ServiceAccount can write to the bucket, got nothing",
+            );
         const drill = cfg.backup.restoreDrill?.databaseSecret;
-        const same = (a?: { name: string; key: string }) => a !== undefined && drill !== undefined && a.name === drill.name && a.key === drill.key;
+        const same = (a?: { name: string; key: string }) =>
+            a !== undefined && drill !== undefined && a.name === drill.name && a.key === drill.key;
         if (same(cfg.backup.databaseSecret) || same(cfg.backup.restore.databaseSecret))
-            at(["backup", "restoreDrill", "databaseSecret"], `expected a scratch database's URL, not the database that is backed up or restored (${drill?.name}/${drill?.key}): each drill replaces its schema public`);
+            at(
+                ["backup", "restoreDrill", "databaseSecret"],
+                `expected a scratch database's URL, not the database that is backed up or restored (${drill?.name}/${drill?.key}): each drill replaces its schema public`,
+            );
     }
     return problems;
 }
@@ -296,7 +357,9 @@ function resolveService(name: string, s: ServiceInput, env: Environment): Servic
         activeColor: s.blueGreen.activeColor,
         images: { blue: s.blueGreen.blue.image, green: s.blueGreen.green.image },
         idleReplicas: s.blueGreen.idleReplicas ?? s.autoscaling.minReplicas ?? d.minReplicas,
-        ...(s.blueGreen.scaleDownAfter !== undefined ? { scaleDownAfterSeconds: durationSeconds(s.blueGreen.scaleDownAfter) } : {}),
+        ...(s.blueGreen.scaleDownAfter !== undefined
+            ? { scaleDownAfterSeconds: durationSeconds(s.blueGreen.scaleDownAfter) }
+            : {}),
         smokeTest: s.blueGreen.smokeTest,
     };
     return {
@@ -321,7 +384,8 @@ function resolveService(name: string, s: ServiceInput, env: Environment): Servic
             maxReplicas: s.autoscaling.maxReplicas ?? d.maxReplicas,
             targetCpuUtilization: s.autoscaling.targetCpuUtilization ?? DEFAULT_TARGET_CPU,
             targetMemoryUtilization: s.autoscaling.targetMemoryUtilization,
-            scaleDownStabilizationSeconds: s.autoscaling.scaleDownStabilizationSeconds ?? DEFAULT_SCALE_DOWN_STABILIZATION,
+            scaleDownStabilizationSeconds:
+                s.autoscaling.scaleDownStabilizationSeconds ?? DEFAULT_SCALE_DOWN_STABILIZATION,
         },
         env: s.env,
         rollout: s.rollout,
@@ -340,7 +404,9 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
     const problems: string[] = [];
     for (const key of SECRET_KEYS) {
         if (raw.values[key] !== undefined && !raw.secretKeys.has(key))
-            problems.push(`${formatPath([key])}: expected a Pulumi secret (pulumi config set --secret ${CONFIG_NAMESPACE}:${key} …), got a plain-text value`);
+            problems.push(
+                `${formatPath([key])}: expected a Pulumi secret (pulumi config set --secret ${CONFIG_NAMESPACE}:${key} …), got a plain-text value`,
+            );
     }
     const parsed = stackConfigSchema.safeParse(raw.values, { reportInput: true });
     if (!parsed.success) throw new ConfigError([...problems, ...parsed.error.issues.flatMap(issueMessages)]);
@@ -397,7 +463,8 @@ export function applyReleaseEnv(values: Record<string, unknown>, env: NodeJS.Pro
                     return i < 0 ? { name: s, role: "" } : { name: s.slice(0, i), role: s.slice(i + 1) };
                 }),
         );
-    if (env.RUNBOOK_HOTFIX_POSTMORTEM) set("hotfix", { ...(release.hotfix as object | undefined), postmortem: env.RUNBOOK_HOTFIX_POSTMORTEM });
+    if (env.RUNBOOK_HOTFIX_POSTMORTEM)
+        set("hotfix", { ...(release.hotfix as object | undefined), postmortem: env.RUNBOOK_HOTFIX_POSTMORTEM });
     return changed ? { ...values, release } : values;
 }
 

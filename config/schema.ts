@@ -10,7 +10,8 @@ import { cronProblem } from "../lib/checks";
 export const CONFIG_NAMESPACE = "runbook";
 
 const int = (min: number, max: number) =>
-    z.number({ error: `expected an integer ${min}..${max}` })
+    z
+        .number({ error: `expected an integer ${min}..${max}` })
         .int({ error: `expected an integer ${min}..${max}` })
         .min(min, { error: `expected an integer ${min}..${max}` })
         .max(max, { error: `expected an integer ${min}..${max}` });
@@ -20,9 +21,7 @@ const ratio = z
     .min(0, { error: "expected a number 0..1 (a fraction, 0.01 = 1 %)" })
     .max(1, { error: "expected a number 0..1 (a fraction, 0.01 = 1 %)" });
 
-const positive = z
-    .number({ error: "expected a positive number" })
-    .positive({ error: "expected a positive number" });
+const positive = z.number({ error: "expected a positive number" }).positive({ error: "expected a positive number" });
 
 const dnsLabel = z
     .string({ error: "expected a DNS label (lower-case letters, digits, '-', at most 63)" })
@@ -54,12 +53,10 @@ const httpPath = z
     .regex(/^\/[^\s]*$/, { error: "expected an HTTP path starting with '/'" });
 
 /** Five-field cron expression (minute hour day-of-month month day-of-week), parsed by cron-parser. */
-const cron = z
-    .string({ error: "expected a five-field cron expression such as '0 2 * * *'" })
-    .superRefine((s, ctx) => {
-        const problem = cronProblem(s);
-        if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem, input: s });
-    });
+const cron = z.string({ error: "expected a five-field cron expression such as '0 2 * * *'" }).superRefine((s, ctx) => {
+    const problem = cronProblem(s);
+    if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem, input: s });
+});
 
 const duration = z
     .string({ error: "expected a Prometheus duration such as 30s, 5m or 1h" })
@@ -69,7 +66,10 @@ export const probeSchema = z.strictObject({
     type: enumOf(["http", "tcp", "exec", "grpc"] as const).optional(),
     path: httpPath.optional(),
     port: int(1, 65535).optional(),
-    command: z.array(z.string(), { error: "expected a list of strings" }).min(1, { error: "expected at least one argument" }).optional(),
+    command: z
+        .array(z.string(), { error: "expected a list of strings" })
+        .min(1, { error: "expected at least one argument" })
+        .optional(),
     initialDelaySeconds: int(0, 3600).optional(),
     periodSeconds: int(1, 3600).optional(),
     timeoutSeconds: int(1, 3600).optional(),
@@ -117,7 +117,11 @@ const routerSchema = z.discriminatedUnion(
     [
         z.strictObject({
             type: z.literal("gatewayApi"),
-            gateway: z.strictObject({ name: dnsLabel, namespace: dnsLabel.optional(), sectionName: z.string().optional() }),
+            gateway: z.strictObject({
+                name: dnsLabel,
+                namespace: dnsLabel.optional(),
+                sectionName: z.string().optional(),
+            }),
             hostnames: z.array(z.string()).default([]),
         }),
         z.strictObject({
@@ -142,8 +146,16 @@ const canarySchema = z.strictObject({
 });
 
 const rollingSchema = z.strictObject({
-    maxSurge: z.union([int(0, 1000), z.string().regex(/^[0-9]+%$/)], { error: "expected an integer or a percentage such as '25%'" }).default("25%"),
-    maxUnavailable: z.union([int(0, 1000), z.string().regex(/^[0-9]+%$/)], { error: "expected an integer or a percentage such as '25%'" }).default(0),
+    maxSurge: z
+        .union([int(0, 1000), z.string().regex(/^[0-9]+%$/)], {
+            error: "expected an integer or a percentage such as '25%'",
+        })
+        .default("25%"),
+    maxUnavailable: z
+        .union([int(0, 1000), z.string().regex(/^[0-9]+%$/)], {
+            error: "expected an integer or a percentage such as '25%'",
+        })
+        .default(0),
 });
 
 export const STRATEGIES = ["blueGreen", "canary", "rolling"] as const;
@@ -157,11 +169,27 @@ export const serviceSchema = z.strictObject({
     /** Port and path Prometheus scrapes; a ServiceMonitor is created when set. */
     metrics: z.strictObject({ port: int(1, 65535).optional(), path: httpPath.default("/metrics") }).optional(),
     /** Endpoints the smoke test checks through the preview Service (any non-2xx fails). */
-    healthEndpoints: z.array(httpPath, { error: "expected a list of HTTP paths" }).min(1, { error: "expected at least one health endpoint" }).optional(),
-    probes: z.strictObject({ liveness: probeSchema.optional(), readiness: probeSchema.optional(), startup: probeSchema.optional() }).default({}),
-    resources: z.strictObject({ requests: resourcesSchema.default({}), limits: resourcesSchema.default({}) }).default({ requests: {}, limits: {} }),
+    healthEndpoints: z
+        .array(httpPath, { error: "expected a list of HTTP paths" })
+        .min(1, { error: "expected at least one health endpoint" })
+        .optional(),
+    probes: z
+        .strictObject({
+            liveness: probeSchema.optional(),
+            readiness: probeSchema.optional(),
+            startup: probeSchema.optional(),
+        })
+        .default({}),
+    resources: z
+        .strictObject({ requests: resourcesSchema.default({}), limits: resourcesSchema.default({}) })
+        .default({ requests: {}, limits: {} }),
     autoscaling: autoscalingSchema.default({}),
-    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "expected an environment variable name" }), z.string({ error: "expected a string" })).default({}),
+    env: z
+        .record(
+            z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "expected an environment variable name" }),
+            z.string({ error: "expected a string" }),
+        )
+        .default({}),
     rollout: rollingSchema.default({ maxSurge: "25%", maxUnavailable: 0 }),
     progressDeadlineSeconds: int(60, 7200).default(600),
     blueGreen: blueGreenSchema.optional(),
@@ -184,34 +212,48 @@ export const backupSchema = z.strictObject({
     uploadImage: image.default("amazon/aws-cli:2.22.35"),
     /** Database URL from an existing Kubernetes Secret; or set the Pulumi secret runbook:databaseUrl. */
     databaseSecret: secretRef.optional(),
-    bucket: z.strictObject({
-        /** Name an existing bucket, or leave out to create one with @pulumi/aws. */
-        name: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: "expected an S3 bucket name" }).optional(),
-        prefix: z.string().default("backups"),
-        region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-[0-9]$/, { error: "expected an AWS region such as eu-west-1" }).default("eu-west-1"),
-        /** An S3-compatible store's endpoint (MinIO, Ceph, versitygw) instead of AWS's own. */
-        endpoint: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }).optional(),
-    }).default({ prefix: "backups", region: "eu-west-1" }),
+    bucket: z
+        .strictObject({
+            /** Name an existing bucket, or leave out to create one with @pulumi/aws. */
+            name: z
+                .string()
+                .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: "expected an S3 bucket name" })
+                .optional(),
+            prefix: z.string().default("backups"),
+            region: z
+                .string()
+                .regex(/^[a-z]{2}(-[a-z]+)+-[0-9]$/, { error: "expected an AWS region such as eu-west-1" })
+                .default("eu-west-1"),
+            /** An S3-compatible store's endpoint (MinIO, Ceph, versitygw) instead of AWS's own. */
+            endpoint: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }).optional(),
+        })
+        .default({ prefix: "backups", region: "eu-west-1" }),
     /** Runbook 001's `kubectl create job --from=cronjob/<partOf>-restore`: what it restores, where. */
-    restore: z.strictObject({
-        /** Database the restore replaces schema `public` of; unset = the backed-up database. */
-        databaseSecret: secretRef.optional(),
-        /** Object key (under the bucket) of the dump to restore; unset = the newest dump. */
-        dumpKey: z.string().min(1).optional(),
-        /** Runbook 001 waits 1800 s for the restore. */
-        deadlineSeconds: int(60, 86400).default(1800),
-    }).default({ deadlineSeconds: 1800 }),
+    restore: z
+        .strictObject({
+            /** Database the restore replaces schema `public` of; unset = the backed-up database. */
+            databaseSecret: secretRef.optional(),
+            /** Object key (under the bucket) of the dump to restore; unset = the newest dump. */
+            dumpKey: z.string().min(1).optional(),
+            /** Runbook 001 waits 1800 s for the restore. */
+            deadlineSeconds: int(60, 86400).default(1800),
+        })
+        .default({ deadlineSeconds: 1800 }),
     /** Restores the newest dump into a scratch database on a schedule and compares row counts [001, 003]. */
-    restoreDrill: z.strictObject({
-        /** The scratch database (never the backed-up one): its schema `public` is replaced each run. */
-        databaseSecret: secretRef,
-        schedule: cron.default("0 4 * * 1"),
-    }).optional(),
+    restoreDrill: z
+        .strictObject({
+            /** The scratch database (never the backed-up one): its schema `public` is replaced each run. */
+            databaseSecret: secretRef,
+            schedule: cron.default("0 4 * * 1"),
+        })
+        .optional(),
     /** IAM role the backup ServiceAccount assumes (IRSA); created when `oidcProviderArn` is set. */
-    iam: z.strictObject({
-        roleArn: z.string().startsWith("arn:", { error: "expected an ARN" }).optional(),
-        oidcProviderArn: z.string().startsWith("arn:", { error: "expected an ARN" }).optional(),
-    }).default({}),
+    iam: z
+        .strictObject({
+            roleArn: z.string().startsWith("arn:", { error: "expected an ARN" }).optional(),
+            oidcProviderArn: z.string().startsWith("arn:", { error: "expected an ARN" }).optional(),
+        })
+        .default({}),
 });
 
 export const alertsSchema = z.strictObject({
@@ -228,8 +270,14 @@ export const alertsSchema = z.strictObject({
     memoryRatio: ratio.default(0.9),
     backupMaxAgeHours: int(1, 720).default(24),
     /** Metric names the services expose (Prometheus client defaults). */
-    requestsMetric: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/).default("http_requests_total"),
-    durationMetric: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/).default("http_request_duration_seconds"),
+    requestsMetric: z
+        .string()
+        .regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/)
+        .default("http_requests_total"),
+    durationMetric: z
+        .string()
+        .regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/)
+        .default("http_request_duration_seconds"),
     /** Extra labels put on every alert (routing in Alertmanager). */
     labels: z.record(z.string(), z.string()).default({}),
 });
@@ -238,17 +286,29 @@ export const APPROVAL_ROLES = ["governance-sentinel", "service-owner", "governan
 
 export const releaseSchema = z.strictObject({
     version: z.string({ error: "expected a release version" }).min(1, { error: "expected a release version" }),
-    commit: z.string().regex(/^[0-9a-f]{7,40}$/, { error: "expected a git commit hash (7–40 hex digits)" }).optional(),
+    commit: z
+        .string()
+        .regex(/^[0-9a-f]{7,40}$/, { error: "expected a git commit hash (7–40 hex digits)" })
+        .optional(),
     operator: z.string().min(1, { error: "expected the name of who runs the deploy" }).optional(),
-    approvals: z.array(z.strictObject({ name: z.string().min(1, { error: "expected a name" }), role: enumOf(APPROVAL_ROLES) })).default([]),
-    hotfix: z.strictObject({ postmortem: z.string().min(1, { error: "expected a postmortem reference" }).optional(), reason: z.string().optional() }).optional(),
+    approvals: z
+        .array(z.strictObject({ name: z.string().min(1, { error: "expected a name" }), role: enumOf(APPROVAL_ROLES) }))
+        .default([]),
+    hotfix: z
+        .strictObject({
+            postmortem: z.string().min(1, { error: "expected a postmortem reference" }).optional(),
+            reason: z.string().optional(),
+        })
+        .optional(),
     /**
      * Written by `npm run rollback`: who rolled back and why. The program honours it only while
      * the update does nothing but switch back to what was live before (see README, Rollback).
      */
     rollback: z
         .strictObject({
-            reason: z.string({ error: "expected why the release was rolled back" }).min(1, { error: "expected why the release was rolled back" }),
+            reason: z
+                .string({ error: "expected why the release was rolled back" })
+                .min(1, { error: "expected why the release was rolled back" }),
             by: z.string({ error: "expected who rolled back" }).min(1, { error: "expected who rolled back" }),
             at: z.iso.datetime({ offset: true, error: "expected an ISO 8601 instant" }),
         })
@@ -258,7 +318,9 @@ export const releaseSchema = z.strictObject({
 /** How `npm run release` watches a step: the Prometheus it asks and how long it waits for data. */
 export const analysisSchema = z.strictObject({
     /** Base URL of the Prometheus that scrapes the services (the HTTP API is under /api/v1). */
-    prometheusUrl: z.url({ protocol: /^https?$/, error: "expected an http(s) URL such as http://prometheus.monitoring:9090" }).optional(),
+    prometheusUrl: z
+        .url({ protocol: /^https?$/, error: "expected an http(s) URL such as http://prometheus.monitoring:9090" })
+        .optional(),
     /** Seconds between two queries while a step is watched. */
     intervalSeconds: int(1, 3600).default(30),
     /** A query with no data fails the step once the step has run this long (never a pass). */
@@ -278,9 +340,12 @@ export const stackConfigSchema = z.strictObject({
             kubeconfig: z.string().min(1).optional(),
             renderYamlToDirectory: z.string().min(1).optional(),
         })
-        .refine((k) => (k.context !== undefined || k.kubeconfig !== undefined) !== (k.renderYamlToDirectory !== undefined), {
-            error: "expected either a cluster (context and/or kubeconfig) or renderYamlToDirectory, not both and not neither",
-        }),
+        .refine(
+            (k) => (k.context !== undefined || k.kubeconfig !== undefined) !== (k.renderYamlToDirectory !== undefined),
+            {
+                error: "expected either a cluster (context and/or kubeconfig) or renderYamlToDirectory, not both and not neither",
+            },
+        ),
     namespace: z.strictObject({ name: dnsLabel, create: z.boolean({ error: "expected true or false" }).default(true) }),
     services: z
         .record(dnsLabel, serviceSchema, { error: "expected a map of service name to service settings" })
@@ -290,7 +355,9 @@ export const stackConfigSchema = z.strictObject({
     release: releaseSchema,
     analysis: analysisSchema.default(analysisSchema.parse({})),
     /** Switches every AWS resource off (the embedded default has no AWS provider). */
-    aws: z.strictObject({ enabled: z.boolean({ error: "expected true or false" }).default(true) }).default({ enabled: true }),
+    aws: z
+        .strictObject({ enabled: z.boolean({ error: "expected true or false" }).default(true) })
+        .default({ enabled: true }),
     /** Set as a Pulumi secret only: `pulumi config set --secret runbook:databaseUrl …`. */
     databaseUrl: z.string().min(1).optional(),
 });

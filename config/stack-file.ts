@@ -51,7 +51,9 @@ export function rawFromStackFile(file: string): RawConfig {
     const secretKeys = new Set<string>();
     for (const [key, value] of Object.entries(config)) {
         // Keys without a namespace belong to the project, whose name is the namespace.
-        const [ns, name] = key.includes(":") ? [key.slice(0, key.indexOf(":")), key.slice(key.indexOf(":") + 1)] : [CONFIG_NAMESPACE, key];
+        const [ns, name] = key.includes(":")
+            ? [key.slice(0, key.indexOf(":")), key.slice(key.indexOf(":") + 1)]
+            : [CONFIG_NAMESPACE, key];
         if (ns !== CONFIG_NAMESPACE) continue;
         if (isSecure(value)) {
             secretKeys.add(name);
@@ -64,7 +66,13 @@ export function rawFromStackFile(file: string): RawConfig {
 }
 
 function isSecure(v: unknown): boolean {
-    return typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 1 && typeof (v as { secure?: unknown }).secure === "string";
+    return (
+        typeof v === "object" &&
+        v !== null &&
+        !Array.isArray(v) &&
+        Object.keys(v).length === 1 &&
+        typeof (v as { secure?: unknown }).secure === "string"
+    );
 }
 
 /**
@@ -73,7 +81,10 @@ function isSecure(v: unknown): boolean {
  */
 export function readStack(projectDir: string, stack: string, env: NodeJS.ProcessEnv): RawConfig {
     const file = stackFilePath(projectDir, stack);
-    if (!fs.existsSync(file)) throw new UnknownStackError(`unknown stack '${stack}': ${path.basename(file)} not found (known: ${knownStacks(projectDir).join(", ") || "none"})`);
+    if (!fs.existsSync(file))
+        throw new UnknownStackError(
+            `unknown stack '${stack}': ${path.basename(file)} not found (known: ${knownStacks(projectDir).join(", ") || "none"})`,
+        );
     const raw = rawFromStackFile(file);
     return { ...raw, values: applyReleaseEnv(raw.values, env) };
 }

@@ -6,28 +6,37 @@ import type { GateResult } from "./deploy-gate";
 import type { Trigger } from "./promql";
 
 export type Reading =
-    | { trigger: Trigger; status: "ok" | "breach"; value: number }
-    | { trigger: Trigger; status: "nodata"; why: string };
+    { trigger: Trigger; status: "ok" | "breach"; value: number } | { trigger: Trigger; status: "nodata"; why: string };
 
 /** The value of an instant-vector or scalar answer of the Prometheus HTTP API, if it has one. */
 export function sampleOf(body: unknown): number | undefined {
     const data = (body as { data?: { resultType?: string; result?: unknown } })?.data;
     let raw: unknown;
     if (data?.resultType === "scalar") raw = (data.result as unknown[])?.[1];
-    else if (data?.resultType === "vector" && Array.isArray(data.result) && data.result.length > 0) raw = (data.result[0] as { value?: unknown[] }).value?.[1];
+    else if (data?.resultType === "vector" && Array.isArray(data.result) && data.result.length > 0)
+        raw = (data.result[0] as { value?: unknown[] }).value?.[1];
     const v = typeof raw === "string" ? Number(raw) : NaN;
     // 0/0 (no requests in the window) is NaN: no data, not a pass.
     return Number.isFinite(v) ? v : undefined;
 }
 
 /** Asks Prometheus (`baseUrl`, HTTP API v1) for one trigger's query, now. */
-export async function readTrigger(baseUrl: string, trigger: Trigger, fetchImpl: typeof fetch = fetch): Promise<Reading> {
+export async function readTrigger(
+    baseUrl: string,
+    trigger: Trigger,
+    fetchImpl: typeof fetch = fetch,
+): Promise<Reading> {
     const url = `${baseUrl.replace(/\/$/, "")}/api/v1/query?query=${encodeURIComponent(trigger.query)}`;
     let body: unknown;
     try {
         const res = await fetchImpl(url, { signal: AbortSignal.timeout(10_000) });
         body = await res.json();
-        if (!res.ok) return { trigger, status: "nodata", why: `Prometheus answered ${res.status}: ${(body as { error?: string })?.error ?? ""}` };
+        if (!res.ok)
+            return {
+                trigger,
+                status: "nodata",
+                why: `Prometheus answered ${res.status}: ${(body as { error?: string })?.error ?? ""}`,
+            };
     } catch (e) {
         return { trigger, status: "nodata", why: `Prometheus unreachable: ${(e as Error).message}` };
     }
@@ -54,11 +63,15 @@ export function judge(readings: Reading[], elapsedSeconds: number, graceSeconds:
     if (breach) return { kind: "fail", why: `breach: ${describeReading(breach)}` };
     const missing = readings.filter((r) => r.status === "nodata");
     if (missing.length > 0 && elapsedSeconds >= graceSeconds)
-        return { kind: "fail", why: `no data after ${Math.round(elapsedSeconds)} s (grace ${graceSeconds} s): ${missing.map(describeReading).join("; ")}` };
+        return {
+            kind: "fail",
+            why: `no data after ${Math.round(elapsedSeconds)} s (grace ${graceSeconds} s): ${missing.map(describeReading).join("; ")}`,
+        };
     return { kind: "continue" };
 }
 
-export type GateAction = { kind: "go" } | { kind: "wait"; until: DateTime; why: string } | { kind: "stop"; why: string };
+export type GateAction =
+    { kind: "go" } | { kind: "wait"; until: DateTime; why: string } | { kind: "stop"; why: string };
 
 /**
  * Before each step: go when the gate allows it; wait for the next window when only the

@@ -36,7 +36,9 @@ function countable(release: ReleaseRecord, problems: string[]): Approval[] {
         }
         const earlier = seen.get(who);
         if (earlier) {
-            problems.push(`${a.name} approved more than once (as ${earlier.role} and ${a.role}); each approval must come from a different person`);
+            problems.push(
+                `${a.name} approved more than once (as ${earlier.role} and ${a.role}); each approval must come from a different person`,
+            );
             continue;
         }
         seen.set(who, a);
@@ -46,7 +48,9 @@ function countable(release: ReleaseRecord, problems: string[]): Approval[] {
 
 function missing(approvals: Approval[], req: RoleRequirement): string | undefined {
     const have = approvals.filter((a) => a.role === req.role).length;
-    return have < req.count ? `needs ${req.count} ${req.role} approval${req.count === 1 ? "" : "s"} from different people, has ${have}` : undefined;
+    return have < req.count
+        ? `needs ${req.count} ${req.role} approval${req.count === 1 ? "" : "s"} from different people, has ${have}`
+        : undefined;
 }
 
 /** Problems with the normal approvals of a release; empty when they satisfy the rules. */
@@ -54,7 +58,9 @@ export function approvalProblems(release: ReleaseRecord, rules: ApprovalRules): 
     if (rules.required.length === 0) return [];
     const problems: string[] = [];
     if (release.operator === undefined || release.operator.trim() === "")
-        problems.push("the release names no operator (release.operator or RUNBOOK_RELEASE_OPERATOR), so self-approval cannot be ruled out");
+        problems.push(
+            "the release names no operator (release.operator or RUNBOOK_RELEASE_OPERATOR), so self-approval cannot be ruled out",
+        );
     const approvals = countable(release, problems);
     for (const req of rules.required) {
         const m = missing(approvals, req);
@@ -68,7 +74,9 @@ export function hotfixProblems(release: ReleaseRecord, rules: ApprovalRules): st
     const problems: string[] = [];
     if (!release.hotfix) return ["the release is not marked as a hotfix (release.hotfix)"];
     if (release.operator === undefined || release.operator.trim() === "")
-        problems.push("the release names no operator (release.operator or RUNBOOK_RELEASE_OPERATOR), so self-approval cannot be ruled out");
+        problems.push(
+            "the release names no operator (release.operator or RUNBOOK_RELEASE_OPERATOR), so self-approval cannot be ruled out",
+        );
     const approvals = countable(release, problems);
     const m = missing(approvals, { role: rules.hotfix.role, count: rules.hotfix.count });
     if (m) problems.push(`hotfix ${m}`);

@@ -85,7 +85,7 @@ export const RESTORE_SCRIPT = [
     // Rows per table in the dump: the lines of each COPY block (one row per line).
     '  gunzip -c "$file" | awk \'/^COPY / { sub(/^COPY /, ""); sub(/ \\(.*$/, ""); sub(/ FROM stdin;$/, ""); t = $0; n = 0; copying = 1; next } copying && /^\\\\\\.$/ { print t, n; copying = 0; next } copying { n++ }\' > "${dir}/expected"',
     "  tables=0; rows=0; bad=0",
-    '  while read -r table want; do',
+    "  while read -r table want; do",
     '    got="$(psql --no-psqlrc -At -v ON_ERROR_STOP=1 --dbname="$TARGET_DATABASE_URL" -c "SELECT count(*) FROM ${table}")"',
     '    if [ "$got" != "$want" ]; then echo "row count of ${table}: ${got} restored, ${want} in the dump" >&2; bad=1; fi',
     "    tables=$((tables + 1)); rows=$((rows + want))",

@@ -69,24 +69,34 @@ export function parseInstant(s: string): DateTime | undefined {
 
 export function windowProblems(w: Window, path: string): string[] {
     const problems: string[] = [];
-    if (!IANAZone.isValidZone(w.timeZone)) problems.push(`${path}.timeZone: expected an IANA time zone such as Europe/Berlin, got ${JSON.stringify(w.timeZone)}`);
+    if (!IANAZone.isValidZone(w.timeZone))
+        problems.push(
+            `${path}.timeZone: expected an IANA time zone such as Europe/Berlin, got ${JSON.stringify(w.timeZone)}`,
+        );
     if (isAbsolute(w)) {
         const zone = IANAZone.isValidZone(w.timeZone) ? w.timeZone : "UTC";
         const s = DateTime.fromISO(w.start, { zone });
         const e = DateTime.fromISO(w.end, { zone });
-        if (!s.isValid) problems.push(`${path}.start: expected an ISO 8601 date or date-time, got ${JSON.stringify(w.start)}`);
-        if (!e.isValid) problems.push(`${path}.end: expected an ISO 8601 date or date-time, got ${JSON.stringify(w.end)}`);
-        if (s.isValid && e.isValid && e <= s) problems.push(`${path}.end: expected a time after start (${w.start}), got ${JSON.stringify(w.end)}`);
+        if (!s.isValid)
+            problems.push(`${path}.start: expected an ISO 8601 date or date-time, got ${JSON.stringify(w.start)}`);
+        if (!e.isValid)
+            problems.push(`${path}.end: expected an ISO 8601 date or date-time, got ${JSON.stringify(w.end)}`);
+        if (s.isValid && e.isValid && e <= s)
+            problems.push(`${path}.end: expected a time after start (${w.start}), got ${JSON.stringify(w.end)}`);
         return problems;
     }
-    if ((w.rrule === undefined) === (w.cron === undefined)) problems.push(`${path}: expected exactly one of rrule or cron`);
+    if ((w.rrule === undefined) === (w.cron === undefined))
+        problems.push(`${path}: expected exactly one of rrule or cron`);
     if (w.rrule !== undefined) {
         try {
             const opts = RRule.parseString(w.rrule);
             if (opts.freq === undefined) throw new Error("FREQ is missing");
-            if (/DTSTART|UNTIL=\d+T\d+Z/.test(w.rrule)) throw new Error("DTSTART and UTC UNTIL are not allowed: times are wall-clock times of timeZone");
+            if (/DTSTART|UNTIL=\d+T\d+Z/.test(w.rrule))
+                throw new Error("DTSTART and UTC UNTIL are not allowed: times are wall-clock times of timeZone");
         } catch (e) {
-            problems.push(`${path}.rrule: expected an RFC 5545 RRULE such as FREQ=WEEKLY;BYDAY=MO;BYHOUR=10, got ${JSON.stringify(w.rrule)} (${(e as Error).message})`);
+            problems.push(
+                `${path}.rrule: expected an RFC 5545 RRULE such as FREQ=WEEKLY;BYDAY=MO;BYHOUR=10, got ${JSON.stringify(w.rrule)} (${(e as Error).message})`,
+            );
         }
     }
     if (w.cron !== undefined) {
@@ -94,11 +104,16 @@ export function windowProblems(w: Window, path: string): string[] {
             if (w.cron.trim().split(/\s+/).length !== 5) throw new Error("five fields expected");
             CronExpressionParser.parse(w.cron, { tz: "UTC" });
         } catch (e) {
-            problems.push(`${path}.cron: expected a five-field cron expression, got ${JSON.stringify(w.cron)} (${(e as Error).message})`);
+            problems.push(
+                `${path}.cron: expected a five-field cron expression, got ${JSON.stringify(w.cron)} (${(e as Error).message})`,
+            );
         }
     }
     const d = Duration.fromISO(w.duration);
-    if (!d.isValid || d.toMillis() <= 0) problems.push(`${path}.duration: expected a positive ISO 8601 duration such as PT6H or P3D, got ${JSON.stringify(w.duration)}`);
+    if (!d.isValid || d.toMillis() <= 0)
+        problems.push(
+            `${path}.duration: expected a positive ISO 8601 duration such as PT6H or P3D, got ${JSON.stringify(w.duration)}`,
+        );
     return problems;
 }
 
@@ -114,7 +129,14 @@ function floating(t: DateTime): Date {
 
 function fromFloating(d: Date, zone: string): DateTime {
     return DateTime.fromObject(
-        { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds() },
+        {
+            year: d.getUTCFullYear(),
+            month: d.getUTCMonth() + 1,
+            day: d.getUTCDate(),
+            hour: d.getUTCHours(),
+            minute: d.getUTCMinutes(),
+            second: d.getUTCSeconds(),
+        },
         { zone },
     );
 }
@@ -127,7 +149,11 @@ function recurrenceStarts(w: RecurringWindow, from: Date, to: Date): Date[] {
         const rule = new RRule({ ...RRule.parseString(w.rrule), dtstart });
         return rule.between(from, to, true);
     }
-    const it = CronExpressionParser.parse(w.cron as string, { currentDate: new Date(from.getTime() - 1000), endDate: to, tz: "UTC" });
+    const it = CronExpressionParser.parse(w.cron as string, {
+        currentDate: new Date(from.getTime() - 1000),
+        endDate: to,
+        tz: "UTC",
+    });
     const out: Date[] = [];
     while (it.hasNext()) out.push(it.next().toDate());
     return out;
@@ -166,10 +192,32 @@ export function evaluate(cal: Calendar, t: DateTime): Verdict {
     const deniedBy = containing(cal.deny, t);
     const allowedBy = containing(cal.allow, t);
     if (deniedBy.length > 0)
-        return { open: false, allowedBy, deniedBy, reason: `inside deny window ${deniedBy.map(describeInterval).join(", ")}` };
-    if (cal.allow.length === 0) return { open: true, allowedBy, deniedBy, reason: "no allow windows are configured and no deny window applies" };
-    if (allowedBy.length > 0) return { open: true, allowedBy, deniedBy, reason: `inside allow window ${allowedBy.map(describeInterval).join(", ")}` };
-    return { open: false, allowedBy, deniedBy, reason: `outside every allow window (${cal.allow.map((w) => `'${w.name}'`).join(", ")})` };
+        return {
+            open: false,
+            allowedBy,
+            deniedBy,
+            reason: `inside deny window ${deniedBy.map(describeInterval).join(", ")}`,
+        };
+    if (cal.allow.length === 0)
+        return {
+            open: true,
+            allowedBy,
+            deniedBy,
+            reason: "no allow windows are configured and no deny window applies",
+        };
+    if (allowedBy.length > 0)
+        return {
+            open: true,
+            allowedBy,
+            deniedBy,
+            reason: `inside allow window ${allowedBy.map(describeInterval).join(", ")}`,
+        };
+    return {
+        open: false,
+        allowedBy,
+        deniedBy,
+        reason: `outside every allow window (${cal.allow.map((w) => `'${w.name}'`).join(", ")})`,
+    };
 }
 
 export interface OpenPeriod {
@@ -201,8 +249,20 @@ export function nextOpen(cal: Calendar, t: DateTime, horizonDays = 400): OpenPer
 /** The runbooks' freezes as windows, in `timeZone` [003]. */
 export function defaultFreezes(timeZone: string): Window[] {
     return [
-        { name: "christmas", rrule: "FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=24", duration: "P3D", timeZone, reason: "Dec 24–26 freeze" },
-        { name: "new-year", rrule: "FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=31", duration: "P3D", timeZone, reason: "Dec 31–Jan 2 freeze" },
+        {
+            name: "christmas",
+            rrule: "FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=24",
+            duration: "P3D",
+            timeZone,
+            reason: "Dec 24–26 freeze",
+        },
+        {
+            name: "new-year",
+            rrule: "FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=31",
+            duration: "P3D",
+            timeZone,
+            reason: "Dec 31–Jan 2 freeze",
+        },
         {
             // The day after the fourth Thursday of November is the Friday between the 23rd and 29th.
             name: "black-friday",
@@ -211,11 +271,23 @@ export function defaultFreezes(timeZone: string): Window[] {
             timeZone,
             reason: "Black Friday through Cyber Monday",
         },
-        { name: "monthly-maintenance", rrule: "FREQ=MONTHLY;BYDAY=1TU;BYHOUR=2;BYMINUTE=0;BYSECOND=0", duration: "PT2H", timeZone: "UTC", reason: "first-Tuesday maintenance 02:00–04:00 UTC" },
+        {
+            name: "monthly-maintenance",
+            rrule: "FREQ=MONTHLY;BYDAY=1TU;BYHOUR=2;BYMINUTE=0;BYSECOND=0",
+            duration: "PT2H",
+            timeZone: "UTC",
+            reason: "first-Tuesday maintenance 02:00–04:00 UTC",
+        },
     ];
 }
 
 /** Production's allow window [000]: Mon–Thu 10:00–16:00. */
 export function businessHours(timeZone: string): Window {
-    return { name: "business-hours", rrule: "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH;BYHOUR=10;BYMINUTE=0;BYSECOND=0", duration: "PT6H", timeZone, reason: "Mon–Thu 10:00–16:00" };
+    return {
+        name: "business-hours",
+        rrule: "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH;BYHOUR=10;BYMINUTE=0;BYSECOND=0",
+        duration: "PT6H",
+        timeZone,
+        reason: "Mon–Thu 10:00–16:00",
+    };
 }

@@ -21,7 +21,18 @@ export function durationSeconds(text: string): number | undefined {
     return total;
 }
 
-const SUFFIX: Record<string, number> = { m: 1e-3, "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
+const SUFFIX: Record<string, number> = {
+    m: 1e-3,
+    "": 1,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+    Ki: 1024,
+    Mi: 1024 ** 2,
+    Gi: 1024 ** 3,
+    Ti: 1024 ** 4,
+};
 
 /** A Kubernetes quantity (500m, 2, 512Mi) as a number of base units; undefined when malformed. */
 export function quantityValue(text: string): number | undefined {
@@ -32,7 +43,8 @@ export function quantityValue(text: string): number | undefined {
 /** Why a five-field cron schedule is not one the CronJob controller runs; undefined when fine. */
 export function cronProblem(schedule: string): string | undefined {
     const fields = schedule.trim().split(/\s+/);
-    if (fields.length !== 5) return `expected a five-field cron expression (minute hour day-of-month month day-of-week) such as '0 2 * * *'`;
+    if (fields.length !== 5)
+        return `expected a five-field cron expression (minute hour day-of-month month day-of-week) such as '0 2 * * *'`;
     try {
         CronExpressionParser.parse(schedule.trim(), { strict: false });
         return undefined;
@@ -58,31 +70,52 @@ export function serviceProblems(s: ServiceConfig): Problem[] {
     const out: Problem[] = [];
     const at = (path: PropertyKey[], message: string) => out.push({ path: ["services", s.name, ...path], message });
 
-    if (!/^[a-z]/.test(s.name)) at([], `expected a service name starting with a letter (its Services need DNS-1035 names), got ${JSON.stringify(s.name)}`);
+    if (!/^[a-z]/.test(s.name))
+        at(
+            [],
+            `expected a service name starting with a letter (its Services need DNS-1035 names), got ${JSON.stringify(s.name)}`,
+        );
     const longest = derivedNames(s)[0];
-    if (longest.length > 63) at([], `expected a name of at most ${63 - (longest.length - s.name.length)} characters (the longest name derived from it, '${longest}', must fit 63), got ${s.name.length}`);
+    if (longest.length > 63)
+        at(
+            [],
+            `expected a name of at most ${63 - (longest.length - s.name.length)} characters (the longest name derived from it, '${longest}', must fit 63), got ${s.name.length}`,
+        );
 
     for (const r of ["cpu", "memory"] as const) {
         const req = quantityValue(s.resources.requests[r]);
         const lim = quantityValue(s.resources.limits[r]);
         if (req !== undefined && lim !== undefined && req > lim)
-            at(["resources", "requests", r], `expected at most the limit (${s.resources.limits[r]}), got ${s.resources.requests[r]}`);
+            at(
+                ["resources", "requests", r],
+                `expected at most the limit (${s.resources.limits[r]}), got ${s.resources.requests[r]}`,
+            );
     }
     for (const kind of ["liveness", "startup"] as const) {
         const p = s.probes[kind];
         if (p?.successThreshold !== undefined && p.successThreshold !== 1)
-            at(["probes", kind, "successThreshold"], `expected 1 (the API server allows no other value for a ${kind} probe), got ${p.successThreshold}`);
+            at(
+                ["probes", kind, "successThreshold"],
+                `expected 1 (the API server allows no other value for a ${kind} probe), got ${p.successThreshold}`,
+            );
     }
 
     const bg = s.blueGreen;
     // Not when maxReplicas is below minReplicas: that is reported already, and fixing it fixes this.
     if (bg && bg.idleReplicas > s.autoscaling.maxReplicas && s.autoscaling.maxReplicas >= s.autoscaling.minReplicas)
-        at(["blueGreen", "idleReplicas"], `expected at most autoscaling.maxReplicas (${s.autoscaling.maxReplicas}), got ${bg.idleReplicas}`);
+        at(
+            ["blueGreen", "idleReplicas"],
+            `expected at most autoscaling.maxReplicas (${s.autoscaling.maxReplicas}), got ${bg.idleReplicas}`,
+        );
 
     const c = s.canary;
     if (c && c.router.type === "replicas") {
         const pods = s.autoscaling.minReplicas;
-        if (pods < 2) at(["autoscaling", "minReplicas"], `expected at least 2 to split traffic by replicas (one stable pod, one canary pod), got ${pods}`);
+        if (pods < 2)
+            at(
+                ["autoscaling", "minReplicas"],
+                `expected at least 2 to split traffic by replicas (one stable pod, one canary pod), got ${pods}`,
+            );
         else
             c.steps.forEach((w, i) => {
                 if (w >= 100) return;

@@ -37,7 +37,13 @@ export function formatInstant(t: DateTime, zone: string): string {
  * `notes`: why approvals given did not count (signatures rejected), added to the problems
  * when the release is blocked.
  */
-export function decide(args: { environment: string; at: DateTime; policy: GatePolicy; release?: ReleaseRecord; notes?: string[] }): GateResult {
+export function decide(args: {
+    environment: string;
+    at: DateTime;
+    policy: GatePolicy;
+    release?: ReleaseRecord;
+    notes?: string[];
+}): GateResult {
     const { at, policy, release } = args;
     const verdict = evaluate(policy.calendar, at);
     const when = formatInstant(at, policy.timeZone);
@@ -45,7 +51,11 @@ export function decide(args: { environment: string; at: DateTime; policy: GatePo
     const nextText = next
         ? `; next window opens ${formatInstant(next.start, policy.timeZone)}${next.end ? ` (until ${formatInstant(next.end, policy.timeZone)})` : ""}`
         : "; no window opens in the next 400 days";
-    const normal = release ? approvalProblems(release, policy.approvals) : policy.approvals.required.length > 0 ? ["no release record found on any workload"] : [];
+    const normal = release
+        ? approvalProblems(release, policy.approvals)
+        : policy.approvals.required.length > 0
+          ? ["no release record found on any workload"]
+          : [];
     const hotfix = release?.hotfix ? hotfixProblems(release, policy.approvals) : undefined;
     const hotfixNote = () =>
         `as a hotfix (postmortem ${release?.hotfix?.postmortem ?? "none"}; approved by ${release?.approvals.map((a) => `${a.name} (${a.role})`).join(", ")})`;
@@ -54,7 +64,10 @@ export function decide(args: { environment: string; at: DateTime; policy: GatePo
     // rollback record only on an update that changes nothing but going back (deployment-record.ts).
     if (release?.rollback !== undefined) {
         const r = release.rollback;
-        const closed = verdict.open && normal.length === 0 ? "" : ` although ${[...(verdict.open ? [] : [`deploys are closed: ${verdict.reason}`]), ...normal].join("; ")}`;
+        const closed =
+            verdict.open && normal.length === 0
+                ? ""
+                : ` although ${[...(verdict.open ? [] : [`deploys are closed: ${verdict.reason}`]), ...normal].join("; ")}`;
         return {
             allowed: true,
             viaHotfix: false,
@@ -66,7 +79,13 @@ export function decide(args: { environment: string; at: DateTime; policy: GatePo
         };
     }
     if (verdict.open && normal.length === 0)
-        return { allowed: true, viaHotfix: false, verdict, problems: [], summary: `${args.environment} deploy allowed at ${when}: ${verdict.reason}` };
+        return {
+            allowed: true,
+            viaHotfix: false,
+            verdict,
+            problems: [],
+            summary: `${args.environment} deploy allowed at ${when}: ${verdict.reason}`,
+        };
     if (hotfix !== undefined && hotfix.length === 0)
         return {
             allowed: true,
@@ -76,7 +95,12 @@ export function decide(args: { environment: string; at: DateTime; policy: GatePo
             problems: [],
             summary: `${args.environment} deploy allowed at ${when} ${hotfixNote()}${verdict.open ? "" : ` although ${verdict.reason}`}`,
         };
-    const problems = [...(verdict.open ? [] : [`deploys are closed: ${verdict.reason}`]), ...normal, ...(hotfix ?? []), ...(args.notes ?? [])];
+    const problems = [
+        ...(verdict.open ? [] : [`deploys are closed: ${verdict.reason}`]),
+        ...normal,
+        ...(hotfix ?? []),
+        ...(args.notes ?? []),
+    ];
     return {
         allowed: false,
         viaHotfix: false,

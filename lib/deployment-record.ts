@@ -65,7 +65,11 @@ export function stackFingerprint(cfg: StackConfig): string {
  * Decides the idle colours' replicas and whether this update is the rollback that
  * `release.rollback` says it is, from the config, the last recorded deployment and `now`.
  */
-export function decideRollout(cfg: StackConfig, previous: DeploymentRecord | undefined, now: DateTime): RolloutDecision {
+export function decideRollout(
+    cfg: StackConfig,
+    previous: DeploymentRecord | undefined,
+    now: DateTime,
+): RolloutDecision {
     const nowIso = now.toUTC().toISO() as string;
     const services: Record<string, ServiceRecord> = {};
     const idleReplicas: Record<string, number> = {};
@@ -73,15 +77,20 @@ export function decideRollout(cfg: StackConfig, previous: DeploymentRecord | und
     const problems: string[] = [];
     const fingerprint = stackFingerprint(cfg);
     const rollback = cfg.release.rollback;
-    if (rollback && previous === undefined) problems.push("nothing was deployed before, so there is nothing to go back to");
-    if (rollback && previous !== undefined && previous.fingerprint !== fingerprint) problems.push("settings outside the services changed since the last deployment");
+    if (rollback && previous === undefined)
+        problems.push("nothing was deployed before, so there is nothing to go back to");
+    if (rollback && previous !== undefined && previous.fingerprint !== fingerprint)
+        problems.push("settings outside the services changed since the last deployment");
 
     for (const s of cfg.services) {
         const prev = previous?.services[s.name];
         const rec: ServiceRecord = { strategy: s.strategy, fingerprint: serviceFingerprint(s) };
         if (rollback && prev !== undefined && (prev.fingerprint !== rec.fingerprint || prev.strategy !== s.strategy))
-            problems.push(`services.${s.name} changed since the last deployment (image, sizing or other settings), not only which colour or weight is live`);
-        if (rollback && previous !== undefined && prev === undefined) problems.push(`services.${s.name} was not deployed before`);
+            problems.push(
+                `services.${s.name} changed since the last deployment (image, sizing or other settings), not only which colour or weight is live`,
+            );
+        if (rollback && previous !== undefined && prev === undefined)
+            problems.push(`services.${s.name} was not deployed before`);
         const bg = s.blueGreen;
         if (bg) {
             const switched = prev?.activeColor !== undefined && prev.activeColor !== bg.activeColor;
@@ -93,20 +102,33 @@ export function decideRollout(cfg: StackConfig, previous: DeploymentRecord | und
             idleReplicas[s.name] = rec.idleReplicas;
             if (switched && rollback) {
                 switches.push(`${s.name}: ${prev.activeColor} → ${bg.activeColor}`);
-                if ((prev.idleReplicas ?? 0) === 0) problems.push(`services.${s.name}: ${bg.activeColor} has run no pods since it was scaled down, so it cannot take traffic back`);
+                if ((prev.idleReplicas ?? 0) === 0)
+                    problems.push(
+                        `services.${s.name}: ${bg.activeColor} has run no pods since it was scaled down, so it cannot take traffic back`,
+                    );
             }
         }
         const c = s.canary;
         if (c) {
             rec.canaryWeight = c.weight;
             if (rollback && prev?.canaryWeight !== undefined && prev.canaryWeight !== c.weight) {
-                if (c.weight === 0 && prev.canaryWeight > 0 && prev.canaryWeight < 100) switches.push(`${s.name}: canary ${prev.canaryWeight} % → 0 %`);
-                else problems.push(`services.${s.name}.canary.weight went from ${prev.canaryWeight} to ${c.weight}; a rollback only aborts a canary (weight 0)`);
+                if (c.weight === 0 && prev.canaryWeight > 0 && prev.canaryWeight < 100)
+                    switches.push(`${s.name}: canary ${prev.canaryWeight} % → 0 %`);
+                else
+                    problems.push(
+                        `services.${s.name}.canary.weight went from ${prev.canaryWeight} to ${c.weight}; a rollback only aborts a canary (weight 0)`,
+                    );
             }
         }
         services[s.name] = rec;
     }
     const record = { fingerprint, services };
     if (!rollback || problems.length > 0) return { record, idleReplicas, switches, problems };
-    return { record, idleReplicas, switches, problems, rollback: { reason: rollback.reason, by: rollback.by, at: rollback.at } };
+    return {
+        record,
+        idleReplicas,
+        switches,
+        problems,
+        rollback: { reason: rollback.reason, by: rollback.by, at: rollback.at },
+    };
 }

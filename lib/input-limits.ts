@@ -42,7 +42,9 @@ export function nestingDepth(text: string): number {
 /** Throws InputLimitError naming `name` when the text is too big or too deep to parse safely. */
 export function checkLimits(text: string, name: string, limits: Limits): void {
     const bytes = Buffer.byteLength(text, "utf8");
-    if (bytes > limits.maxBytes) throw new InputLimitError(`${name}: ${bytes} bytes, more than the ${limits.maxBytes} it may have`);
+    if (bytes > limits.maxBytes)
+        throw new InputLimitError(`${name}: ${bytes} bytes, more than the ${limits.maxBytes} it may have`);
     const depth = nestingDepth(text);
-    if (depth > limits.maxDepth) throw new InputLimitError(`${name}: nested ${depth} levels deep, more than the ${limits.maxDepth} it may have`);
+    if (depth > limits.maxDepth)
+        throw new InputLimitError(`${name}: nested ${depth} levels deep, more than the ${limits.maxDepth} it may have`);
 }

@@ -57,6 +57,10 @@ export function imageVersion(image: string): string {
  */
 export function smokeJobName(s: Pick<ServiceConfig, "name" | "healthEndpoints" | "blueGreen">, color: Color): string {
     const image = s.blueGreen?.images[color] ?? "";
-    const digest = crypto.createHash("sha256").update(`${color}|${image}|${s.healthEndpoints.join(",")}`).digest("hex").slice(0, 8);
+    const digest = crypto
+        .createHash("sha256")
+        .update(`${color}|${image}|${s.healthEndpoints.join(",")}`)
+        .digest("hex")
+        .slice(0, 8);
     return `${s.name}-smoke-${color}-${digest}`;
 }

@@ -15,7 +15,13 @@ export interface ProbeTimings {
 
 function timings(t: ProbeTimings): ProbeTimings {
     const out: ProbeTimings = {};
-    for (const k of ["initialDelaySeconds", "periodSeconds", "timeoutSeconds", "failureThreshold", "successThreshold"] as const) {
+    for (const k of [
+        "initialDelaySeconds",
+        "periodSeconds",
+        "timeoutSeconds",
+        "failureThreshold",
+        "successThreshold",
+    ] as const) {
         if (t[k] !== undefined) out[k] = t[k];
     }
     return out;
@@ -34,7 +40,10 @@ export function execProbe(command: string[], opts: ProbeTimings = {}): Probe {
 }
 
 export function grpcProbe(opts: ProbeTimings & { port: number; service?: string }): Probe {
-    return { grpc: { port: opts.port, ...(opts.service !== undefined ? { service: opts.service } : {}) }, ...timings(opts) };
+    return {
+        grpc: { port: opts.port, ...(opts.service !== undefined ? { service: opts.service } : {}) },
+        ...timings(opts),
+    };
 }
 
 /** The Kubernetes probe for a resolved probe config. */

@@ -55,7 +55,14 @@ export interface ServiceAlertTarget {
 
 /** The alert target of a service: what its rules and `npm run release` select on. */
 export function alertTarget(service: string, namespace: string, environment: string): ServiceAlertTarget {
-    return { app: service, namespace, metricsService: `${service}-metrics`, podPattern: `${service}-.*`, hpa: service, environment };
+    return {
+        app: service,
+        namespace,
+        metricsService: `${service}-metrics`,
+        podPattern: `${service}-.*`,
+        hpa: service,
+        environment,
+    };
 }
 
 /**
@@ -77,11 +84,30 @@ export function rolloutTriggers(t: ServiceAlertTarget, a: AlertsConfig): Trigger
     const http = selector({ namespace: t.namespace, service: t.metricsService });
     const errors = selector({ namespace: t.namespace, service: t.metricsService, code: "~5.." });
     const ratio = `(sum(rate(${a.requestsMetric}${errors}[${a.errorRateFor}])) / sum(rate(${a.requestsMetric}${http}[${a.errorRateFor}])))`;
-    const quantile = (q: number) => `histogram_quantile(${q}, sum by (le) (rate(${a.durationMetric}_bucket${http}[${a.latencyFor}])))`;
+    const quantile = (q: number) =>
+        `histogram_quantile(${q}, sum by (le) (rate(${a.durationMetric}_bucket${http}[${a.latencyFor}])))`;
     const triggers: Trigger[] = [
-        { alert: "ErrorRateCritical", query: ratio, threshold: a.errorRateCritical, for: a.errorRateFor, unit: "ratio" },
-        { alert: "LatencyP95High", query: quantile(0.95), threshold: a.latencyP95Seconds, for: a.latencyFor, unit: "seconds" },
-        { alert: "LatencyP99High", query: quantile(0.99), threshold: a.latencyP99Seconds, for: a.latencyFor, unit: "seconds" },
+        {
+            alert: "ErrorRateCritical",
+            query: ratio,
+            threshold: a.errorRateCritical,
+            for: a.errorRateFor,
+            unit: "ratio",
+        },
+        {
+            alert: "LatencyP95High",
+            query: quantile(0.95),
+            threshold: a.latencyP95Seconds,
+            for: a.latencyFor,
+            unit: "seconds",
+        },
+        {
+            alert: "LatencyP99High",
+            query: quantile(0.99),
+            threshold: a.latencyP99Seconds,
+            for: a.latencyFor,
+            unit: "seconds",
+        },
     ];
     triggers.forEach((x) => checkPromQL(x.alert, x.query));
     return triggers;
@@ -93,7 +119,13 @@ export function serviceAlertRules(t: ServiceAlertTarget, a: AlertsConfig): Alert
     const [errorRate, p95, p99] = rolloutTriggers(t, a);
     const ratio = errorRate.query;
     const pct = (x: number) => `${+(x * 100).toFixed(4)} %`;
-    const rule = (alert: string, severity: "critical" | "warning", expr: string, forDur: string | undefined, summary: string): AlertRule => ({
+    const rule = (
+        alert: string,
+        severity: "critical" | "warning",
+        expr: string,
+        forDur: string | undefined,
+        summary: string,
+    ): AlertRule => ({
         alert,
         expr,
         ...(forDur !== undefined ? { for: forDur } : {}),
@@ -106,7 +138,13 @@ export function serviceAlertRules(t: ServiceAlertTarget, a: AlertsConfig): Alert
     });
     const above = (x: Trigger) => `${x.query} > ${x.threshold}`;
     const rules = [
-        rule("ErrorRateCritical", "critical", above(errorRate), errorRate.for, `Error rate above ${pct(a.errorRateCritical)}: roll back now`),
+        rule(
+            "ErrorRateCritical",
+            "critical",
+            above(errorRate),
+            errorRate.for,
+            `Error rate above ${pct(a.errorRateCritical)}: roll back now`,
+        ),
         rule(
             "ErrorRateWarning",
             "warning",
@@ -130,7 +168,13 @@ export function serviceAlertRules(t: ServiceAlertTarget, a: AlertsConfig): Alert
             "5m",
             `Memory above ${pct(a.memoryRatio)} of the limit`,
         ),
-        rule("ReadinessFailing", "critical", `sum by (pod) (kube_pod_status_ready${selector({ namespace: t.namespace, pod: `~${t.podPattern}`, condition: "false" })}) > 0`, "5m", "A pod has been failing its readiness probe for 5 minutes"),
+        rule(
+            "ReadinessFailing",
+            "critical",
+            `sum by (pod) (kube_pod_status_ready${selector({ namespace: t.namespace, pod: `~${t.podPattern}`, condition: "false" })}) > 0`,
+            "5m",
+            "A pod has been failing its readiness probe for 5 minutes",
+        ),
     ];
     if (t.hpa !== undefined) {
         const hpa = selector({ namespace: t.namespace, horizontalpodautoscaler: t.hpa });
@@ -156,7 +200,10 @@ export const RESTORE_DRILL_MAX_AGE_DAYS = 7;
  * the restore drill: none succeeded in 7 days — counted from the drill CronJob's creation
  * while it has never succeeded, and at once when there is no drill CronJob [001, 003].
  */
-export function backupAlertRules(args: { namespace: string; cronJob: string; restoreDrillCronJob: string; environment: string }, a: AlertsConfig): AlertRule[] {
+export function backupAlertRules(
+    args: { namespace: string; cronJob: string; restoreDrillCronJob: string; environment: string },
+    a: AlertsConfig,
+): AlertRule[] {
     const maxAge = a.backupMaxAgeHours * 3600;
     const common = (alert: string, severity: string, summary: string, cronJob = args.cronJob) => ({
         labels: { severity, environment: args.environment, ...a.labels },
@@ -177,13 +224,24 @@ export function backupAlertRules(args: { namespace: string; cronJob: string; res
             expr: `time() - max(kube_cronjob_status_last_successful_time${selector({ namespace: args.namespace, cronjob: args.cronJob })}) > ${maxAge}`,
             ...common("BackupTooOld", "critical", `No successful backup in ${a.backupMaxAgeHours} h`),
         },
-        restoreDrillRule(args, common("RestoreDrillOverdue", "critical", `No restore drill succeeded in ${RESTORE_DRILL_MAX_AGE_DAYS} days`, args.restoreDrillCronJob)),
+        restoreDrillRule(
+            args,
+            common(
+                "RestoreDrillOverdue",
+                "critical",
+                `No restore drill succeeded in ${RESTORE_DRILL_MAX_AGE_DAYS} days`,
+                args.restoreDrillCronJob,
+            ),
+        ),
     ];
     rules.forEach((r) => checkPromQL(r.alert, r.expr));
     return rules;
 }
 
-function restoreDrillRule(args: { namespace: string; restoreDrillCronJob: string }, common: Omit<AlertRule, "alert" | "expr">): AlertRule {
+function restoreDrillRule(
+    args: { namespace: string; restoreDrillCronJob: string },
+    common: Omit<AlertRule, "alert" | "expr">,
+): AlertRule {
     const drill = selector({ namespace: args.namespace, cronjob: args.restoreDrillCronJob });
     const maxAge = RESTORE_DRILL_MAX_AGE_DAYS * 86400;
     const lastSuccess = `max(kube_cronjob_status_last_successful_time${drill})`;

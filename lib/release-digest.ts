@@ -10,7 +10,8 @@ import { decodeConfigValue } from "./config-value";
 type Canonicalize = (value: unknown) => string | undefined;
 // canonicalize is CommonJS (module.exports = function). The program is compiled with
 // esModuleInterop, the policy pack (by Pulumi's policy runner) without: find it either way.
-const canonicalize = ((canonicalizeModule as unknown as { default?: Canonicalize }).default ?? canonicalizeModule) as unknown as Canonicalize;
+const canonicalize = ((canonicalizeModule as unknown as { default?: Canonicalize }).default ??
+    canonicalizeModule) as unknown as Canonicalize;
 
 export const STATEMENT_HEADER = "runbook-as-code release approval v1";
 
@@ -49,8 +50,13 @@ export function configHash(config: Record<string, string>): string {
     for (const [k, v] of Object.entries(config)) if (k !== RELEASE_KEY) values[k] = decodeConfigValue(v);
     const services = values[SERVICES_KEY];
     if (services !== null && typeof services === "object" && !Array.isArray(services)) {
-        const copy = JSON.parse(JSON.stringify(services)) as Record<string, Record<string, Record<string, unknown> | undefined> | undefined>;
-        for (const s of Object.values(copy)) for (const [section, key] of PROGRESS_PATHS) if (s?.[section] && typeof s[section] === "object") delete s[section]![key];
+        const copy = JSON.parse(JSON.stringify(services)) as Record<
+            string,
+            Record<string, Record<string, unknown> | undefined> | undefined
+        >;
+        for (const s of Object.values(copy))
+            for (const [section, key] of PROGRESS_PATHS)
+                if (s?.[section] && typeof s[section] === "object") delete s[section]![key];
         values[SERVICES_KEY] = copy;
     }
     return sha256(canonicalize(values) as string);
@@ -77,7 +83,15 @@ export function releaseImages(config: StackConfig): string[] {
 
 /** The digest of a release: sha256 over its fields, canonicalized. */
 export function releaseDigest(s: ReleaseSubject): string {
-    return sha256(canonicalize({ stack: s.stack, version: s.version, commit: s.commit, images: [...s.images].sort(), config: s.config }) as string);
+    return sha256(
+        canonicalize({
+            stack: s.stack,
+            version: s.version,
+            commit: s.commit,
+            images: [...s.images].sort(),
+            config: s.config,
+        }) as string,
+    );
 }
 
 export interface Statement {
@@ -106,7 +120,8 @@ export function statementText(subject: ReleaseSubject, role: string, signedAt: s
 /** Reads a statement back; throws with what is wrong when it is not one. */
 export function parseStatement(text: string): Statement {
     const lines = text.split("\n");
-    if (lines[0] !== STATEMENT_HEADER) throw new Error(`not a release approval statement: the first line must be "${STATEMENT_HEADER}"`);
+    if (lines[0] !== STATEMENT_HEADER)
+        throw new Error(`not a release approval statement: the first line must be "${STATEMENT_HEADER}"`);
     const fields = new Map<string, string>();
     const images: string[] = [];
     for (const line of lines.slice(1)) {
@@ -123,8 +138,15 @@ export function parseStatement(text: string): Statement {
     if (missing.length > 0) throw new Error(`statement: missing ${missing.join(", ")}`);
     const unknown = [...fields.keys()].filter((k) => !need.includes(k));
     if (unknown.length > 0) throw new Error(`statement: unknown field ${unknown.join(", ")}`);
-    const subject: ReleaseSubject = { stack: fields.get("stack")!, version: fields.get("version")!, commit: fields.get("commit")!, images: images.sort(), config: fields.get("config")! };
+    const subject: ReleaseSubject = {
+        stack: fields.get("stack")!,
+        version: fields.get("version")!,
+        commit: fields.get("commit")!,
+        images: images.sort(),
+        config: fields.get("config")!,
+    };
     const digest = fields.get("digest")!;
-    if (digest !== releaseDigest(subject)) throw new Error("statement: its digest does not match its fields (edited after it was made)");
+    if (digest !== releaseDigest(subject))
+        throw new Error("statement: its digest does not match its fields (edited after it was made)");
     return { subject, digest, role: fields.get("role")!, signedAt: fields.get("signed-at")! };
 }

@@ -36,7 +36,12 @@ export interface ReleaseRecord {
     signedApprovals?: SignedApproval[];
 }
 
-export function releaseRecord(release: ReleaseConfig, strategy: Strategy | "mixed", rollback?: ReleaseRecord["rollback"], signedApprovals: SignedApproval[] = []): ReleaseRecord {
+export function releaseRecord(
+    release: ReleaseConfig,
+    strategy: Strategy | "mixed",
+    rollback?: ReleaseRecord["rollback"],
+    signedApprovals: SignedApproval[] = [],
+): ReleaseRecord {
     return {
         ...(signedApprovals.length > 0 ? { signedApprovals } : {}),
         ...(rollback !== undefined ? { rollback } : {}),
@@ -79,7 +84,12 @@ function stringRecords<K extends string>(json: string | undefined, keys: K[]): R
     }
     if (!Array.isArray(parsed)) return [];
     return parsed
-        .filter((x): x is Record<K, string> => x !== null && typeof x === "object" && keys.every((k) => typeof (x as Record<string, unknown>)[k] === "string"))
+        .filter(
+            (x): x is Record<K, string> =>
+                x !== null &&
+                typeof x === "object" &&
+                keys.every((k) => typeof (x as Record<string, unknown>)[k] === "string"),
+        )
         .map((x) => Object.fromEntries(keys.map((k) => [k, x[k]])) as Record<K, string>);
 }
 
@@ -89,13 +99,15 @@ export function releaseFromAnnotations(a: Record<string, unknown> | undefined): 
     const version = get(RELEASE_ANNOTATIONS.version);
     if (version === undefined) return undefined;
     const approvals = stringRecords(get(RELEASE_ANNOTATIONS.approvals), ["name", "role"]);
-    const hotfix = get(RELEASE_ANNOTATIONS.hotfix) === "true" ? { postmortem: get(RELEASE_ANNOTATIONS.postmortem) } : undefined;
+    const hotfix =
+        get(RELEASE_ANNOTATIONS.hotfix) === "true" ? { postmortem: get(RELEASE_ANNOTATIONS.postmortem) } : undefined;
     let rollback: ReleaseRecord["rollback"];
     try {
         const r: unknown = JSON.parse(get(RELEASE_ANNOTATIONS.rollback) ?? "null");
         if (r !== null && typeof r === "object") {
             const { reason, by, at } = r as Record<string, unknown>;
-            if (typeof reason === "string" && typeof by === "string" && typeof at === "string") rollback = { reason, by, at };
+            if (typeof reason === "string" && typeof by === "string" && typeof at === "string")
+                rollback = { reason, by, at };
         }
     } catch {
         rollback = undefined;

@@ -15,8 +15,14 @@ export const MAX_SIGNATURE_FILE_BYTES = 256 * 1024;
 export class SignatureFileError extends Error {}
 
 const entrySchema = z.strictObject({
-    statement: z.string().min(1).max(8 * 1024),
-    signature: z.string().min(1).max(8 * 1024),
+    statement: z
+        .string()
+        .min(1)
+        .max(8 * 1024),
+    signature: z
+        .string()
+        .min(1)
+        .max(8 * 1024),
 });
 const fileSchema = z.array(entrySchema).max(50);
 
@@ -35,12 +41,15 @@ export function parseSignatureFile(text: string, name: string): SignedApproval[]
     // No aliases at all: a list of statements needs none, and expanding them is how a
     // small file becomes a huge document.
     const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
-    if (doc.errors.length > 0) throw new SignatureFileError(`${name}: not valid YAML: ${doc.errors[0].message.split("\n")[0]}`);
+    if (doc.errors.length > 0)
+        throw new SignatureFileError(`${name}: not valid YAML: ${doc.errors[0].message.split("\n")[0]}`);
     let value: unknown;
     try {
         value = doc.toJS({ maxAliasCount: 0 });
     } catch (e) {
-        throw new SignatureFileError(`${name}: ${(e as Error).message.split("\n")[0]} (aliases are not allowed in a signature file)`);
+        throw new SignatureFileError(
+            `${name}: ${(e as Error).message.split("\n")[0]} (aliases are not allowed in a signature file)`,
+        );
     }
     const parsed = fileSchema.safeParse(value ?? []);
     if (!parsed.success)
@@ -63,7 +72,8 @@ export function readSignatureFile(projectDir: string, stack: string): SignedAppr
         return [];
     }
     const shown = path.join(SIGNATURE_DIR, path.basename(file));
-    if (size > MAX_SIGNATURE_FILE_BYTES) throw new SignatureFileError(`${shown}: ${size} bytes, more than the ${MAX_SIGNATURE_FILE_BYTES} it may have`);
+    if (size > MAX_SIGNATURE_FILE_BYTES)
+        throw new SignatureFileError(`${shown}: ${size} bytes, more than the ${MAX_SIGNATURE_FILE_BYTES} it may have`);
     return parseSignatureFile(fs.readFileSync(file, "utf8"), shown);
 }
 

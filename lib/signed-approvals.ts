@@ -51,8 +51,10 @@ const FUTURE_SKEW_MINUTES = 5;
 function replayProblem(s: ReleaseSubject, r: ReleaseUnderReview): string | undefined {
     if (s.stack !== r.stack) return `replayed: it approves stack ${s.stack}, this is ${r.stack}`;
     if (s.version !== r.version) return `replayed: it approves version ${s.version}, this release is ${r.version}`;
-    if (s.commit !== (r.commit ?? "")) return `replayed: it approves commit ${s.commit}, this release is ${r.commit ?? "(none)"}`;
-    if (s.config !== r.config) return `replayed: the stack's config changed since it was signed (config ${s.config.slice(0, 12)}…, now ${r.config.slice(0, 12)}…)`;
+    if (s.commit !== (r.commit ?? ""))
+        return `replayed: it approves commit ${s.commit}, this release is ${r.commit ?? "(none)"}`;
+    if (s.config !== r.config)
+        return `replayed: the stack's config changed since it was signed (config ${s.config.slice(0, 12)}…, now ${r.config.slice(0, 12)}…)`;
     const unnamed = r.images.filter((i) => !s.images.includes(i));
     if (unnamed.length > 0) return `replayed: this release runs ${unnamed.join(", ")}, which it does not approve`;
     return undefined;
@@ -62,13 +64,20 @@ function ageProblem(st: Statement, at: DateTime, maxAgeHours: number): string | 
     const signed = parseInstant(st.signedAt);
     if (!signed) return `malformed: signed-at ${JSON.stringify(st.signedAt)} is not an ISO 8601 instant with offset`;
     const hours = at.diff(signed, "hours").hours;
-    if (hours < -FUTURE_SKEW_MINUTES / 60) return `rejected: signed at ${st.signedAt}, in the future of the gate's clock (${at.toUTC().toISO()})`;
-    if (hours > maxAgeHours) return `expired: signed at ${st.signedAt}, ${Math.floor(hours)} h before the gate's clock; approvals count for ${maxAgeHours} h`;
+    if (hours < -FUTURE_SKEW_MINUTES / 60)
+        return `rejected: signed at ${st.signedAt}, in the future of the gate's clock (${at.toUTC().toISO()})`;
+    if (hours > maxAgeHours)
+        return `expired: signed at ${st.signedAt}, ${Math.floor(hours)} h before the gate's clock; approvals count for ${maxAgeHours} h`;
     return undefined;
 }
 
 /** Verifies every signed approval; returns the ones that count and why each other one does not. */
-export function verifySignedApprovals(entries: SignedApproval[], release: ReleaseUnderReview, rules: SignatureRules, at: DateTime): SignedVerdict {
+export function verifySignedApprovals(
+    entries: SignedApproval[],
+    release: ReleaseUnderReview,
+    rules: SignatureRules,
+    at: DateTime,
+): SignedVerdict {
     const approvals: Approval[] = [];
     const rejected: string[] = [];
     const allowed = rules.signers.map((s) => allowedSignersLine(s.principal, s.key)).join("\n") + "\n";
@@ -85,17 +94,28 @@ export function verifySignedApprovals(entries: SignedApproval[], release: Releas
         const who = check.principal;
         if (who === undefined) {
             const f = check.failure ?? { reason: "altered", detail: "" };
-            const why = f.reason === "malformed" ? `malformed: the signature cannot be read (${f.detail})` : f.reason === "altered" ? `forged: the signature does not match the statement (${f.detail})` : `forged: ${f.detail}`;
+            const why =
+                f.reason === "malformed"
+                    ? `malformed: the signature cannot be read (${f.detail})`
+                    : f.reason === "altered"
+                      ? `forged: the signature does not match the statement (${f.detail})`
+                      : `forged: ${f.detail}`;
             rejected.push(`${label("unknown signer")}: ${why}`);
             return;
         }
         const signer = rules.signers.find((s) => s.principal === who);
         const problem =
-            (signer && !signer.roles.includes(st.role) ? `rejected: ${who} holds ${signer.roles.join(", ") || "no role"} in the policy config, not ${st.role}` : undefined) ??
+            (signer && !signer.roles.includes(st.role)
+                ? `rejected: ${who} holds ${signer.roles.join(", ") || "no role"} in the policy config, not ${st.role}`
+                : undefined) ??
             replayProblem(st.subject, release) ??
             ageProblem(st, at, rules.maxAgeHours) ??
-            (release.operator !== undefined && who.toLowerCase() === release.operator.trim().toLowerCase() ? `self-made: ${who} is the operator of this release` : undefined) ??
-            (check.fingerprint !== undefined && release.operatorKeys.includes(check.fingerprint) ? `self-made: signed with a key the operator holds (${check.fingerprint})` : undefined);
+            (release.operator !== undefined && who.toLowerCase() === release.operator.trim().toLowerCase()
+                ? `self-made: ${who} is the operator of this release`
+                : undefined) ??
+            (check.fingerprint !== undefined && release.operatorKeys.includes(check.fingerprint)
+                ? `self-made: signed with a key the operator holds (${check.fingerprint})`
+                : undefined);
         if (problem) rejected.push(`${label(who)}: ${problem}`);
         else approvals.push({ name: who, role: st.role });
     });
@@ -113,10 +133,17 @@ export function releaseForGate(
     view: Pick<ReleaseUnderReview, "stack" | "images" | "config" | "operatorKeys">,
     at: DateTime,
 ): { release: ReleaseRecord; notes: string[] } {
-    const verdict = verifySignedApprovals(release.signedApprovals ?? [], { ...view, version: release.version, commit: release.commit, operator: release.operator }, rules, at);
+    const verdict = verifySignedApprovals(
+        release.signedApprovals ?? [],
+        { ...view, version: release.version, commit: release.commit, operator: release.operator },
+        rules,
+        at,
+    );
     const typed = release.approvals.map((a) => `${a.name} (${a.role})`);
     const notes = [
-        ...(typed.length > 0 ? [`unsigned approvals do not count here (${typed.join(", ")}): approvals must be signed (npm run approve)`] : []),
+        ...(typed.length > 0
+            ? [`unsigned approvals do not count here (${typed.join(", ")}): approvals must be signed (npm run approve)`]
+            : []),
         ...verdict.rejected,
     ];
     return { release: { ...release, approvals: verdict.approvals }, notes };

@@ -14,7 +14,10 @@ export class SshKeygenError extends Error {}
 
 function keygen(args: string[], input?: string): { code: number; out: string } {
     const r = spawnSync("ssh-keygen", args, { input, encoding: "utf8", timeout: 10_000 });
-    if (r.error) throw new SshKeygenError(`ssh-keygen could not run (${r.error.message}); install OpenSSH's client (Debian: openssh-client)`);
+    if (r.error)
+        throw new SshKeygenError(
+            `ssh-keygen could not run (${r.error.message}); install OpenSSH's client (Debian: openssh-client)`,
+        );
     return { code: r.status ?? 1, out: `${r.stdout}${r.stderr}`.trim() };
 }
 
@@ -35,9 +38,16 @@ function withTemp<T>(files: Record<string, string>, f: (paths: Record<string, st
 /** Signs `message` with the private key in `keyFile` (or the agent's, given its .pub); returns the armored signature. */
 export function sshSign(keyFile: string, message: string): string {
     return withTemp({ message }, (p) => {
-        const r = spawnSync("ssh-keygen", ["-Y", "sign", "-f", keyFile, "-n", APPROVAL_NAMESPACE, p.message], { stdio: ["inherit", "pipe", "pipe"], encoding: "utf8" });
-        if (r.error) throw new SshKeygenError(`ssh-keygen could not run (${r.error.message}); install OpenSSH's client (Debian: openssh-client)`);
-        if (r.status !== 0) throw new SshKeygenError(`ssh-keygen could not sign with ${keyFile}: ${`${r.stderr}`.trim()}`);
+        const r = spawnSync("ssh-keygen", ["-Y", "sign", "-f", keyFile, "-n", APPROVAL_NAMESPACE, p.message], {
+            stdio: ["inherit", "pipe", "pipe"],
+            encoding: "utf8",
+        });
+        if (r.error)
+            throw new SshKeygenError(
+                `ssh-keygen could not run (${r.error.message}); install OpenSSH's client (Debian: openssh-client)`,
+            );
+        if (r.status !== 0)
+            throw new SshKeygenError(`ssh-keygen could not sign with ${keyFile}: ${`${r.stderr}`.trim()}`);
         return fs.readFileSync(`${p.message}.sig`, "utf8");
     });
 }
@@ -68,14 +78,29 @@ export function sshVerify(allowedSigners: string, signature: string, message: st
         const any = keygen(["-Y", "check-novalidate", "-n", APPROVAL_NAMESPACE, "-s", p.sig], message);
         const fingerprint = /(SHA256:[A-Za-z0-9+/]+)/.exec(any.out)?.[1];
         if (any.code !== 0) {
-            const malformed = /Couldn't parse|invalid format|not a signature|Unable to|sshsig_/i.test(any.out) && fingerprint === undefined;
-            return { failure: { reason: malformed ? "malformed" : "altered", detail: any.out.split("\n").pop() ?? "" } };
+            const malformed =
+                /Couldn't parse|invalid format|not a signature|Unable to|sshsig_/i.test(any.out) &&
+                fingerprint === undefined;
+            return {
+                failure: { reason: malformed ? "malformed" : "altered", detail: any.out.split("\n").pop() ?? "" },
+            };
         }
         const found = keygen(["-Y", "find-principals", "-s", p.sig, "-f", p.allowed, "-n", APPROVAL_NAMESPACE]);
         const principal = found.code === 0 ? found.out.split("\n")[0].trim() : undefined;
-        if (!principal) return { failure: { reason: "unknown-key", detail: `made by key ${fingerprint ?? "?"}, which no allowed signer holds` }, fingerprint };
-        const verified = keygen(["-Y", "verify", "-f", p.allowed, "-I", principal, "-n", APPROVAL_NAMESPACE, "-s", p.sig], message);
-        if (verified.code !== 0) return { failure: { reason: "altered", detail: verified.out.split("\n").pop() ?? "" }, fingerprint };
+        if (!principal)
+            return {
+                failure: {
+                    reason: "unknown-key",
+                    detail: `made by key ${fingerprint ?? "?"}, which no allowed signer holds`,
+                },
+                fingerprint,
+            };
+        const verified = keygen(
+            ["-Y", "verify", "-f", p.allowed, "-I", principal, "-n", APPROVAL_NAMESPACE, "-s", p.sig],
+            message,
+        );
+        if (verified.code !== 0)
+            return { failure: { reason: "altered", detail: verified.out.split("\n").pop() ?? "" }, fingerprint };
         return { principal, fingerprint };
     });
 }
@@ -104,12 +129,17 @@ export function heldKeyFingerprints(home: string, agentSocket?: string): string[
     const keys: string[] = [];
     const dir = path.join(home, ".ssh");
     try {
-        for (const f of fs.readdirSync(dir)) if (f.endsWith(".pub")) keys.push(...fs.readFileSync(path.join(dir, f), "utf8").split("\n"));
+        for (const f of fs.readdirSync(dir))
+            if (f.endsWith(".pub")) keys.push(...fs.readFileSync(path.join(dir, f), "utf8").split("\n"));
     } catch {
         // no ~/.ssh: nothing held there
     }
     if (agentSocket) {
-        const r = spawnSync("ssh-add", ["-L"], { env: { ...process.env, SSH_AUTH_SOCK: agentSocket }, encoding: "utf8", timeout: 5_000 });
+        const r = spawnSync("ssh-add", ["-L"], {
+            env: { ...process.env, SSH_AUTH_SOCK: agentSocket },
+            encoding: "utf8",
+            timeout: 5_000,
+        });
         if (r.status === 0) keys.push(...r.stdout.split("\n"));
     }
     return fingerprints(keys);

@@ -64,8 +64,23 @@ export function canaryPlan(args: {
     routed: boolean;
 }): CanaryPlan {
     const { weight, steps, replicas } = args;
-    if (weight <= 0) return { stableImage: args.stableImage, canaryReplicas: 0, stableReplicas: replicas, canaryWeight: 0, phase: "aborted", nextStep: steps[0] };
-    if (weight >= 100) return { stableImage: args.canaryImage, canaryReplicas: 0, stableReplicas: replicas, canaryWeight: 0, phase: "promoted" };
+    if (weight <= 0)
+        return {
+            stableImage: args.stableImage,
+            canaryReplicas: 0,
+            stableReplicas: replicas,
+            canaryWeight: 0,
+            phase: "aborted",
+            nextStep: steps[0],
+        };
+    if (weight >= 100)
+        return {
+            stableImage: args.canaryImage,
+            canaryReplicas: 0,
+            stableReplicas: replicas,
+            canaryWeight: 0,
+            phase: "promoted",
+        };
     const nextStep = steps.find((s) => s > weight);
     if (args.routed) {
         return {
@@ -89,8 +104,19 @@ export function canaryPlan(args: {
 }
 
 /** The plan of a resolved canary service: what the component deploys and every report shows. */
-export function canaryPlanOf(s: { image: string; autoscaling: { minReplicas: number }; canary?: { image: string; weight: number; steps: number[]; router: { type: string } } }): CanaryPlan {
+export function canaryPlanOf(s: {
+    image: string;
+    autoscaling: { minReplicas: number };
+    canary?: { image: string; weight: number; steps: number[]; router: { type: string } };
+}): CanaryPlan {
     const c = s.canary;
     if (!c) throw new Error("canaryPlanOf: the service has no canary settings");
-    return canaryPlan({ stableImage: s.image, canaryImage: c.image, weight: c.weight, steps: c.steps, replicas: s.autoscaling.minReplicas, routed: c.router.type !== "replicas" });
+    return canaryPlan({
+        stableImage: s.image,
+        canaryImage: c.image,
+        weight: c.weight,
+        steps: c.steps,
+        replicas: s.autoscaling.minReplicas,
+        routed: c.router.type !== "replicas",
+    });
 }

@@ -11,20 +11,25 @@ export function imageProblem(image: string, production: boolean): string | undef
     const tag = last.includes(":") ? last.slice(last.indexOf(":") + 1) : undefined;
     if (tag === undefined) return "has no tag, so it means 'latest'";
     if (tag === "latest") return "uses the 'latest' tag";
-    if (production && !PINNED_TAG.test(tag)) return `uses the moving tag '${tag}'; production needs a digest or a release tag such as 1.2.3`;
+    if (production && !PINNED_TAG.test(tag))
+        return `uses the moving tag '${tag}'; production needs a digest or a release tag such as 1.2.3`;
     return undefined;
 }
 
 export const denyUnpinnedImages: ResourceValidationPolicy = {
     name: "deny-unpinned-images",
-    description: "Images are pinned: never `latest` or untagged; in production a digest or a release tag, so a rollback redeploys exactly what ran before.",
+    description:
+        "Images are pinned: never `latest` or untagged; in production a digest or a release tag, so a rollback redeploys exactly what ran before.",
     validateResource: (args, reportViolation) => {
         if (args.type !== T.deployment && args.type !== T.job && args.type !== T.cronJob) return;
         const production = environmentOf(args.props) === "production";
         for (const c of containersOf(args.type, args.props, true)) {
             if (typeof c.image !== "string") continue;
             const problem = imageProblem(c.image, production);
-            if (problem) reportViolation(`${describe(args.type, args.props, args.name)}: container '${c.name}' image '${c.image}' ${problem}; pin it.`);
+            if (problem)
+                reportViolation(
+                    `${describe(args.type, args.props, args.name)}: container '${c.name}' image '${c.image}' ${problem}; pin it.`,
+                );
         }
     },
 };

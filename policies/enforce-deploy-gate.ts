@@ -32,7 +32,8 @@ export function releaseOf(resources: { type: string; props: Record<string, any> 
 /** Every image the stack's workloads run (containers and init containers). */
 export function imagesOf(resources: { type: string; props: Record<string, any> }[]): string[] {
     const images = new Set<string>();
-    for (const r of resources) for (const c of containersOf(r.type, r.props, true)) if (typeof c.image === "string") images.add(c.image);
+    for (const r of resources)
+        for (const c of containersOf(r.type, r.props, true)) if (typeof c.image === "string") images.add(c.image);
     return [...images].sort();
 }
 
@@ -46,10 +47,16 @@ export interface GateOutcome {
  * mode it is mandatory and blocks `pulumi up`; in pull-request mode it is advisory and
  * says whether the deploy would be allowed now and when the next window opens.
  */
-export function enforceDeployGate(opts: { mode: Mode; environment?: Environment; env: NodeJS.ProcessEnv; outcome?: GateOutcome }): StackValidationPolicy {
+export function enforceDeployGate(opts: {
+    mode: Mode;
+    environment?: Environment;
+    env: NodeJS.ProcessEnv;
+    outcome?: GateOutcome;
+}): StackValidationPolicy {
     return {
         name: GATE_POLICY,
-        description: "Deploys happen inside an allow window, outside every freeze, with the approvals the environment needs; hotfixes pass with two Governance Board approvals and a postmortem.",
+        description:
+            "Deploys happen inside an allow window, outside every freeze, with the approvals the environment needs; hotfixes pass with two Governance Board approvals and a postmortem.",
         enforcementLevel: opts.mode === "pull-request" ? "advisory" : "mandatory",
         configSchema: GATE_CONFIG_JSON_SCHEMA,
         validateStack: (args, reportViolation) => {
@@ -65,12 +72,22 @@ export function enforceDeployGate(opts: { mode: Mode; environment?: Environment;
             if (release && policy.signatures) {
                 // What the approvals must bind, as the engine shows it: the stack it runs, the
                 // config it resolved, the images the workloads run.
-                const view = { stack: opts.env.PULUMI_STACK ?? "", images: imagesOf(args.resources), config: configHash(engineConfig(opts.env)), operatorKeys: operatorKeyFingerprints(opts.env) };
+                const view = {
+                    stack: opts.env.PULUMI_STACK ?? "",
+                    images: imagesOf(args.resources),
+                    config: configHash(engineConfig(opts.env)),
+                    operatorKeys: operatorKeyFingerprints(opts.env),
+                };
                 ({ release, notes } = releaseForGate(release, policy.signatures, view, at));
             }
             const result = decide({ environment, at, policy, release, notes });
             if (opts.outcome) opts.outcome.result = result;
-            if (!result.allowed) reportViolation(opts.mode === "pull-request" ? `[pull-request preview] would be blocked if deployed now: ${result.summary}` : result.summary);
+            if (!result.allowed)
+                reportViolation(
+                    opts.mode === "pull-request"
+                        ? `[pull-request preview] would be blocked if deployed now: ${result.summary}`
+                        : result.summary,
+                );
         },
     };
 }
@@ -83,7 +100,8 @@ export function enforceDeployGate(opts: { mode: Mode; environment?: Environment;
 export function reportHotfixDeploys(outcome: GateOutcome): StackValidationPolicy {
     return {
         name: "report-hotfix-deploys",
-        description: "A deploy that passed the gate only as a hotfix is reported, with its postmortem reference and approvers; a rollback, with who and why.",
+        description:
+            "A deploy that passed the gate only as a hotfix is reported, with its postmortem reference and approvers; a rollback, with who and why.",
         enforcementLevel: "advisory",
         validateStack: (_args, reportViolation) => {
             const r = outcome.result;
@@ -102,7 +120,8 @@ export function reportHotfixDeploys(outcome: GateOutcome): StackValidationPolicy
 export function refuseDrillSettingsInUpdates(env: NodeJS.ProcessEnv): ResourceValidationPolicy {
     return {
         name: "refuse-drill-settings-in-updates",
-        description: "A pulumi up that changes a cluster refuses to run while RUNBOOK_NOW or RUNBOOK_DEPLOY_MODE=pull-request is set; previews and render-only stacks keep them.",
+        description:
+            "A pulumi up that changes a cluster refuses to run while RUNBOOK_NOW or RUNBOOK_DEPLOY_MODE=pull-request is set; previews and render-only stacks keep them.",
         enforcementLevel: "mandatory",
         validateResource: (args, reportViolation) => {
             const settings = drillSettings(env);

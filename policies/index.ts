@@ -6,7 +6,12 @@
 // in an update that changes a cluster it, like RUNBOOK_NOW, stops the run before any step.
 import { PolicyPack, type EnforcementLevel } from "@pulumi/policy";
 import { denyUnpinnedImages } from "./deny-unpinned-images";
-import { enforceDeployGate, refuseDrillSettingsInUpdates, reportHotfixDeploys, type GateOutcome } from "./enforce-deploy-gate";
+import {
+    enforceDeployGate,
+    refuseDrillSettingsInUpdates,
+    reportHotfixDeploys,
+    type GateOutcome,
+} from "./enforce-deploy-gate";
 import { requireBackupsInProduction } from "./require-backups-in-production";
 import { requireCanaryWeightOnPlan } from "./require-canary-weight-on-plan";
 import { requireHpaBounds } from "./require-hpa-bounds";

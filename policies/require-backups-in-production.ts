@@ -28,26 +28,50 @@ export const requireBackupsInProduction: StackValidationPolicy = {
     validateStack: (args, reportViolation) => {
         if (stackEnvironmentFromLabels(args.resources) !== "production") return;
         // The backup component's CronJobs: backups, and restores labelled as such.
-        const backupCrons = args.resources.filter((r) => r.type === T.cronJob && metadata(r.props).labels["app.kubernetes.io/component"] === "backup" && environmentOf(r.props) === "production");
+        const backupCrons = args.resources.filter(
+            (r) =>
+                r.type === T.cronJob &&
+                metadata(r.props).labels["app.kubernetes.io/component"] === "backup" &&
+                environmentOf(r.props) === "production",
+        );
         const role = (r: { props: Parameters<typeof metadata>[0] }) => metadata(r.props).labels["runbook.dev/backup"];
         const crons = backupCrons.filter((r) => role(r) !== "restore" && role(r) !== "restore-drill");
         const drills = backupCrons.filter((r) => role(r) === "restore-drill");
         if (drills.length === 0)
-            reportViolation("No restore drill CronJob in this production stack; set backup.restoreDrill so a restore is tested at least every 7 days (runbooks 001, 003).");
+            reportViolation(
+                "No restore drill CronJob in this production stack; set backup.restoreDrill so a restore is tested at least every 7 days (runbooks 001, 003).",
+            );
         for (const d of drills) {
             const schedule = d.props?.spec?.schedule;
             const gap = typeof schedule === "string" ? longestGapHours(schedule) : undefined;
             if (gap === undefined || gap > 7 * 24)
-                reportViolation(`CronJob ${metadata(d.props).name}: schedule ${JSON.stringify(schedule)} does not run a restore drill at least every 7 days (backup.restoreDrill.schedule).`, d.urn);
+                reportViolation(
+                    `CronJob ${metadata(d.props).name}: schedule ${JSON.stringify(schedule)} does not run a restore drill at least every 7 days (backup.restoreDrill.schedule).`,
+                    d.urn,
+                );
         }
-        if (crons.length === 0) reportViolation("No backup CronJob in this production stack; enable backup (runbook:backup.enabled).");
+        if (crons.length === 0)
+            reportViolation("No backup CronJob in this production stack; enable backup (runbook:backup.enabled).");
         for (const c of crons) {
             const schedule = c.props?.spec?.schedule;
             const gap = typeof schedule === "string" ? longestGapHours(schedule) : undefined;
-            if (gap === undefined) reportViolation(`CronJob ${metadata(c.props).name}: schedule ${JSON.stringify(schedule)} is not a valid cron expression.`, c.urn);
-            else if (gap > 24) reportViolation(`CronJob ${metadata(c.props).name}: schedule '${schedule}' leaves ${gap} h between backups; it should run at least daily (backup.schedule).`, c.urn);
+            if (gap === undefined)
+                reportViolation(
+                    `CronJob ${metadata(c.props).name}: schedule ${JSON.stringify(schedule)} is not a valid cron expression.`,
+                    c.urn,
+                );
+            else if (gap > 24)
+                reportViolation(
+                    `CronJob ${metadata(c.props).name}: schedule '${schedule}' leaves ${gap} h between backups; it should run at least daily (backup.schedule).`,
+                    c.urn,
+                );
         }
-        const preDeploy = args.resources.some((r) => r.type === T.job && metadata(r.props).labels["runbook.dev/backup"] === "pre-deploy");
-        if (!preDeploy) reportViolation("No pre-deploy backup Job in this production stack; set backup.preDeploy: true so every release is preceded by a fresh backup.");
+        const preDeploy = args.resources.some(
+            (r) => r.type === T.job && metadata(r.props).labels["runbook.dev/backup"] === "pre-deploy",
+        );
+        if (!preDeploy)
+            reportViolation(
+                "No pre-deploy backup Job in this production stack; set backup.preDeploy: true so every release is preceded by a fresh backup.",
+            );
     },
 };

@@ -4,23 +4,38 @@ import { describe, metadata, T } from "./resources";
 
 export const requireLiveActiveColor: StackValidationPolicy = {
     name: "require-live-active-color",
-    description: "A blue/green Service selects a colour whose Deployment exists with replicas > 0, so a switch never points traffic at nothing.",
+    description:
+        "A blue/green Service selects a colour whose Deployment exists with replicas > 0, so a switch never points traffic at nothing.",
     validateStack: (args, reportViolation) => {
         const deployments = args.resources.filter((r) => r.type === T.deployment);
         // A Service that is itself labelled with a colour is that colour's own address (for
         // its smoke test and people), not a switch: it may select a colour scaled to 0.
-        const switches = args.resources.filter((r) => r.type === T.service && r.props?.spec?.selector?.[COLOR_LABEL] !== undefined && metadata(r.props).labels?.[COLOR_LABEL] === undefined);
+        const switches = args.resources.filter(
+            (r) =>
+                r.type === T.service &&
+                r.props?.spec?.selector?.[COLOR_LABEL] !== undefined &&
+                metadata(r.props).labels?.[COLOR_LABEL] === undefined,
+        );
         for (const svc of switches) {
             const selector: Record<string, string> = svc.props.spec.selector;
             const ns = metadata(svc.props).namespace;
             const color = selector[COLOR_LABEL];
             const target = deployments.find(
-                (d) => metadata(d.props).namespace === ns && Object.entries(selector).every(([k, v]) => d.props?.spec?.template?.metadata?.labels?.[k] === v),
+                (d) =>
+                    metadata(d.props).namespace === ns &&
+                    Object.entries(selector).every(([k, v]) => d.props?.spec?.template?.metadata?.labels?.[k] === v),
             );
             const what = describe(svc.type, svc.props, svc.name);
-            if (!target) reportViolation(`${what} selects colour '${color}' but no Deployment in ${ns} has those pod labels; deploy that colour before switching activeColor.`, svc.urn);
+            if (!target)
+                reportViolation(
+                    `${what} selects colour '${color}' but no Deployment in ${ns} has those pod labels; deploy that colour before switching activeColor.`,
+                    svc.urn,
+                );
             else if ((target.props?.spec?.replicas ?? 1) <= 0)
-                reportViolation(`${what} selects colour '${color}' but ${describe(target.type, target.props, target.name)} has 0 replicas; scale it up before switching (blueGreen.idleReplicas).`, svc.urn);
+                reportViolation(
+                    `${what} selects colour '${color}' but ${describe(target.type, target.props, target.name)} has 0 replicas; scale it up before switching (blueGreen.idleReplicas).`,
+                    svc.urn,
+                );
         }
     },
 };

@@ -22,7 +22,9 @@ export const T = {
 
 type Props = Record<string, any>;
 
-export const metadata = (props: Props): { name?: string; namespace?: string; labels: Record<string, string>; annotations: Record<string, string> } => ({
+export const metadata = (
+    props: Props,
+): { name?: string; namespace?: string; labels: Record<string, string>; annotations: Record<string, string> } => ({
     name: props?.metadata?.name,
     namespace: props?.metadata?.namespace,
     labels: props?.metadata?.labels ?? {},
@@ -57,7 +59,10 @@ interface Step {
 }
 
 /** A Kubernetes provider that writes YAML to a directory instead of talking to a cluster. */
-const rendersOnly = (p: { type: string; props: Props }) => p.type === "pulumi:providers:kubernetes" && typeof p.props?.renderYamlToDirectory === "string" && p.props.renderYamlToDirectory !== "";
+const rendersOnly = (p: { type: string; props: Props }) =>
+    p.type === "pulumi:providers:kubernetes" &&
+    typeof p.props?.renderYamlToDirectory === "string" &&
+    p.props.renderYamlToDirectory !== "";
 
 /** The engine's built-in provider (stack references): it reads other stacks' state, no more. */
 const BUILTIN_PROVIDER = "pulumi:providers:pulumi";
@@ -84,7 +89,11 @@ export interface Container {
 /** Containers (init containers included where asked) of a Deployment, Job or CronJob. */
 export function containersOf(type: string, props: Props, includeInit = false): Container[] {
     const pod =
-        type === T.cronJob ? props?.spec?.jobTemplate?.spec?.template?.spec : type === T.deployment || type === T.job ? props?.spec?.template?.spec : undefined;
+        type === T.cronJob
+            ? props?.spec?.jobTemplate?.spec?.template?.spec
+            : type === T.deployment || type === T.job
+              ? props?.spec?.template?.spec
+              : undefined;
     if (!pod) return [];
     return [...(pod.containers ?? []), ...(includeInit ? (pod.initContainers ?? []) : [])];
 }

@@ -5,7 +5,14 @@ import * as fs from "node:fs";
 import { DateTime, IANAZone } from "luxon";
 import { z } from "zod";
 import { DEFAULT_APPROVAL_RULES, type ApprovalRules } from "../lib/approvals";
-import { businessHours, defaultFreezes, parseInstant, windowProblems, type Calendar, type Window } from "../lib/calendar";
+import {
+    businessHours,
+    defaultFreezes,
+    parseInstant,
+    windowProblems,
+    type Calendar,
+    type Window,
+} from "../lib/calendar";
 
 export { parseInstant };
 import type { GatePolicy } from "../lib/deploy-gate";
@@ -27,7 +34,13 @@ const windowSchema = z.union([
         timeZone: z.string().optional(),
         reason: z.string().optional(),
     }),
-    z.strictObject({ name: z.string().min(1), start: z.string(), end: z.string(), timeZone: z.string().optional(), reason: z.string().optional() }),
+    z.strictObject({
+        name: z.string().min(1),
+        start: z.string(),
+        end: z.string(),
+        timeZone: z.string().optional(),
+        reason: z.string().optional(),
+    }),
 ]);
 
 const environmentSchema = z.strictObject({
@@ -41,11 +54,21 @@ const environmentSchema = z.strictObject({
     approvals: z
         .strictObject({
             required: z.array(z.strictObject({ role: z.string().min(1), count: z.number().int().min(1) })).optional(),
-            hotfix: z.strictObject({ role: z.string().min(1), count: z.number().int().min(1), requirePostmortem: z.boolean() }).optional(),
+            hotfix: z
+                .strictObject({
+                    role: z.string().min(1),
+                    count: z.number().int().min(1),
+                    requirePostmortem: z.boolean(),
+                })
+                .optional(),
             /** Only signed approvals count (default: production yes, staging no). */
             signed: z.boolean().optional(),
             /** How long a signed approval counts, in hours. */
-            maxAgeHours: z.number().positive().max(24 * 90).default(72),
+            maxAgeHours: z
+                .number()
+                .positive()
+                .max(24 * 90)
+                .default(72),
         })
         .default({ maxAgeHours: 72 }),
 });
@@ -53,9 +76,14 @@ const environmentSchema = z.strictObject({
 /** Whose key signs approvals, and for which roles: the platform team's allowed signers. */
 const signerSchema = z.strictObject({
     principal: z.string().regex(PRINCIPAL, { error: "expected a name of letters, digits and . _ @ + -" }),
-    key: z.string().regex(/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/=]+( .*)?$/, {
-        error: "expected an OpenSSH public key line (ssh-ed25519 AAAA… [comment])",
-    }),
+    key: z
+        .string()
+        .regex(
+            /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/=]+( .*)?$/,
+            {
+                error: "expected an OpenSSH public key line (ssh-ed25519 AAAA… [comment])",
+            },
+        ),
     roles: z.array(z.string().min(1)).min(1),
 });
 
@@ -78,26 +106,42 @@ export const GATE_CONFIG_JSON_SCHEMA = {
 
 export class PolicyConfigError extends Error {
     constructor(public readonly problems: string[]) {
-        super(`Invalid policy config (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+        super(
+            `Invalid policy config (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+        );
     }
 }
 
 export function parseGateConfig(raw: unknown): GateConfig {
     const parsed = gateConfigSchema.safeParse(raw ?? {});
     if (!parsed.success)
-        throw new PolicyConfigError(parsed.error.issues.map((i) => `${[GATE_POLICY, ...i.path.map(String)].join(".")}: ${i.message}`));
+        throw new PolicyConfigError(
+            parsed.error.issues.map((i) => `${[GATE_POLICY, ...i.path.map(String)].join(".")}: ${i.message}`),
+        );
     const problems: string[] = [];
     for (const [env, e] of Object.entries(parsed.data.environments)) {
         if (!e) continue;
         if (!IANAZone.isValidZone(e.timeZone))
-            problems.push(`${GATE_POLICY}.environments.${env}.timeZone: expected an IANA time zone such as Europe/Berlin, got ${JSON.stringify(e.timeZone)}`);
+            problems.push(
+                `${GATE_POLICY}.environments.${env}.timeZone: expected an IANA time zone such as Europe/Berlin, got ${JSON.stringify(e.timeZone)}`,
+            );
         // A window without a zone of its own inherits the environment's (reported above if bad).
         const zone = IANAZone.isValidZone(e.timeZone) ? e.timeZone : "UTC";
         for (const kind of ["allow", "deny"] as const) {
-            e[kind].forEach((w, i) => problems.push(...windowProblems({ timeZone: zone, ...w } as Window, `${GATE_POLICY}.environments.${env}.${kind}[${i}]`)));
+            e[kind].forEach((w, i) =>
+                problems.push(
+                    ...windowProblems(
+                        { timeZone: zone, ...w } as Window,
+                        `${GATE_POLICY}.environments.${env}.${kind}[${i}]`,
+                    ),
+                ),
+            );
         }
     }
-    if (parsed.data.now !== undefined && !parseInstant(parsed.data.now)) problems.push(`${GATE_POLICY}.now: expected an ISO 8601 instant with offset, got ${JSON.stringify(parsed.data.now)}`);
+    if (parsed.data.now !== undefined && !parseInstant(parsed.data.now))
+        problems.push(
+            `${GATE_POLICY}.now: expected an ISO 8601 instant with offset, got ${JSON.stringify(parsed.data.now)}`,
+        );
     if (problems.length > 0) throw new PolicyConfigError(problems);
     return parsed.data;
 }
@@ -116,7 +160,9 @@ export function readGateConfigFile(file: string): GateConfig {
         text = fs.readFileSync(file, "utf8");
         checkLimits(text, `policy config ${file}`, { maxBytes: MAX_POLICY_CONFIG_BYTES, maxDepth: 32 });
     } catch (e) {
-        throw new PolicyConfigError([e instanceof InputLimitError ? e.message : `policy config ${file}: ${(e as Error).message}`]);
+        throw new PolicyConfigError([
+            e instanceof InputLimitError ? e.message : `policy config ${file}: ${(e as Error).message}`,
+        ]);
     }
     let doc: unknown;
     try {
@@ -124,7 +170,10 @@ export function readGateConfigFile(file: string): GateConfig {
     } catch (e) {
         throw new PolicyConfigError([`policy config ${file}: not valid JSON: ${(e as Error).message}`]);
     }
-    if (doc === null || typeof doc !== "object" || Array.isArray(doc)) throw new PolicyConfigError([`policy config ${file}: expected a JSON object of policy names to their settings`]);
+    if (doc === null || typeof doc !== "object" || Array.isArray(doc))
+        throw new PolicyConfigError([
+            `policy config ${file}: expected a JSON object of policy names to their settings`,
+        ]);
     return parseGateConfig((doc as Record<string, unknown>)[GATE_POLICY] ?? {});
 }
 
@@ -134,13 +183,27 @@ export function gatePolicy(config: GateConfig, environment: Environment): GatePo
     const zone = e.timeZone;
     const withZone = (w: z.infer<typeof windowSchema>): Window => ({ timeZone: zone, ...w }) as Window;
     const calendar: Calendar = {
-        allow: [...(e.useDefaultWindows && environment === "production" ? [businessHours(zone)] : []), ...e.allow.map(withZone)],
-        deny: [...(e.useDefaultWindows && environment === "production" ? defaultFreezes(zone) : []), ...e.deny.map(withZone)],
+        allow: [
+            ...(e.useDefaultWindows && environment === "production" ? [businessHours(zone)] : []),
+            ...e.allow.map(withZone),
+        ],
+        deny: [
+            ...(e.useDefaultWindows && environment === "production" ? defaultFreezes(zone) : []),
+            ...e.deny.map(withZone),
+        ],
     };
     const d = DEFAULT_APPROVAL_RULES[environment];
-    const approvals: ApprovalRules = { required: e.approvals.required ?? d.required, hotfix: e.approvals.hotfix ?? d.hotfix };
+    const approvals: ApprovalRules = {
+        required: e.approvals.required ?? d.required,
+        hotfix: e.approvals.hotfix ?? d.hotfix,
+    };
     const signed = e.approvals.signed ?? environment === "production";
-    return { calendar, approvals, timeZone: zone, ...(signed ? { signatures: { signers: config.signers, maxAgeHours: e.approvals.maxAgeHours } } : {}) };
+    return {
+        calendar,
+        approvals,
+        timeZone: zone,
+        ...(signed ? { signatures: { signers: config.signers, maxAgeHours: e.approvals.maxAgeHours } } : {}),
+    };
 }
 
 /**
@@ -160,7 +223,8 @@ export function isPreview(env: NodeJS.ProcessEnv): boolean {
 export function drillSettings(env: NodeJS.ProcessEnv): string[] {
     const set: string[] = [];
     if (env.RUNBOOK_NOW) set.push(`RUNBOOK_NOW=${env.RUNBOOK_NOW}`);
-    if (env.RUNBOOK_DEPLOY_MODE && env.RUNBOOK_DEPLOY_MODE !== "deploy") set.push(`RUNBOOK_DEPLOY_MODE=${env.RUNBOOK_DEPLOY_MODE}`);
+    if (env.RUNBOOK_DEPLOY_MODE && env.RUNBOOK_DEPLOY_MODE !== "deploy")
+        set.push(`RUNBOOK_DEPLOY_MODE=${env.RUNBOOK_DEPLOY_MODE}`);
     return set;
 }
 
@@ -181,7 +245,10 @@ export function drillRefusal(settings: string[]): string {
 export function resolveMode(env: NodeJS.ProcessEnv): Mode {
     const given = env.RUNBOOK_DEPLOY_MODE;
     if (given === undefined || given === "") return "deploy";
-    if (!(MODES as readonly string[]).includes(given)) throw new PolicyConfigError([`RUNBOOK_DEPLOY_MODE: expected one of ${MODES.join(", ")}, got ${JSON.stringify(given)}`]);
+    if (!(MODES as readonly string[]).includes(given))
+        throw new PolicyConfigError([
+            `RUNBOOK_DEPLOY_MODE: expected one of ${MODES.join(", ")}, got ${JSON.stringify(given)}`,
+        ]);
     return isPreview(env) ? (given as Mode) : "deploy";
 }
 
@@ -213,7 +280,10 @@ export function resolveNow(config: GateConfig, env: NodeJS.ProcessEnv, envClock 
     const given = fromEnv || config.now;
     if (given === undefined) return DateTime.utc();
     const t = parseInstant(given);
-    if (!t) throw new PolicyConfigError([`${fromEnv ? "RUNBOOK_NOW" : `${GATE_POLICY}.now`}: expected an ISO 8601 instant with offset, got ${JSON.stringify(given)}`]);
+    if (!t)
+        throw new PolicyConfigError([
+            `${fromEnv ? "RUNBOOK_NOW" : `${GATE_POLICY}.now`}: expected an ISO 8601 instant with offset, got ${JSON.stringify(given)}`,
+        ]);
     return t;
 }
 

@@ -33,24 +33,40 @@ function main(argv: string[]): number {
     const { values: o, positionals } = parseArgs({
         args: argv,
         allowPositionals: true,
-        options: { stack: { type: "string" }, role: { type: "string" }, key: { type: "string" }, statement: { type: "string" }, signature: { type: "string" }, "signed-at": { type: "string" }, dir: { type: "string" } },
+        options: {
+            stack: { type: "string" },
+            role: { type: "string" },
+            key: { type: "string" },
+            statement: { type: "string" },
+            signature: { type: "string" },
+            "signed-at": { type: "string" },
+            dir: { type: "string" },
+        },
         strict: true,
     });
     const command = positionals[0];
-    if (!["digest", "statement", "sign", "add"].includes(command ?? "")) throw new UsageError("expected a command: digest, statement, sign or add");
+    if (!["digest", "statement", "sign", "add"].includes(command ?? ""))
+        throw new UsageError("expected a command: digest, statement, sign or add");
     if (!o.stack) throw new UsageError("--stack is required");
     const dir = path.resolve(o.dir ?? ROOT);
     const subject = subjectOf(dir, o.stack, process.env);
     const role = () => {
-        if (!o.role || !/^[a-z0-9-]+$/.test(o.role)) throw new UsageError(`--role: expected an approval role such as service-owner, got ${JSON.stringify(o.role ?? "")}`);
+        if (!o.role || !/^[a-z0-9-]+$/.test(o.role))
+            throw new UsageError(
+                `--role: expected an approval role such as service-owner, got ${JSON.stringify(o.role ?? "")}`,
+            );
         return o.role;
     };
     // When the approver signs; a drill whose gate clock is set (policy config `now`) signs
     // at that clock: the gate counts an approval from its signed-at, for maxAgeHours.
     const now = () => {
-        if (o["signed-at"] === undefined) return DateTime.utc().startOf("second").toISO({ suppressMilliseconds: true }) as string;
+        if (o["signed-at"] === undefined)
+            return DateTime.utc().startOf("second").toISO({ suppressMilliseconds: true }) as string;
         const t = parseInstant(o["signed-at"]);
-        if (!t) throw new UsageError(`--signed-at: expected an ISO 8601 instant with offset, got ${JSON.stringify(o["signed-at"])}`);
+        if (!t)
+            throw new UsageError(
+                `--signed-at: expected an ISO 8601 instant with offset, got ${JSON.stringify(o["signed-at"])}`,
+            );
         return t.toUTC().toISO({ suppressMilliseconds: true }) as string;
     };
 
@@ -63,13 +79,19 @@ function main(argv: string[]): number {
         return 0;
     }
     if (command === "sign") {
-        if (!o.key) throw new UsageError("--key is required: your SSH private key (or its .pub with the key in ssh-agent)");
+        if (!o.key)
+            throw new UsageError("--key is required: your SSH private key (or its .pub with the key in ssh-agent)");
         const statement = statementText(subject, role(), now());
         const file = appendSignature(dir, o.stack, { statement, signature: sshSign(o.key, statement) });
-        process.stderr.write(`approve: signed ${o.stack} ${subject.version} (digest ${releaseDigest(subject).slice(0, 16)}…) as ${o.role}; added to ${path.relative(dir, file)}\n`);
+        process.stderr.write(
+            `approve: signed ${o.stack} ${subject.version} (digest ${releaseDigest(subject).slice(0, 16)}…) as ${o.role}; added to ${path.relative(dir, file)}\n`,
+        );
         return 0;
     }
-    if (!o.statement || !o.signature) throw new UsageError("add needs --statement FILE and --signature FILE (made with ssh-keygen -Y sign -n runbook-approval)");
+    if (!o.statement || !o.signature)
+        throw new UsageError(
+            "add needs --statement FILE and --signature FILE (made with ssh-keygen -Y sign -n runbook-approval)",
+        );
     const statement = fs.readFileSync(o.statement, "utf8");
     const signature = fs.readFileSync(o.signature, "utf8");
     let given;
@@ -81,11 +103,19 @@ function main(argv: string[]): number {
     if (given.digest !== releaseDigest(subject))
         throw new RefusedError(
             `${o.statement} approves another release (digest ${given.digest.slice(0, 16)}…; ${o.stack} is now ${releaseDigest(subject).slice(0, 16)}…): ` +
-                (["stack", "version", "commit", "config"] as const).filter((k) => given.subject[k] !== subject[k]).map((k) => `${k} ${given.subject[k]} ≠ ${subject[k]}`).join(", ") || "images differ",
+                (["stack", "version", "commit", "config"] as const)
+                    .filter((k) => given.subject[k] !== subject[k])
+                    .map((k) => `${k} ${given.subject[k]} ≠ ${subject[k]}`)
+                    .join(", ") || "images differ",
         );
-    if (!signature.includes("BEGIN SSH SIGNATURE")) throw new UsageError(`${o.signature}: not an SSH signature (expected the output of ssh-keygen -Y sign -n ${APPROVAL_NAMESPACE})`);
+    if (!signature.includes("BEGIN SSH SIGNATURE"))
+        throw new UsageError(
+            `${o.signature}: not an SSH signature (expected the output of ssh-keygen -Y sign -n ${APPROVAL_NAMESPACE})`,
+        );
     const file = appendSignature(dir, o.stack, { statement, signature });
-    process.stderr.write(`approve: added ${given.role} approval of ${o.stack} ${subject.version} to ${path.relative(dir, file)}; the policy pack verifies who signed it\n`);
+    process.stderr.write(
+        `approve: added ${given.role} approval of ${o.stack} ${subject.version} to ${path.relative(dir, file)}; the policy pack verifies who signed it\n`,
+    );
     return 0;
 }
 

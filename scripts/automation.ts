@@ -30,12 +30,22 @@ export async function openStack(dir: string, name: string, env: NodeJS.ProcessEn
     if (!config) throw new UsageError(`Pulumi.${name}.yaml:\n${(problems ?? []).map((p) => `  - ${p}`).join("\n")}`);
     const drill = drillRefusalFor(config, env);
     if (drill) throw new UsageError(drill);
-    const runEnv = pulumiEnv(ROOT, { ...env, PULUMI_BACKEND_URL: env.PULUMI_BACKEND_URL ?? `file://${path.join(dir, ".pulumi-state")}` });
+    const runEnv = pulumiEnv(ROOT, {
+        ...env,
+        PULUMI_BACKEND_URL: env.PULUMI_BACKEND_URL ?? `file://${path.join(dir, ".pulumi-state")}`,
+    });
     const envVars = Object.fromEntries(Object.entries(runEnv).filter((e): e is [string, string] => e[1] !== undefined));
     // The Automation API finds `pulumi` on this process's PATH.
     process.env.PATH = runEnv.PATH;
     const stack = await LocalWorkspace.selectStack({ stackName: name, workDir: dir }, { workDir: dir, envVars });
-    return { dir, stackName: name, config, stack, env: runEnv, stackFileText: fs.readFileSync(stackFilePath(dir, name), "utf8") };
+    return {
+        dir,
+        stackName: name,
+        config,
+        stack,
+        env: runEnv,
+        stackFileText: fs.readFileSync(stackFilePath(dir, name), "utf8"),
+    };
 }
 
 /** Puts the stack file back as it was (after a failed update, so config and cluster agree). */
@@ -51,12 +61,24 @@ export function restoreStackFile(o: Opened): void {
  * the update's own duration as the engine reports it (`Duration:` of `pulumi up`);
  * `wallSeconds` adds the CLI's and plugins' start-up.
  */
-export async function up(o: Opened, message: string, policyConfig?: string): Promise<{ ok: boolean; seconds: number; wallSeconds: number; error?: string }> {
-    const packs = { policyPacks: [path.join(o.dir, "policies")], ...(policyConfig ? { policyPackConfigs: [path.resolve(policyConfig)] } : {}) };
+export async function up(
+    o: Opened,
+    message: string,
+    policyConfig?: string,
+): Promise<{ ok: boolean; seconds: number; wallSeconds: number; error?: string }> {
+    const packs = {
+        policyPacks: [path.join(o.dir, "policies")],
+        ...(policyConfig ? { policyPackConfigs: [path.resolve(policyConfig)] } : {}),
+    };
     try {
         await o.stack.preview({ ...packs, onOutput: (s) => process.stderr.write(s) });
     } catch (e) {
-        return { ok: false, seconds: 0, wallSeconds: 0, error: `the preview failed, nothing was changed: ${(e as Error).message}` };
+        return {
+            ok: false,
+            seconds: 0,
+            wallSeconds: 0,
+            error: `the preview failed, nothing was changed: ${(e as Error).message}`,
+        };
     }
     const t0 = Date.now();
     // The engine's own duration of the update (what `pulumi up` prints as "Duration:"),
@@ -78,7 +100,9 @@ export async function up(o: Opened, message: string, policyConfig?: string): Pro
             if (!isLanguageHostRace((e as Error).message)) throw e;
             // The engine may have applied every step before the host crashed; the state
             // records what it did, so a second update converges instead of guessing.
-            process.stderr.write("[automation] the Node.js language host crashed after the program ran (a known race in this CLI version); running the update once more\n");
+            process.stderr.write(
+                "[automation] the Node.js language host crashed after the program ran (a known race in this CLI version); running the update once more\n",
+            );
             await update();
         }
         const wallSeconds = (Date.now() - t0) / 1000;
@@ -102,8 +126,14 @@ export function isLanguageHostRace(message: string): boolean {
 /** kubectl for the stack's cluster: its kubeconfig (relative to the project) and context. */
 export function stackKubectl(o: { dir: string; config: StackConfig }): Kubectl {
     const k = o.config.kubernetes;
-    if (k.renderYamlToDirectory !== undefined) throw new UsageError("this stack renders YAML (kubernetes.renderYamlToDirectory); releases and rollbacks need a cluster");
-    const kubeconfig = k.kubeconfig !== undefined ? path.resolve(o.dir, k.kubeconfig) : (process.env.KUBECONFIG ?? path.join(process.env.HOME ?? "", ".kube", "config"));
+    if (k.renderYamlToDirectory !== undefined)
+        throw new UsageError(
+            "this stack renders YAML (kubernetes.renderYamlToDirectory); releases and rollbacks need a cluster",
+        );
+    const kubeconfig =
+        k.kubeconfig !== undefined
+            ? path.resolve(o.dir, k.kubeconfig)
+            : (process.env.KUBECONFIG ?? path.join(process.env.HOME ?? "", ".kube", "config"));
     return new Kubectl(kubeconfig, k.context);
 }
 

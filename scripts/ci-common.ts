@@ -13,13 +13,25 @@ import { readSignatureFile, SignatureFileError } from "../lib/signature-file";
 import { releaseForGate, type SignedApproval } from "../lib/signed-approvals";
 import { operatorKeyFingerprints } from "../lib/ssh-signature";
 import { parseEventLog, previewFacts, type PreviewFacts, type StrategyState } from "../lib/preview-summary";
-import { drillRefusal, drillSettings, gatePolicy, parseGateConfig, PolicyConfigError, readGateConfigFile, resolveNow } from "../policies/settings";
+import {
+    drillRefusal,
+    drillSettings,
+    gatePolicy,
+    parseGateConfig,
+    PolicyConfigError,
+    readGateConfigFile,
+    resolveNow,
+} from "../policies/settings";
 import { releaseRecord, type ReleaseRecord } from "../lib/release";
 import { canaryPlanOf } from "../lib/traffic";
 
 export class UsageError extends Error {}
 
-export function stackConfigOrProblems(dir: string, stack: string, env: NodeJS.ProcessEnv): { config?: StackConfig; problems?: string[] } {
+export function stackConfigOrProblems(
+    dir: string,
+    stack: string,
+    env: NodeJS.ProcessEnv,
+): { config?: StackConfig; problems?: string[] } {
     try {
         return { config: parseStackConfig(readStack(dir, stack, env)) };
     } catch (e) {
@@ -32,9 +44,17 @@ export function stackConfigOrProblems(dir: string, stack: string, env: NodeJS.Pr
 
 /** The stack's config as the engine hands it to the program and the pack (secrets in plain text). */
 export function resolvedStackConfig(dir: string, stack: string, env: NodeJS.ProcessEnv): Record<string, string> {
-    const runEnv = pulumiEnv(path.resolve(__dirname, ".."), { ...env, PULUMI_BACKEND_URL: env.PULUMI_BACKEND_URL ?? `file://${path.join(dir, ".pulumi-state")}` });
-    const r = spawnSync("pulumi", ["config", "--json", "--show-secrets", "--stack", stack, "--non-interactive"], { cwd: dir, env: runEnv, encoding: "utf8" });
-    if (r.error || r.status !== 0) throw new UsageError(`pulumi config --stack ${stack} failed: ${(r.stderr || r.error?.message || "").trim()}`);
+    const runEnv = pulumiEnv(path.resolve(__dirname, ".."), {
+        ...env,
+        PULUMI_BACKEND_URL: env.PULUMI_BACKEND_URL ?? `file://${path.join(dir, ".pulumi-state")}`,
+    });
+    const r = spawnSync("pulumi", ["config", "--json", "--show-secrets", "--stack", stack, "--non-interactive"], {
+        cwd: dir,
+        env: runEnv,
+        encoding: "utf8",
+    });
+    if (r.error || r.status !== 0)
+        throw new UsageError(`pulumi config --stack ${stack} failed: ${(r.stderr || r.error?.message || "").trim()}`);
     const parsed = JSON.parse(r.stdout) as Record<string, { value?: string }>;
     return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, v.value ?? ""]));
 }
@@ -53,36 +73,70 @@ export interface StackContext {
 /** What an approval of the stack's release binds, as the pack will see it (its config read through the CLI). */
 export function releaseSubject(ctx: StackContext, env: NodeJS.ProcessEnv): ReleaseSubject {
     const { release } = ctx.config;
-    return { stack: ctx.stack, version: release.version, commit: release.commit ?? "", images: releaseImages(ctx.config), config: configHash(resolvedStackConfig(ctx.dir, ctx.stack, env)) };
+    return {
+        stack: ctx.stack,
+        version: release.version,
+        commit: release.commit ?? "",
+        images: releaseImages(ctx.config),
+        config: configHash(resolvedStackConfig(ctx.dir, ctx.stack, env)),
+    };
 }
 
-export function gateRelease(ctx: StackContext, policy: GatePolicy, at: DateTime, env: NodeJS.ProcessEnv): { release: ReleaseRecord; notes: string[] } {
+export function gateRelease(
+    ctx: StackContext,
+    policy: GatePolicy,
+    at: DateTime,
+    env: NodeJS.ProcessEnv,
+): { release: ReleaseRecord; notes: string[] } {
     const strategies = [...new Set(ctx.config.services.map((s) => s.strategy))];
-    const record = (signed: SignedApproval[]) => releaseRecord(ctx.config.release, strategies.length === 1 ? strategies[0] : "mixed", undefined, signed);
+    const record = (signed: SignedApproval[]) =>
+        releaseRecord(ctx.config.release, strategies.length === 1 ? strategies[0] : "mixed", undefined, signed);
     let release: ReleaseRecord;
     try {
         release = record(readSignatureFile(ctx.dir, ctx.stack));
     } catch (e) {
         if (!(e instanceof SignatureFileError)) throw e;
-        return { release: { ...record([]), approvals: policy.signatures ? [] : ctx.config.release.approvals }, notes: [e.message] };
+        return {
+            release: { ...record([]), approvals: policy.signatures ? [] : ctx.config.release.approvals },
+            notes: [e.message],
+        };
     }
     if (!policy.signatures) return { release, notes: [] };
     let subject: ReleaseSubject;
     try {
         subject = releaseSubject(ctx, env);
     } catch (e) {
-        return { release: { ...release, approvals: [] }, notes: [`signed approvals could not be checked: ${(e as Error).message}`] };
+        return {
+            release: { ...release, approvals: [] },
+            notes: [`signed approvals could not be checked: ${(e as Error).message}`],
+        };
     }
-    return releaseForGate(release, policy.signatures, { stack: subject.stack, images: subject.images, config: subject.config, operatorKeys: operatorKeyFingerprints(env) }, at);
+    return releaseForGate(
+        release,
+        policy.signatures,
+        {
+            stack: subject.stack,
+            images: subject.images,
+            config: subject.config,
+            operatorKeys: operatorKeyFingerprints(env),
+        },
+        at,
+    );
 }
 
-export function gateVerdict(ctx: StackContext, policyConfigFile: string | undefined, env: NodeJS.ProcessEnv): { result: GateResult; at: DateTime; next?: string } {
+export function gateVerdict(
+    ctx: StackContext,
+    policyConfigFile: string | undefined,
+    env: NodeJS.ProcessEnv,
+): { result: GateResult; at: DateTime; next?: string } {
     const gateConfig = policyConfigFile ? readGateConfigFile(policyConfigFile) : parseGateConfig({});
     const at = resolveNow(gateConfig, env);
     const policy = gatePolicy(gateConfig, ctx.config.environment);
     const { release, notes } = gateRelease(ctx, policy, at, env);
     const result = decide({ environment: ctx.config.environment, at, policy, release, notes });
-    const next = result.next ? `${formatInstant(result.next.start, policy.timeZone)}${result.next.end ? ` – ${formatInstant(result.next.end, policy.timeZone)}` : ""}` : undefined;
+    const next = result.next
+        ? `${formatInstant(result.next.start, policy.timeZone)}${result.next.end ? ` – ${formatInstant(result.next.end, policy.timeZone)}` : ""}`
+        : undefined;
     return { result, at, next };
 }
 
@@ -111,7 +165,12 @@ export function pulumiEnv(root: string, env: NodeJS.ProcessEnv): NodeJS.ProcessE
     const bin = path.join(root, ".toolchain", "bin");
     // The program is type-checked by the test command (`tsc --noEmit`); the engine runs it
     // transpile-only, which saves the ~9 s a type-check adds to every preview and update.
-    return { ...env, PATH: fs.existsSync(bin) ? `${bin}:${env.PATH ?? ""}` : env.PATH, PULUMI_SKIP_UPDATE_CHECK: "true", PULUMI_NODEJS_TRANSPILE_ONLY: "true" };
+    return {
+        ...env,
+        PATH: fs.existsSync(bin) ? `${bin}:${env.PATH ?? ""}` : env.PATH,
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        PULUMI_NODEJS_TRANSPILE_ONLY: "true",
+    };
 }
 
 export interface PulumiRun {
@@ -139,7 +198,11 @@ export function runPulumi(dir: string, args: string[], env: NodeJS.ProcessEnv): 
 
 /** The stack's last deployed outputs (before this change), or undefined if never deployed. */
 export function deployedState(dir: string, stack: string, env: NodeJS.ProcessEnv): StrategyState | undefined {
-    const r = spawnSync("pulumi", ["stack", "output", "--json", "--stack", stack, "--non-interactive"], { cwd: dir, env, encoding: "utf8" });
+    const r = spawnSync("pulumi", ["stack", "output", "--json", "--stack", stack, "--non-interactive"], {
+        cwd: dir,
+        env,
+        encoding: "utf8",
+    });
     if (r.status !== 0) return undefined;
     try {
         const o = JSON.parse(r.stdout) as Partial<StrategyState>;
@@ -150,19 +213,29 @@ export function deployedState(dir: string, stack: string, env: NodeJS.ProcessEnv
     }
 }
 
-const isUsage = (e: unknown) => e instanceof UsageError || e instanceof PolicyConfigError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") === true;
+const isUsage = (e: unknown) =>
+    e instanceof UsageError ||
+    e instanceof PolicyConfigError ||
+    (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") === true;
 
 /**
  * Runs an async entry point that drives the Automation API, then exits at once (it can leave
  * handles open: gRPC, event-log tailers). Bad arguments exit 2; an error of class `refused`
  * exits 1 with "refused: …"; anything else exits 1 with its stack.
  */
-export function runMainAsync(name: string, main: () => Promise<number>, refused?: new (...args: never[]) => Error): void {
+export function runMainAsync(
+    name: string,
+    main: () => Promise<number>,
+    refused?: new (...args: never[]) => Error,
+): void {
     main().then(
         (code) => process.exit(code),
         (e: unknown) => {
             if (refused && e instanceof refused) process.stderr.write(`${name}: refused: ${e.message}\n`);
-            else process.stderr.write(`${name}: ${isUsage(e) ? (e as Error).message : ((e as Error).stack ?? String(e))}\n`);
+            else
+                process.stderr.write(
+                    `${name}: ${isUsage(e) ? (e as Error).message : ((e as Error).stack ?? String(e))}\n`,
+                );
             process.exit(isUsage(e) ? 2 : 1);
         },
     );

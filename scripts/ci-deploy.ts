@@ -8,17 +8,34 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { releaseRecord } from "../lib/release";
-import { drillRefusalFor, gateVerdict, pulumiEnv, runMain, runPulumi, stackConfigOrProblems, UsageError } from "./ci-common";
+import {
+    drillRefusalFor,
+    gateVerdict,
+    pulumiEnv,
+    runMain,
+    runPulumi,
+    stackConfigOrProblems,
+    UsageError,
+} from "./ci-common";
 
 const ROOT = path.resolve(__dirname, "..");
 
 function main(): number {
-    const { values: o } = parseArgs({ options: { stack: { type: "string" }, record: { type: "string" }, "policy-config": { type: "string" }, dir: { type: "string" } }, strict: true });
+    const { values: o } = parseArgs({
+        options: {
+            stack: { type: "string" },
+            record: { type: "string" },
+            "policy-config": { type: "string" },
+            dir: { type: "string" },
+        },
+        strict: true,
+    });
     if (!o.stack || !o.record) throw new UsageError("--stack and --record are required");
     const dir = path.resolve(o.dir ?? ROOT);
     const stack = o.stack;
     const started = new Date().toISOString();
-    const write = (rec: Record<string, unknown>) => fs.writeFileSync(o.record as string, JSON.stringify({ timestamp: started, stack, ...rec }, null, 2) + "\n");
+    const write = (rec: Record<string, unknown>) =>
+        fs.writeFileSync(o.record as string, JSON.stringify({ timestamp: started, stack, ...rec }, null, 2) + "\n");
 
     const { config, problems } = stackConfigOrProblems(dir, stack, process.env);
     if (!config) {
@@ -28,7 +45,15 @@ function main(): number {
     }
     const strategies = [...new Set(config.services.map((s) => s.strategy))];
     const release = releaseRecord(config.release, strategies.length === 1 ? strategies[0] : "mixed");
-    const base = { environment: config.environment, version: release.version, commit: release.commit ?? null, operator: release.operator ?? null, strategy: release.strategy, approvals: release.approvals, hotfix: release.hotfix ?? null };
+    const base = {
+        environment: config.environment,
+        version: release.version,
+        commit: release.commit ?? null,
+        operator: release.operator ?? null,
+        strategy: release.strategy,
+        approvals: release.approvals,
+        hotfix: release.hotfix ?? null,
+    };
     const drill = drillRefusalFor(config, process.env);
     if (drill) {
         write({ ...base, result: "refused", reason: drill });
@@ -37,7 +62,13 @@ function main(): number {
     }
     const gate = gateVerdict({ dir, stack, config }, o["policy-config"], process.env);
     if (!gate.result.allowed) {
-        write({ ...base, result: "refused", reason: gate.result.summary, problems: gate.result.problems, nextWindow: gate.next ?? null });
+        write({
+            ...base,
+            result: "refused",
+            reason: gate.result.summary,
+            problems: gate.result.problems,
+            nextWindow: gate.next ?? null,
+        });
         process.stderr.write(`ci-deploy: ${gate.result.summary}\nnot deployed: pulumi up was not run\n`);
         return 1;
     }
@@ -45,11 +76,21 @@ function main(): number {
     const args = ["up", "--yes", "--stack", stack, "--policy-pack", path.join(dir, "policies")];
     if (o["policy-config"]) args.push("--policy-pack-config", path.resolve(o["policy-config"]));
     const run = runPulumi(dir, args, env);
-    const violations = run.facts.policies.map((p) => ({ level: p.level, policy: p.policy, resource: p.resource ?? null, message: p.message }));
+    const violations = run.facts.policies.map((p) => ({
+        level: p.level,
+        policy: p.policy,
+        resource: p.resource ?? null,
+        message: p.message,
+    }));
     write({
         ...base,
         result: run.code === 0 ? "succeeded" : "failed",
-        reason: run.code === 0 ? (gate.result.viaHotfix ? `hotfix: ${gate.result.summary}` : gate.result.summary) : `pulumi up exited ${run.code}`,
+        reason:
+            run.code === 0
+                ? gate.result.viaHotfix
+                    ? `hotfix: ${gate.result.summary}`
+                    : gate.result.summary
+                : `pulumi up exited ${run.code}`,
         finished: new Date().toISOString(),
         policy: violations,
     });

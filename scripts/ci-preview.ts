@@ -7,12 +7,29 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { markdownSummary } from "../lib/preview-summary";
-import { deployedState, gateVerdict, pulumiEnv, runMain, runPulumi, stackConfigOrProblems, strategyState, UsageError } from "./ci-common";
+import {
+    deployedState,
+    gateVerdict,
+    pulumiEnv,
+    runMain,
+    runPulumi,
+    stackConfigOrProblems,
+    strategyState,
+    UsageError,
+} from "./ci-common";
 
 const ROOT = path.resolve(__dirname, "..");
 
 function main(): number {
-    const { values: o } = parseArgs({ options: { stack: { type: "string" }, out: { type: "string" }, "policy-config": { type: "string" }, dir: { type: "string" } }, strict: true });
+    const { values: o } = parseArgs({
+        options: {
+            stack: { type: "string" },
+            out: { type: "string" },
+            "policy-config": { type: "string" },
+            dir: { type: "string" },
+        },
+        strict: true,
+    });
     if (!o.stack || !o.out) throw new UsageError("--stack and --out are required");
     const dir = path.resolve(o.dir ?? ROOT);
     const stack = o.stack;
@@ -20,8 +37,17 @@ function main(): number {
 
     const { config, problems } = stackConfigOrProblems(dir, stack, process.env);
     if (!config) {
-        write(markdownSummary({ stack, environment: "unknown", configProblems: problems, blocking: ["the stack configuration is invalid"] }));
-        process.stderr.write(`ci-preview: ${stack}: invalid stack configuration:\n${(problems ?? []).map((p) => `  - ${p}`).join("\n")}\n`);
+        write(
+            markdownSummary({
+                stack,
+                environment: "unknown",
+                configProblems: problems,
+                blocking: ["the stack configuration is invalid"],
+            }),
+        );
+        process.stderr.write(
+            `ci-preview: ${stack}: invalid stack configuration:\n${(problems ?? []).map((p) => `  - ${p}`).join("\n")}\n`,
+        );
         return 1;
     }
     const gate = gateVerdict({ dir, stack, config }, o["policy-config"], process.env);
@@ -33,7 +59,8 @@ function main(): number {
 
     const blocking: string[] = [];
     const mandatory = run.facts.policies.filter((p) => p.level === "mandatory");
-    if (mandatory.length > 0) blocking.push(`${mandatory.length} mandatory policy violation${mandatory.length === 1 ? "" : "s"}`);
+    if (mandatory.length > 0)
+        blocking.push(`${mandatory.length} mandatory policy violation${mandatory.length === 1 ? "" : "s"}`);
     if (run.code !== 0 && mandatory.length === 0) blocking.push(`pulumi preview failed (exit ${run.code})`);
     write(
         markdownSummary({

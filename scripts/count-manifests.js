@@ -5,7 +5,15 @@ const { parseAllDocuments } = require("yaml");
 
 function files(dir) {
     return fs.existsSync(dir)
-        ? fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : e.name.endsWith(".yaml") ? [path.join(dir, e.name)] : []))
+        ? fs
+              .readdirSync(dir, { withFileTypes: true })
+              .flatMap((e) =>
+                  e.isDirectory()
+                      ? files(path.join(dir, e.name))
+                      : e.name.endsWith(".yaml")
+                        ? [path.join(dir, e.name)]
+                        : [],
+              )
         : [];
 }
 

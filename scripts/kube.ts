@@ -22,7 +22,11 @@ export class Kubectl {
 
     /** Runs kubectl; throws with its stderr when it exits non-zero. */
     run(args: string[], input?: string): string {
-        const r = spawnSync(this.binary, ["--kubeconfig", this.kubeconfig, ...(this.context ? ["--context", this.context] : []), ...args], { encoding: "utf8", input, maxBuffer: 64 * 1024 * 1024 });
+        const r = spawnSync(
+            this.binary,
+            ["--kubeconfig", this.kubeconfig, ...(this.context ? ["--context", this.context] : []), ...args],
+            { encoding: "utf8", input, maxBuffer: 64 * 1024 * 1024 },
+        );
         if (r.error) throw new KubectlError(`kubectl ${args.join(" ")}: ${r.error.message}`);
         if (r.status !== 0) throw new KubectlError(`kubectl ${args.join(" ")} exited ${r.status}: ${r.stderr.trim()}`);
         return r.stdout;
@@ -39,7 +43,15 @@ export class Kubectl {
 
     /** The object, or undefined when the API server says it does not exist. */
     find<T = any>(kind: string, name: string, namespace?: string): T | undefined {
-        const out = this.run(["get", kind, name, ...(namespace ? ["-n", namespace] : []), "-o", "json", "--ignore-not-found"]);
+        const out = this.run([
+            "get",
+            kind,
+            name,
+            ...(namespace ? ["-n", namespace] : []),
+            "-o",
+            "json",
+            "--ignore-not-found",
+        ]);
         return out.trim() === "" ? undefined : (JSON.parse(out) as T);
     }
 

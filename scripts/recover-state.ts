@@ -29,8 +29,18 @@ function alive(pid: number): boolean {
 
 /** Lock files of `stack` under a file backend's `.pulumi/locks` (project-scoped or not). */
 export function lockFiles(backendDir: string, project: string, stack: string): string[] {
-    const roots = [path.join(backendDir, ".pulumi", "locks", "organization", project, stack), path.join(backendDir, ".pulumi", "locks", stack)];
-    return roots.filter((d) => fs.existsSync(d)).flatMap((d) => fs.readdirSync(d).filter((f) => f.endsWith(".json")).map((f) => path.join(d, f)));
+    const roots = [
+        path.join(backendDir, ".pulumi", "locks", "organization", project, stack),
+        path.join(backendDir, ".pulumi", "locks", stack),
+    ];
+    return roots
+        .filter((d) => fs.existsSync(d))
+        .flatMap((d) =>
+            fs
+                .readdirSync(d)
+                .filter((f) => f.endsWith(".json"))
+                .map((f) => path.join(d, f)),
+        );
 }
 
 /** Removes stale locks and, when no update holds the stack, half-written sidecar files. */
@@ -42,18 +52,26 @@ export function recoverStack(backendDir: string, project: string, stack: string)
         if (lock.hostname === os.hostname() && !alive(lock.pid)) {
             fs.rmSync(file);
             fs.rmSync(`${file}.attrs`, { force: true });
-            out.push(`removed the lock of stack '${stack}' left by pid ${lock.pid} at ${lock.timestamp} (that process is gone: an interrupted update)`);
+            out.push(
+                `removed the lock of stack '${stack}' left by pid ${lock.pid} at ${lock.timestamp} (that process is gone: an interrupted update)`,
+            );
         } else {
-            out.push(`stack '${stack}' is locked by pid ${lock.pid} on ${lock.hostname} since ${lock.timestamp}; left alone`);
+            out.push(
+                `stack '${stack}' is locked by pid ${lock.pid} on ${lock.hostname} since ${lock.timestamp}; left alone`,
+            );
             held = true;
         }
     }
     if (held) return out;
-    for (const dir of [path.join(backendDir, ".pulumi", "stacks", project), path.join(backendDir, ".pulumi", "stacks")]) {
+    for (const dir of [
+        path.join(backendDir, ".pulumi", "stacks", project),
+        path.join(backendDir, ".pulumi", "stacks"),
+    ]) {
         if (!fs.existsSync(dir)) continue;
         for (const f of fs.readdirSync(dir).filter((n) => n.startsWith(`${stack}.json`))) {
             const file = path.join(dir, f);
-            const cutShort = (f.endsWith(".attrs") && fs.statSync(file).size === 0) || /\.json\.[0-9a-f]+\.tmp$/.test(f);
+            const cutShort =
+                (f.endsWith(".attrs") && fs.statSync(file).size === 0) || /\.json\.[0-9a-f]+\.tmp$/.test(f);
             if (!cutShort) continue;
             fs.rmSync(file);
             out.push(`removed ${f}, left half-written by an interrupted update`);
@@ -63,14 +81,19 @@ export function recoverStack(backendDir: string, project: string, stack: string)
 }
 
 function main(): void {
-    const { values } = parseArgs({ options: { stack: { type: "string" }, dir: { type: "string", default: path.resolve(__dirname, "..") } } });
+    const { values } = parseArgs({
+        options: { stack: { type: "string" }, dir: { type: "string", default: path.resolve(__dirname, "..") } },
+    });
     const url = process.env.PULUMI_BACKEND_URL ?? "";
     if (!values.stack || !url.startsWith("file://")) {
-        console.error("usage: PULUMI_BACKEND_URL=file://DIR npx tsx scripts/recover-state.ts --stack NAME [--dir PROJECT]");
+        console.error(
+            "usage: PULUMI_BACKEND_URL=file://DIR npx tsx scripts/recover-state.ts --stack NAME [--dir PROJECT]",
+        );
         process.exit(2);
     }
     const project = (parse(fs.readFileSync(path.join(values.dir, "Pulumi.yaml"), "utf8")) as { name: string }).name;
-    for (const line of recoverStack(url.slice("file://".length), project, values.stack)) console.error(`[recover-state] ${line}`);
+    for (const line of recoverStack(url.slice("file://".length), project, values.stack))
+        console.error(`[recover-state] ${line}`);
 }
 
 if (require.main === module) main();

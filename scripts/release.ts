@@ -32,12 +32,15 @@ interface Options {
 
 const log = (line: string) => process.stderr.write(`[release] ${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const clock = (s: number) => `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(Math.floor(s % 60)).padStart(2, "0")}`;
+const clock = (s: number) =>
+    `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(Math.floor(s % 60)).padStart(2, "0")}`;
 
 /** Asks the gate until it lets the next step go; false when it never will. */
 async function passGate(o: Opened, opts: Options, what: string): Promise<boolean> {
     for (;;) {
-        const action = gateAction(gateVerdict({ dir: o.dir, stack: o.stackName, config: o.config }, opts.policyConfig, o.env).result);
+        const action = gateAction(
+            gateVerdict({ dir: o.dir, stack: o.stackName, config: o.config }, opts.policyConfig, o.env).result,
+        );
         if (action.kind === "go") return true;
         if (action.kind === "stop") {
             log(`${what}: blocked: ${action.why}`);
@@ -70,7 +73,8 @@ async function setAndUp(o: Opened, values: Record<string, string>, message: stri
     if (!r.ok) {
         fs.writeFileSync(stackFilePath(o.dir, o.stackName), before);
         log(`FAILED (${message}), the stack file is back as it was: ${r.error ?? ""}`);
-    } else log(`${message}: applied in ${r.seconds.toFixed(0)} s (update; ${r.wallSeconds.toFixed(1)} s with start-up)`);
+    } else
+        log(`${message}: applied in ${r.seconds.toFixed(0)} s (update; ${r.wallSeconds.toFixed(1)} s with start-up)`);
     return r.ok;
 }
 
@@ -83,7 +87,10 @@ const rollbackRecord = (reason: string) => ({
 
 async function releaseCanary(o: Opened, s: ServiceConfig, triggers: Trigger[], opts: Options): Promise<number> {
     const c = s.canary as NonNullable<ServiceConfig["canary"]>;
-    if (c.image === s.image) throw new UsageError(`${s.name}: canary.image is the stable image (${s.image}); set the new image in canary.image first`);
+    if (c.image === s.image)
+        throw new UsageError(
+            `${s.name}: canary.image is the stable image (${s.image}); set the new image in canary.image first`,
+        );
     const steps = c.weight > 0 && c.weight < 100 ? c.steps.filter((w) => w > c.weight) : c.steps;
     const stepSeconds = opts.stepSeconds ?? c.stepMinutes * 60;
     log(`${s.name}: canary ${c.image} over ${s.image}, steps ${steps.join(" → ")}, ${stepSeconds} s each`);
@@ -91,17 +98,42 @@ async function releaseCanary(o: Opened, s: ServiceConfig, triggers: Trigger[], o
         if (!(await passGate(o, opts, `${s.name} step ${step} %`))) return 1;
         if (step >= 100) {
             // Promotion: the stable track takes the canary image; the canary track goes to 0.
-            const ok = await setAndUp(o, { [serviceKey(s.name, "image")]: c.image, [serviceKey(s.name, "canary", "weight")]: "0" }, `release ${s.name}: step 100 %, ${c.image} promoted`, opts);
+            const ok = await setAndUp(
+                o,
+                { [serviceKey(s.name, "image")]: c.image, [serviceKey(s.name, "canary", "weight")]: "0" },
+                `release ${s.name}: step 100 %, ${c.image} promoted`,
+                opts,
+            );
             if (!ok) return 1;
-            process.stdout.write(`released ${s.name}: ${c.image} promoted after ${steps.filter((w) => w < 100).join(", ")} %\n`);
+            process.stdout.write(
+                `released ${s.name}: ${c.image} promoted after ${steps.filter((w) => w < 100).join(", ")} %\n`,
+            );
             return 0;
         }
-        if (!(await setAndUp(o, { [serviceKey(s.name, "canary", "weight")]: String(step) }, `release ${s.name}: step ${step} % of ${c.image}`, opts))) return 1;
+        if (
+            !(await setAndUp(
+                o,
+                { [serviceKey(s.name, "canary", "weight")]: String(step) },
+                `release ${s.name}: step ${step} % of ${c.image}`,
+                opts,
+            ))
+        )
+            return 1;
         const failed = await watch(`${s.name} ${step} %`, triggers, stepSeconds, opts);
         if (failed !== undefined) {
             log(`${s.name}: aborting at ${step} %: ${failed}`);
-            const ok = await setAndUp(o, { [serviceKey(s.name, "canary", "weight")]: "0", ...rollbackRecord(`release analysis at ${step} %: ${failed}`) }, `release ${s.name}: aborted at ${step} % (${failed})`, opts);
-            process.stdout.write(`aborted ${s.name} at ${step} %: ${failed}${ok ? "; canary weight is 0" : "; the abort update FAILED"}\n`);
+            const ok = await setAndUp(
+                o,
+                {
+                    [serviceKey(s.name, "canary", "weight")]: "0",
+                    ...rollbackRecord(`release analysis at ${step} %: ${failed}`),
+                },
+                `release ${s.name}: aborted at ${step} % (${failed})`,
+                opts,
+            );
+            process.stdout.write(
+                `aborted ${s.name} at ${step} %: ${failed}${ok ? "; canary weight is 0" : "; the abort update FAILED"}\n`,
+            );
             return 1;
         }
     }
@@ -115,7 +147,8 @@ async function releaseBlueGreen(o: Opened, s: ServiceConfig, triggers: Trigger[]
     const seconds = opts.stepSeconds ?? o.config.analysis.postSwitchMinutes * 60;
     if (!(await passGate(o, opts, `${s.name} switch to ${to}`))) return 1;
     const key = serviceKey(s.name, "blueGreen", "activeColor");
-    if (!(await setAndUp(o, { [key]: to }, `release ${s.name}: switch ${from} → ${to} (${bg.images[to]})`, opts))) return 1;
+    if (!(await setAndUp(o, { [key]: to }, `release ${s.name}: switch ${from} → ${to} (${bg.images[to]})`, opts)))
+        return 1;
     const failed = await watch(`${s.name} on ${to}`, triggers, seconds, opts);
     if (failed === undefined) {
         process.stdout.write(`released ${s.name}: ${to} (${bg.images[to]}) live, watched ${seconds} s\n`);
@@ -150,17 +183,28 @@ async function main(argv: string[]): Promise<number> {
     });
     const seconds = (flag: string, v: string | undefined): number | undefined => {
         if (v === undefined) return undefined;
-        if (!/^[0-9]+$/.test(v) || Number(v) < 1) throw new UsageError(`--${flag}: expected a whole number of seconds ≥ 1, got ${JSON.stringify(v)}`);
+        if (!/^[0-9]+$/.test(v) || Number(v) < 1)
+            throw new UsageError(`--${flag}: expected a whole number of seconds ≥ 1, got ${JSON.stringify(v)}`);
         return Number(v);
     };
     if (!a.stack) throw new UsageError("--stack is required");
     const o = await openStack(path.resolve(a.dir ?? ROOT), a.stack, process.env);
     const candidates = o.config.services.filter((s) => s.canary || s.blueGreen);
-    const s = a.service ? o.config.services.find((x) => x.name === a.service) : candidates.length === 1 ? candidates[0] : undefined;
-    if (!s) throw new UsageError(a.service ? `no service '${a.service}' in stack ${a.stack}` : `--service is required: ${candidates.map((x) => x.name).join(", ")} can be released`);
+    const s = a.service
+        ? o.config.services.find((x) => x.name === a.service)
+        : candidates.length === 1
+          ? candidates[0]
+          : undefined;
+    if (!s)
+        throw new UsageError(
+            a.service
+                ? `no service '${a.service}' in stack ${a.stack}`
+                : `--service is required: ${candidates.map((x) => x.name).join(", ")} can be released`,
+        );
     if (!s.canary && !s.blueGreen) throw new UsageError(`${s.name} is a rolling deployment; \`pulumi up\` releases it`);
     const prometheus = a.prometheus ?? o.config.analysis.prometheusUrl;
-    if (!prometheus) throw new UsageError("no Prometheus to ask: set runbook:analysis.prometheusUrl or pass --prometheus URL");
+    if (!prometheus)
+        throw new UsageError("no Prometheus to ask: set runbook:analysis.prometheusUrl or pass --prometheus URL");
     const opts: Options = {
         prometheus,
         stepSeconds: seconds("step-seconds", a["step-seconds"]),
@@ -168,7 +212,10 @@ async function main(argv: string[]): Promise<number> {
         graceSeconds: seconds("grace-seconds", a["grace-seconds"]) ?? o.config.analysis.noDataGraceSeconds,
         policyConfig: a["policy-config"],
     };
-    const triggers = rolloutTriggers(alertTarget(s.name, o.config.namespace.name, o.config.environment), o.config.alerts);
+    const triggers = rolloutTriggers(
+        alertTarget(s.name, o.config.namespace.name, o.config.environment),
+        o.config.alerts,
+    );
     log(`${a.stack}/${s.name}: watching ${triggers.map((t) => t.alert).join(", ")} on ${prometheus}`);
     // A release is not a rollback: a record left by one would fail the program's check.
     if (o.config.release.rollback) await o.stack.removeConfig("runbook:release.rollback", true);

@@ -33,8 +33,15 @@ export function rollbackTarget(s: ServiceConfig): RollbackTarget {
         return { key: serviceKey(s.name, "blueGreen", "activeColor"), value: to, describe: `${from} → ${to}` };
     }
     if (s.canary) {
-        if (s.canary.weight === 0 || s.canary.weight >= 100) throw new RefusedError(`${s.name} has no canary taking traffic (weight ${s.canary.weight}); nothing to abort`);
-        return { key: serviceKey(s.name, "canary", "weight"), value: "0", describe: `canary ${s.canary.weight} % → 0 %` };
+        if (s.canary.weight === 0 || s.canary.weight >= 100)
+            throw new RefusedError(
+                `${s.name} has no canary taking traffic (weight ${s.canary.weight}); nothing to abort`,
+            );
+        return {
+            key: serviceKey(s.name, "canary", "weight"),
+            value: "0",
+            describe: `canary ${s.canary.weight} % → 0 %`,
+        };
     }
     throw new UsageError(`${s.name} is a rolling deployment; roll it back by deploying the previous image`);
 }
@@ -48,15 +55,26 @@ export function checkCanGoBack(kubectl: Kubectl, namespace: string, s: ServiceCo
     const d = kubectl.find("deployment", name, namespace);
     if (!d) throw new RefusedError(`Deployment ${namespace}/${name} does not exist in the cluster`);
     const ready = d.status?.readyReplicas ?? 0;
-    if (ready < 1) throw new RefusedError(`Deployment ${namespace}/${name} has no ready pods (spec.replicas ${d.spec?.replicas ?? 0}); a rollback to it would take all traffic to nothing`);
+    if (ready < 1)
+        throw new RefusedError(
+            `Deployment ${namespace}/${name} has no ready pods (spec.replicas ${d.spec?.replicas ?? 0}); a rollback to it would take all traffic to nothing`,
+        );
     const image: string | undefined = d.spec?.template?.spec?.containers?.[0]?.image;
     if (bg) {
         const color = bg.activeColor === "blue" ? "green" : "blue";
-        if (image !== bg.images[color]) throw new RefusedError(`Deployment ${namespace}/${name} runs ${image}, not ${bg.images[color]} as the stack says; run pulumi up --refresh first`);
+        if (image !== bg.images[color])
+            throw new RefusedError(
+                `Deployment ${namespace}/${name} runs ${image}, not ${bg.images[color]} as the stack says; run pulumi up --refresh first`,
+            );
         if (bg.smokeTest.enabled) {
             const job = kubectl.find("job", smokeJobName(s, color), namespace);
-            const passed = (job?.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === "Complete" && c.status === "True");
-            if (!passed) throw new RefusedError(`${color} was never tested with ${image} (smoke Job ${smokeJobName(s, color)} has not completed)`);
+            const passed = (job?.status?.conditions ?? []).some(
+                (c: { type: string; status: string }) => c.type === "Complete" && c.status === "True",
+            );
+            if (!passed)
+                throw new RefusedError(
+                    `${color} was never tested with ${image} (smoke Job ${smokeJobName(s, color)} has not completed)`,
+                );
         }
     }
     return `${name}: ${ready} ready pod(s) of ${image}`;
@@ -79,7 +97,10 @@ async function main(argv: string[]): Promise<number> {
     if (!o.service) throw new UsageError("--service is required");
     const opened: Opened = await openStack(path.resolve(o.dir ?? ROOT), o.stack, process.env);
     const s = opened.config.services.find((x) => x.name === o.service);
-    if (!s) throw new UsageError(`no service '${o.service}' in stack ${o.stack}; it has ${opened.config.services.map((x) => x.name).join(", ")}`);
+    if (!s)
+        throw new UsageError(
+            `no service '${o.service}' in stack ${o.stack}; it has ${opened.config.services.map((x) => x.name).join(", ")}`,
+        );
     const target = rollbackTarget(s);
     const ns = opened.config.namespace.name;
     const kubectl = stackKubectl(opened);
@@ -89,13 +110,20 @@ async function main(argv: string[]): Promise<number> {
 
     const at = DateTime.utc().toISO({ suppressMilliseconds: true }) as string;
     await opened.stack.setAllConfig(
-        { [target.key]: { value: target.value }, "runbook:release.rollback.reason": { value: reason }, "runbook:release.rollback.by": { value: by }, "runbook:release.rollback.at": { value: at } },
+        {
+            [target.key]: { value: target.value },
+            "runbook:release.rollback.reason": { value: reason },
+            "runbook:release.rollback.by": { value: by },
+            "runbook:release.rollback.at": { value: at },
+        },
         true,
     );
     const r = await up(opened, `rollback ${s.name}: ${target.describe} by ${by}: ${reason}`, o["policy-config"]);
     if (!r.ok) {
         restoreStackFile(opened);
-        process.stderr.write(`[rollback] FAILED after ${r.seconds.toFixed(1)} s; the stack file is back as it was.\n${r.error ?? ""}\n`);
+        process.stderr.write(
+            `[rollback] FAILED after ${r.seconds.toFixed(1)} s; the stack file is back as it was.\n${r.error ?? ""}\n`,
+        );
         return 1;
     }
     // Proof from the API server, not from Pulumi's output.
@@ -103,13 +131,22 @@ async function main(argv: string[]): Promise<number> {
         const svc = kubectl.find("service", s.name, ns);
         const selected = svc?.spec?.selector?.[COLOR_LABEL];
         if (selected !== target.value) {
-            process.stderr.write(`[rollback] the update finished but Service ${ns}/${s.name} selects ${selected}, not ${target.value}\n`);
+            process.stderr.write(
+                `[rollback] the update finished but Service ${ns}/${s.name} selects ${selected}, not ${target.value}\n`,
+            );
             return 1;
         }
-        const endpoints = kubectl.list("endpointslices", ns, `kubernetes.io/service-name=${s.name}`).flatMap((e: { endpoints?: { conditions?: { ready?: boolean } }[] }) => e.endpoints ?? []).filter((e) => e.conditions?.ready !== false);
-        process.stderr.write(`[rollback] Service ${ns}/${s.name} selects ${selected} (${endpoints.length} ready endpoint(s))\n`);
+        const endpoints = kubectl
+            .list("endpointslices", ns, `kubernetes.io/service-name=${s.name}`)
+            .flatMap((e: { endpoints?: { conditions?: { ready?: boolean } }[] }) => e.endpoints ?? [])
+            .filter((e) => e.conditions?.ready !== false);
+        process.stderr.write(
+            `[rollback] Service ${ns}/${s.name} selects ${selected} (${endpoints.length} ready endpoint(s))\n`,
+        );
     }
-    process.stdout.write(`rolled back ${s.name}: ${target.describe} in ${r.seconds.toFixed(0)} s (update; ${r.wallSeconds.toFixed(1)} s with start-up), by ${by}: ${reason}\n`);
+    process.stdout.write(
+        `rolled back ${s.name}: ${target.describe} in ${r.seconds.toFixed(0)} s (update; ${r.wallSeconds.toFixed(1)} s with start-up), by ${by}: ${reason}\n`,
+    );
     return 0;
 }
 

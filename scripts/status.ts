@@ -43,27 +43,55 @@ function table(rows: string[][]): string[] {
 }
 
 function jobState(job: any): string {
-    const c = (job.status?.conditions ?? []).find((x: any) => x.status === "True" && (x.type === "Complete" || x.type === "Failed"));
-    if (c) return c.type === "Complete" ? `Complete ${job.status.completionTime ?? c.lastTransitionTime}` : `Failed ${c.lastTransitionTime} (${c.reason ?? "no reason"})`;
+    const c = (job.status?.conditions ?? []).find(
+        (x: any) => x.status === "True" && (x.type === "Complete" || x.type === "Failed"),
+    );
+    if (c)
+        return c.type === "Complete"
+            ? `Complete ${job.status.completionTime ?? c.lastTransitionTime}`
+            : `Failed ${c.lastTransitionTime} (${c.reason ?? "no reason"})`;
     return `Running since ${job.status?.startTime ?? job.metadata.creationTimestamp}`;
 }
 
 /** Canary weight of each app with a canary track, from whatever splits its traffic. */
 function canaryWeights(s: Snapshot): string[][] {
     const rows: string[][] = [];
-    const apps = new Set(s.deployments.filter((d) => d.metadata.labels?.[TRACK_LABEL] === "canary").map((d) => d.metadata.labels["app.kubernetes.io/name"]));
+    const apps = new Set(
+        s.deployments
+            .filter((d) => d.metadata.labels?.[TRACK_LABEL] === "canary")
+            .map((d) => d.metadata.labels["app.kubernetes.io/name"]),
+    );
     for (const app of [...apps].sort()) {
         const route = s.routes.find((r) => r.metadata.name === app);
-        const ingress = s.ingresses.find((i) => i.metadata.annotations?.["nginx.ingress.kubernetes.io/canary"] === "true" && i.metadata.name === `${app}-canary`);
+        const ingress = s.ingresses.find(
+            (i) =>
+                i.metadata.annotations?.["nginx.ingress.kubernetes.io/canary"] === "true" &&
+                i.metadata.name === `${app}-canary`,
+        );
         if (route) {
             const refs = route.spec.rules.flatMap((r: any) => r.backendRefs ?? []);
             const total = refs.reduce((a: number, b: any) => a + (b.weight ?? 1), 0);
             const canary = refs.find((b: any) => b.name === `${app}-canary`);
-            rows.push([app, `${total ? Math.round((100 * (canary?.weight ?? 0)) / total) : 0}%`, `HTTPRoute ${route.metadata.name} backendRefs`]);
+            rows.push([
+                app,
+                `${total ? Math.round((100 * (canary?.weight ?? 0)) / total) : 0}%`,
+                `HTTPRoute ${route.metadata.name} backendRefs`,
+            ]);
         } else if (ingress) {
-            rows.push([app, `${ingress.metadata.annotations["nginx.ingress.kubernetes.io/canary-weight"] ?? "0"}%`, `Ingress ${ingress.metadata.name} canary-weight`]);
+            rows.push([
+                app,
+                `${ingress.metadata.annotations["nginx.ingress.kubernetes.io/canary-weight"] ?? "0"}%`,
+                `Ingress ${ingress.metadata.name} canary-weight`,
+            ]);
         } else {
-            const ready = (track: string) => s.deployments.filter((d) => d.metadata.labels?.["app.kubernetes.io/name"] === app && d.metadata.labels?.[TRACK_LABEL] === track).reduce((a, d) => a + (d.status?.readyReplicas ?? 0), 0);
+            const ready = (track: string) =>
+                s.deployments
+                    .filter(
+                        (d) =>
+                            d.metadata.labels?.["app.kubernetes.io/name"] === app &&
+                            d.metadata.labels?.[TRACK_LABEL] === track,
+                    )
+                    .reduce((a, d) => a + (d.status?.readyReplicas ?? 0), 0);
             const c = ready("canary");
             const total = c + ready("stable");
             rows.push([app, `${total ? Math.round((100 * c) / total) : 0}%`, `ready pods: ${c} canary of ${total}`]);
@@ -73,11 +101,19 @@ function canaryWeights(s: Snapshot): string[][] {
 }
 
 export function formatStatus(s: Snapshot): string {
-    const out = [`What is running in namespace ${s.namespace} (asked of ${s.server}):`, "", "Deployments (ready/desired, image)"];
+    const out = [
+        `What is running in namespace ${s.namespace} (asked of ${s.server}):`,
+        "",
+        "Deployments (ready/desired, image)",
+    ];
     out.push(
         ...table(
             s.deployments
-                .map((d) => [d.metadata.name, `${d.status?.readyReplicas ?? 0}/${d.spec.replicas}`, d.spec.template.spec.containers.map((c: any) => c.image).join(",")])
+                .map((d) => [
+                    d.metadata.name,
+                    `${d.status?.readyReplicas ?? 0}/${d.spec.replicas}`,
+                    d.spec.template.spec.containers.map((c: any) => c.image).join(","),
+                ])
                 .sort((a, b) => a[0].localeCompare(b[0])),
         ),
     );
@@ -88,7 +124,11 @@ export function formatStatus(s: Snapshot): string {
                 .filter((v) => v.spec.selector)
                 .map((v) => {
                     const sel = v.spec.selector;
-                    const what = sel[COLOR_LABEL] ? `colour ${sel[COLOR_LABEL]}` : sel[TRACK_LABEL] ? `track ${sel[TRACK_LABEL]}` : "every pod of the app";
+                    const what = sel[COLOR_LABEL]
+                        ? `colour ${sel[COLOR_LABEL]}`
+                        : sel[TRACK_LABEL]
+                          ? `track ${sel[TRACK_LABEL]}`
+                          : "every pod of the app";
                     return [v.metadata.name, what];
                 })
                 .sort((a, b) => a[0].localeCompare(b[0])),
@@ -101,13 +141,17 @@ export function formatStatus(s: Snapshot): string {
         ...table(
             s.cronJobs.map((c) => [
                 c.metadata.name,
-                c.spec.suspend ? "on demand (suspended)" : `${c.spec.schedule} (${c.spec.timeZone ?? "controller time zone"})`,
+                c.spec.suspend
+                    ? "on demand (suspended)"
+                    : `${c.spec.schedule} (${c.spec.timeZone ?? "controller time zone"})`,
                 `last scheduled: ${c.status?.lastScheduleTime ?? "never"}`,
             ]),
         ),
     );
     out.push("", "Last Jobs");
-    const jobs = [...s.jobs].sort((a, b) => String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp))).slice(0, 5);
+    const jobs = [...s.jobs]
+        .sort((a, b) => String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp)))
+        .slice(0, 5);
     out.push(...table(jobs.map((j) => [j.metadata.name, jobState(j)])));
     return out.join("\n");
 }
@@ -121,7 +165,9 @@ function main(): void {
     const config = parseStackConfig(readStack(ROOT, values.stack, {}));
     const kubeconfig = values.kubeconfig ?? config.kubernetes.kubeconfig;
     if (!kubeconfig) {
-        console.error(`stack '${values.stack}' names no kubeconfig (runbook:kubernetes.kubeconfig); pass --kubeconfig FILE`);
+        console.error(
+            `stack '${values.stack}' names no kubeconfig (runbook:kubernetes.kubeconfig); pass --kubeconfig FILE`,
+        );
         process.exit(2);
     }
     const kubectl = new Kubectl(path.resolve(ROOT, kubeconfig));

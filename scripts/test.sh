@@ -14,13 +14,16 @@ s3_log=$(mktemp)
 bash scripts/s3-server.sh >"$s3_log" 2>&1 &
 s3_pid=$!
 
-# Two static checks, each counted as one test: the type-check and the linter.
+# Three static checks, each counted as one test: the type-check, the linter and the formatter.
 echo "[test] tsc --noEmit"
 typecheck=0
 npx --no-install tsc --noEmit -p tsconfig.json || typecheck=1
 echo "[test] eslint"
 lint=0
 npx --no-install eslint . || lint=1
+echo "[test] prettier --check (npm run format fixes it)"
+format=0
+npx --no-install prettier --check --log-level warn . || format=1
 
 wait "$s3_pid" || { cat "$s3_log"; rm -f "$s3_log"; echo "building the S3 test server failed"; echo "0 passed, 1 failed"; exit 1; }
 cat "$s3_log" >&2
@@ -41,6 +44,6 @@ let failed = (r.numFailedTests || 0) + checks.filter((c) => c !== 0).length + (r
 if (jestRc !== 0 && (r.numFailedTests || 0) + (r.numRuntimeErrorTestSuites || 0) === 0) failed += 1;
 const skipped = (r.numPendingTests || 0) + (r.numTodoTests || 0);
 console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
- ' "$report" "$jest_rc" "$typecheck" "$lint"
+ ' "$report" "$jest_rc" "$typecheck" "$lint" "$format"
 rm -f "$report"
-[ "$typecheck" -eq 0 ] && [ "$lint" -eq 0 ] && [ "$jest_rc" -eq 0 ]
+[ "$typecheck" -eq 0 ] && [ "$lint" -eq 0 ] && [ "$format" -eq 0 ] && [ "$jest_rc" -eq 0 ]

@@ -7,7 +7,9 @@ import { ConfigError, parseStackConfig } from "../config/load";
 import { readStack, StackFileError, stackFilePath, UnknownStackError } from "../config/stack-file";
 
 function usage(message: string): never {
-    process.stderr.write(`validate: ${message}\nusage: npm run --silent validate -- --stack <name> [--dir <project dir>]\n`);
+    process.stderr.write(
+        `validate: ${message}\nusage: npm run --silent validate -- --stack <name> [--dir <project dir>]\n`,
+    );
     process.exit(2);
 }
 

@@ -11,7 +11,14 @@ import { readStack, StackFileError, UnknownStackError } from "../config/stack-fi
 import { CalendarError } from "../lib/calendar";
 import { decide, formatInstant } from "../lib/deploy-gate";
 import { gateRelease } from "./ci-common";
-import { gatePolicy, parseGateConfig, parseInstant, PolicyConfigError, readGateConfigFile, resolveNow } from "../policies/settings";
+import {
+    gatePolicy,
+    parseGateConfig,
+    parseInstant,
+    PolicyConfigError,
+    readGateConfigFile,
+    resolveNow,
+} from "../policies/settings";
 
 function unusable(message: string): never {
     process.stderr.write(`window: ${message}\n`);
@@ -54,7 +61,10 @@ function main(): void {
     let at;
     if (o.at !== undefined) {
         at = parseInstant(o.at);
-        if (!at) unusable(`--at: expected an ISO 8601 instant with offset such as 2026-11-26T15:55:00+01:00, got ${JSON.stringify(o.at)}`);
+        if (!at)
+            unusable(
+                `--at: expected an ISO 8601 instant with offset such as 2026-11-26T15:55:00+01:00, got ${JSON.stringify(o.at)}`,
+            );
     } else {
         try {
             at = resolveNow(gateConfig, process.env);
@@ -72,10 +82,14 @@ function main(): void {
         const raw = readStack(dir, stack, env);
         const values = raw.values;
         if (o.hotfix && values.release && typeof values.release === "object")
-            values.release = { ...(values.release as object), hotfix: { ...((values.release as { hotfix?: object }).hotfix ?? {}) } };
+            values.release = {
+                ...(values.release as object),
+                hotfix: { ...((values.release as { hotfix?: object }).hotfix ?? {}) },
+            };
         cfg = parseStackConfig(raw);
     } catch (e) {
-        if (e instanceof ConfigError || e instanceof StackFileError || e instanceof UnknownStackError) unusable(e.message);
+        if (e instanceof ConfigError || e instanceof StackFileError || e instanceof UnknownStackError)
+            unusable(e.message);
         throw e;
     }
 
@@ -106,7 +120,10 @@ function main(): void {
         } else {
             process.stdout.write(`${result.allowed ? "ALLOWED" : "DENIED"}: ${result.summary}\n`);
             if (!result.allowed) for (const p of result.problems) process.stdout.write(`  - ${p}\n`);
-            if (result.next) process.stdout.write(`next window: ${formatInstant(result.next.start, policy.timeZone)}${result.next.end ? ` – ${formatInstant(result.next.end, policy.timeZone)}` : ""}\n`);
+            if (result.next)
+                process.stdout.write(
+                    `next window: ${formatInstant(result.next.start, policy.timeZone)}${result.next.end ? ` – ${formatInstant(result.next.end, policy.timeZone)}` : ""}\n`,
+                );
         }
     } catch (e) {
         if (e instanceof CalendarError) unusable(e.message);

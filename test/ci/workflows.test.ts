@@ -10,7 +10,8 @@ const ACTIONLINT = path.join(ROOT, ".toolchain", "bin", "actionlint");
 const WORKFLOWS = path.join(ROOT, ".github", "workflows");
 
 beforeAll(() => {
-    if (!fs.existsSync(ACTIONLINT)) throw new Error("actionlint is missing: run `bash scripts/setup.sh` (scripts/test.sh does)");
+    if (!fs.existsSync(ACTIONLINT))
+        throw new Error("actionlint is missing: run `bash scripts/setup.sh` (scripts/test.sh does)");
 });
 
 const lint = (files: string[]) => spawnSync(ACTIONLINT, ["-no-color", ...files], { encoding: "utf8", cwd: ROOT });
@@ -23,7 +24,9 @@ test.each(fs.readdirSync(WORKFLOWS).filter((f) => f.endsWith(".yml")))("actionli
 
 test("actionlint catches a broken workflow (the check can fail)", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "workflows-"));
-    const broken = fs.readFileSync(path.join(WORKFLOWS, "preview.yml"), "utf8").replace("${{ matrix.stack }}", "${{ matrix.stak }}");
+    const broken = fs
+        .readFileSync(path.join(WORKFLOWS, "preview.yml"), "utf8")
+        .replace("${{ matrix.stack }}", "${{ matrix.stak }}");
     fs.writeFileSync(path.join(dir, "preview.yml"), broken);
     const r = lint([path.join(dir, "preview.yml")]);
     expect(r.status).not.toBe(0);

@@ -8,7 +8,10 @@ const { AlertRules } = require("../../components/alert-rules") as typeof import(
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { checkPromQL } = require("../../lib/promql") as typeof import("../../lib/promql");
 
-const rule = (expr: string, annotations: Record<string, string> = { summary: "s", runbook_url: "https://r.example/#x" }) => ({
+const rule = (
+    expr: string,
+    annotations: Record<string, string> = { summary: "s", runbook_url: "https://r.example/#x" },
+) => ({
     alert: "HighErrors",
     expr,
     labels: { severity: "critical" },
@@ -29,11 +32,22 @@ test("a rule whose PromQL does not parse fails the component with the rule's nam
             },
         });
     expect(build).toThrow(pulumi.ResourceError);
-    expect(build).toThrow("alert 'HighErrors': invalid PromQL at character 41:\nsum(rate(http_requests_total[5m]) > 0.01\n" + " ".repeat(40) + "^");
+    expect(build).toThrow(
+        "alert 'HighErrors': invalid PromQL at character 41:\nsum(rate(http_requests_total[5m]) > 0.01\n" +
+            " ".repeat(40) +
+            "^",
+    );
 });
 
 test("a rule without runbook_url is refused", () => {
-    expect(() => new AlertRules("nourl", { namespace: "ns", name: "n", groupName: "g", labels: {}, rules: [rule("up == 0", { summary: "s" })] })).toThrow(
-        "alert 'HighErrors' must have annotation 'runbook_url'",
-    );
+    expect(
+        () =>
+            new AlertRules("nourl", {
+                namespace: "ns",
+                name: "n",
+                groupName: "g",
+                labels: {},
+                rules: [rule("up == 0", { summary: "s" })],
+            }),
+    ).toThrow("alert 'HighErrors' must have annotation 'runbook_url'");
 });

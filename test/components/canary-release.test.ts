@@ -57,7 +57,10 @@ describe("replica-ratio fallback (staging web at 5 % of 4 pods)", () => {
     beforeAll(() => render(stackConfig("staging")));
 
     test("one Service selects both tracks and the weight is carried by pod counts", () => {
-        expect(spec("stg-web-canary-svc").selector).toEqual({ "app.kubernetes.io/name": "web", "app.kubernetes.io/instance": "web-staging" });
+        expect(spec("stg-web-canary-svc").selector).toEqual({
+            "app.kubernetes.io/name": "web",
+            "app.kubernetes.io/instance": "web-staging",
+        });
         expect(spec("stg-web-canary-stable").replicas).toBe(3);
         expect(spec("stg-web-canary-canary").replicas).toBe(1);
         expect(registered.find((r) => r.name === "stg-web-canary-route")).toBeUndefined();
@@ -68,8 +71,23 @@ describe("NGINX router", () => {
     test("a canary Ingress carries the canary-weight annotation", async () => {
         await render(staging((v) => (v.services.api.canary.router = { type: "nginx", host: "api.staging.example" })));
         const canary = byName("stg-api-canary-canary-ingress").inputs;
-        expect(canary.metadata.annotations).toEqual({ "nginx.ingress.kubernetes.io/canary": "true", "nginx.ingress.kubernetes.io/canary-weight": "25", "pulumi.com/patchForce": "true" });
-        expect(canary.spec.rules[0]).toEqual({ host: "api.staging.example", http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "api-canary", port: { number: 80 } } } }] } });
+        expect(canary.metadata.annotations).toEqual({
+            "nginx.ingress.kubernetes.io/canary": "true",
+            "nginx.ingress.kubernetes.io/canary-weight": "25",
+            "pulumi.com/patchForce": "true",
+        });
+        expect(canary.spec.rules[0]).toEqual({
+            host: "api.staging.example",
+            http: {
+                paths: [
+                    {
+                        path: "/",
+                        pathType: "Prefix",
+                        backend: { service: { name: "api-canary", port: { number: 80 } } },
+                    },
+                ],
+            },
+        });
         const main = byName("stg-api-canary-ingress").inputs;
         expect(main.metadata.annotations).toEqual({ "pulumi.com/patchForce": "true" });
         expect(main.spec.ingressClassName).toBe("nginx");
@@ -82,13 +100,17 @@ describe("promotion and abort", () => {
         await render(staging((v) => (v.services.api.canary.weight = 100)));
         expect(image("stg-api-canary-stable")).toBe("ghcr.io/acme/shop-api:1.42.0");
         expect(spec("stg-api-canary-canary").replicas).toBe(0);
-        expect(byName("stg-api-canary-route").inputs.spec.rules[0].backendRefs.map((b: any) => b.weight)).toEqual([100, 0]);
+        expect(byName("stg-api-canary-route").inputs.spec.rules[0].backendRefs.map((b: any) => b.weight)).toEqual([
+            100, 0,
+        ]);
     });
 
     test("weight 0 aborts: stable keeps its image, the canary gets no pods and no traffic", async () => {
         await render(staging((v) => (v.services.api.canary.weight = 0)));
         expect(image("stg-api-canary-stable")).toBe("ghcr.io/acme/shop-api:1.41.2");
         expect(spec("stg-api-canary-canary").replicas).toBe(0);
-        expect(byName("stg-api-canary-route").inputs.spec.rules[0].backendRefs.map((b: any) => b.weight)).toEqual([100, 0]);
+        expect(byName("stg-api-canary-route").inputs.spec.rules[0].backendRefs.map((b: any) => b.weight)).toEqual([
+            100, 0,
+        ]);
     });
 });

@@ -20,7 +20,9 @@ const captureDependsOn: pulumi.ResourceTransformation = (args) => {
 async function dependsOnNames(name: string): Promise<string[]> {
     const deps = dependsOn.get(name);
     if (!deps) throw new Error(`no resource named ${name}`);
-    const names = await Promise.all(deps.map((r) => new Promise<string>((resolve) => r.urn.apply((u) => resolve(u.split("::").pop() as string)))));
+    const names = await Promise.all(
+        deps.map((r) => new Promise<string>((resolve) => r.urn.apply((u) => resolve(u.split("::").pop() as string)))),
+    );
     return names.sort();
 }
 
@@ -61,7 +63,11 @@ describe("production (blue/green)", () => {
             const d = byName(`prod-api-bg-${color}`);
             expect(d.type).toBe("kubernetes:apps/v1:Deployment");
             expect(d.inputs.metadata.name).toBe(`api-${color}`);
-            expect(d.inputs.spec.selector.matchLabels).toEqual({ "app.kubernetes.io/name": "api", "app.kubernetes.io/instance": "api-production", "runbook.dev/color": color });
+            expect(d.inputs.spec.selector.matchLabels).toEqual({
+                "app.kubernetes.io/name": "api",
+                "app.kubernetes.io/instance": "api-production",
+                "runbook.dev/color": color,
+            });
             expect(d.inputs.spec.template.metadata.labels["runbook.dev/color"]).toBe(color);
         }
         expect(spec("prod-api-bg-green").template.spec.containers[0].image).toBe("ghcr.io/acme/shop-api:1.42.0");
@@ -80,9 +86,22 @@ describe("production (blue/green)", () => {
 
     test("probes and resources follow runbook 004 for production", () => {
         const c = spec("prod-api-bg-green").template.spec.containers[0];
-        expect(c.livenessProbe).toEqual({ httpGet: { path: "/api/health", port: 3000 }, initialDelaySeconds: 30, periodSeconds: 10, failureThreshold: 3 });
-        expect(c.readinessProbe).toEqual({ httpGet: { path: "/api/health", port: 3000 }, initialDelaySeconds: 5, periodSeconds: 5, failureThreshold: 3 });
-        expect(c.resources).toEqual({ requests: { cpu: "2000m", memory: "2Gi" }, limits: { cpu: "2000m", memory: "2Gi" } });
+        expect(c.livenessProbe).toEqual({
+            httpGet: { path: "/api/health", port: 3000 },
+            initialDelaySeconds: 30,
+            periodSeconds: 10,
+            failureThreshold: 3,
+        });
+        expect(c.readinessProbe).toEqual({
+            httpGet: { path: "/api/health", port: 3000 },
+            initialDelaySeconds: 5,
+            periodSeconds: 5,
+            failureThreshold: 3,
+        });
+        expect(c.resources).toEqual({
+            requests: { cpu: "2000m", memory: "2Gi" },
+            limits: { cpu: "2000m", memory: "2Gi" },
+        });
         expect(c.ports).toEqual([
             { name: "http", containerPort: 3000 },
             { name: "metrics", containerPort: 9090 },
@@ -112,7 +131,9 @@ describe("production (blue/green)", () => {
         const hpa = spec("prod-api-autoscaler-hpa");
         expect(hpa.scaleTargetRef).toEqual({ apiVersion: "apps/v1", kind: "Deployment", name: "api-green" });
         expect([hpa.minReplicas, hpa.maxReplicas]).toEqual([5, 20]);
-        expect(hpa.metrics).toEqual([{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } }]);
+        expect(hpa.metrics).toEqual([
+            { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } },
+        ]);
         expect(hpa.behavior.scaleDown.stabilizationWindowSeconds).toBe(300);
         expect(spec("prod-web-autoscaler-hpa").maxReplicas).toBe(12);
     });
@@ -120,7 +141,12 @@ describe("production (blue/green)", () => {
     test("production gets a PodDisruptionBudget over both colours", () => {
         const pdb = byName("prod-api-pdb");
         expect(pdb.type).toBe("kubernetes:policy/v1:PodDisruptionBudget");
-        expect(pdb.inputs.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: { "app.kubernetes.io/name": "api", "app.kubernetes.io/instance": "api-production" } } });
+        expect(pdb.inputs.spec).toEqual({
+            maxUnavailable: 1,
+            selector: {
+                matchLabels: { "app.kubernetes.io/name": "api", "app.kubernetes.io/instance": "api-production" },
+            },
+        });
     });
 
     test("the release record is stamped on the workloads, not on their pods", () => {
@@ -130,7 +156,8 @@ describe("production (blue/green)", () => {
             "runbook.dev/release-commit": "3f9c2ab7e1d4",
             "runbook.dev/operator": "dana",
             "runbook.dev/strategy": "blueGreen",
-            "runbook.dev/approvals": '[{"name":"lee","role":"governance-sentinel"},{"name":"sam","role":"service-owner"}]',
+            "runbook.dev/approvals":
+                '[{"name":"lee","role":"governance-sentinel"},{"name":"sam","role":"service-owner"}]',
         });
         expect(d.spec.template.metadata.annotations).toBeUndefined();
         expect(stack.release).toEqual({
@@ -150,7 +177,13 @@ describe("production (blue/green)", () => {
         expect(objects.length).toBeGreaterThan(20);
         for (const o of objects) {
             expect(Object.keys(o.inputs.metadata.labels ?? {})).toEqual(
-                expect.arrayContaining(["app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/part-of", "app.kubernetes.io/managed-by", "runbook.dev/environment"]),
+                expect.arrayContaining([
+                    "app.kubernetes.io/name",
+                    "app.kubernetes.io/instance",
+                    "app.kubernetes.io/part-of",
+                    "app.kubernetes.io/managed-by",
+                    "runbook.dev/environment",
+                ]),
             );
         }
     });
@@ -158,12 +191,23 @@ describe("production (blue/green)", () => {
     test("the backup CronJob: schedule, Forbid, history limits, deadline, backoff", () => {
         const cj = byName("prod-backup-cron").inputs;
         expect(cj.metadata.name).toBe("shop-backup");
-        expect(cj.spec).toMatchObject({ schedule: "0 2 * * *", concurrencyPolicy: "Forbid", successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 3 });
+        expect(cj.spec).toMatchObject({
+            schedule: "0 2 * * *",
+            concurrencyPolicy: "Forbid",
+            successfulJobsHistoryLimit: 3,
+            failedJobsHistoryLimit: 3,
+        });
         expect(cj.spec.jobTemplate.spec).toMatchObject({ backoffLimit: 2, activeDeadlineSeconds: 600 });
         const pod = cj.spec.jobTemplate.spec.template.spec;
-        expect(pod.initContainers[0].env).toEqual([{ name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: "shop-db", key: "url" } } }]);
-        expect(pod.initContainers[0].command[2]).toContain("pg_dump --no-owner --no-privileges --dbname=\"$DATABASE_URL\" | gzip -9");
-        expect(pod.containers[0].command[2]).toContain('aws "$@" s3 cp --only-show-errors --sse AES256 --metadata "sha256=${sum}" "$file" "s3://${BUCKET}/${key}"');
+        expect(pod.initContainers[0].env).toEqual([
+            { name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: "shop-db", key: "url" } } },
+        ]);
+        expect(pod.initContainers[0].command[2]).toContain(
+            'pg_dump --no-owner --no-privileges --dbname="$DATABASE_URL" | gzip -9',
+        );
+        expect(pod.containers[0].command[2]).toContain(
+            'aws "$@" s3 cp --only-show-errors --sse AES256 --metadata "sha256=${sum}" "$file" "s3://${BUCKET}/${key}"',
+        );
         expect(pod.containers[0].env).toContainEqual({ name: "PREFIX", value: "shop-production" });
         expect(pod.containers[0].env.map((e: { name: string }) => e.name)).not.toContain("S3_ENDPOINT_URL");
     });
@@ -175,15 +219,28 @@ describe("production (blue/green)", () => {
         expect(cj.spec.jobTemplate.spec).toMatchObject({ backoffLimit: 0, activeDeadlineSeconds: 1800 });
         const pod = cj.spec.jobTemplate.spec.template.spec;
         expect(pod.serviceAccountName).toBe("shop-backup");
-        expect(pod.initContainers.map((c: { name: string; image: string }) => [c.name, c.image])).toEqual([["fetch", "amazon/aws-cli:2.22.35"]]);
-        expect(pod.containers.map((c: { name: string; image: string }) => [c.name, c.image])).toEqual([["restore", "postgres:16.6-alpine"]]);
-        expect(pod.containers[0].env).toEqual([{ name: "TARGET_DATABASE_URL", valueFrom: { secretKeyRef: { name: "shop-db", key: "url" } } }]);
-        expect(pod.initContainers[0].env.map((e: { name: string }) => e.name)).toEqual(["BUCKET", "PREFIX", "AWS_REGION"]);
+        expect(pod.initContainers.map((c: { name: string; image: string }) => [c.name, c.image])).toEqual([
+            ["fetch", "amazon/aws-cli:2.22.35"],
+        ]);
+        expect(pod.containers.map((c: { name: string; image: string }) => [c.name, c.image])).toEqual([
+            ["restore", "postgres:16.6-alpine"],
+        ]);
+        expect(pod.containers[0].env).toEqual([
+            { name: "TARGET_DATABASE_URL", valueFrom: { secretKeyRef: { name: "shop-db", key: "url" } } },
+        ]);
+        expect(pod.initContainers[0].env.map((e: { name: string }) => e.name)).toEqual([
+            "BUCKET",
+            "PREFIX",
+            "AWS_REGION",
+        ]);
     });
 
     test("the restore drill [001, 003]: weekly, into the scratch database, comparing row counts", () => {
         const cj = byName("prod-backup-restore-drill").inputs;
-        expect(cj.metadata).toMatchObject({ name: "shop-restore-drill", labels: { "runbook.dev/backup": "restore-drill" } });
+        expect(cj.metadata).toMatchObject({
+            name: "shop-restore-drill",
+            labels: { "runbook.dev/backup": "restore-drill" },
+        });
         expect(cj.spec.schedule).toBe("0 4 * * 1");
         expect(cj.spec.suspend).toBeUndefined();
         const pod = cj.spec.jobTemplate.spec.template.spec;
@@ -195,16 +252,33 @@ describe("production (blue/green)", () => {
 
     test("the S3 bucket: versioned, encrypted, public access blocked, expiring after retentionDays", () => {
         expect(ofType("aws:s3/bucket:Bucket")).toHaveLength(1);
-        expect(ofType("aws:s3/bucketVersioning:BucketVersioning")[0].inputs.versioningConfiguration).toEqual({ status: "Enabled" });
-        expect(ofType("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")[0].inputs.rules[0].applyServerSideEncryptionByDefault).toEqual({ sseAlgorithm: "AES256" });
-        expect(ofType("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")[0].inputs).toMatchObject({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
+        expect(ofType("aws:s3/bucketVersioning:BucketVersioning")[0].inputs.versioningConfiguration).toEqual({
+            status: "Enabled",
+        });
+        expect(
+            ofType("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")[0].inputs
+                .rules[0].applyServerSideEncryptionByDefault,
+        ).toEqual({ sseAlgorithm: "AES256" });
+        expect(ofType("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")[0].inputs).toMatchObject({
+            blockPublicAcls: true,
+            blockPublicPolicy: true,
+            ignorePublicAcls: true,
+            restrictPublicBuckets: true,
+        });
         const rule = ofType("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")[0].inputs.rules[0];
-        expect(rule).toMatchObject({ status: "Enabled", expiration: { days: 30 }, filter: { prefix: "shop-production/" } });
+        expect(rule).toMatchObject({
+            status: "Enabled",
+            expiration: { days: 30 },
+            filter: { prefix: "shop-production/" },
+        });
         const role = ofType("aws:iam/role:Role")[0].inputs;
         expect(JSON.parse(role.assumeRolePolicy).Statement[0].Condition.StringEquals).toEqual({
-            "oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF:sub": "system:serviceaccount:shop-production:shop-backup",
+            "oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF:sub":
+                "system:serviceaccount:shop-production:shop-backup",
         });
-        expect(byName("prod-backup-sa").inputs.metadata.annotations["eks.amazonaws.com/role-arn"]).toBe("arn:aws:iam::123456789012:role/prod-backup-role");
+        expect(byName("prod-backup-sa").inputs.metadata.annotations["eks.amazonaws.com/role-arn"]).toBe(
+            "arn:aws:iam::123456789012:role/prod-backup-role",
+        );
     });
 
     test("alert rules carry the rollback triggers with severity, summary and runbook_url", () => {
@@ -212,23 +286,39 @@ describe("production (blue/green)", () => {
         expect(rule.apiVersion).toBe("monitoring.coreos.com/v1");
         expect(rule.kind).toBe("PrometheusRule");
         const rules: any[] = rule.spec.groups[0].rules;
-        expect(rules.map((r) => r.alert)).toEqual(["ErrorRateCritical", "ErrorRateWarning", "LatencyP95High", "LatencyP99High", "PodRestartsHigh", "MemoryHigh", "ReadinessFailing", "AutoscalerAtMax"]);
+        expect(rules.map((r) => r.alert)).toEqual([
+            "ErrorRateCritical",
+            "ErrorRateWarning",
+            "LatencyP95High",
+            "LatencyP99High",
+            "PodRestartsHigh",
+            "MemoryHigh",
+            "ReadinessFailing",
+            "AutoscalerAtMax",
+        ]);
         for (const r of rules) {
             expect(r.labels.severity).toMatch(/^(critical|warning)$/);
             expect(r.annotations.summary).toBeTruthy();
-            expect(r.annotations.runbook_url).toBe(`https://runbooks.acme.example/shop/production#${r.alert.toLowerCase()}`);
+            expect(r.annotations.runbook_url).toBe(
+                `https://runbooks.acme.example/shop/production#${r.alert.toLowerCase()}`,
+            );
             expect(r.labels.team).toBe("shop");
         }
         const backup: any[] = byName("prod-backup-alerts-rule").inputs.spec.groups[0].rules;
         expect(backup.map((r) => r.alert)).toEqual(["BackupJobFailed", "BackupTooOld", "RestoreDrillOverdue"]);
-        expect(backup[1].expr).toBe('time() - max(kube_cronjob_status_last_successful_time{namespace="shop-production",cronjob="shop-backup"}) > 86400');
+        expect(backup[1].expr).toBe(
+            'time() - max(kube_cronjob_status_last_successful_time{namespace="shop-production",cronjob="shop-backup"}) > 86400',
+        );
     });
 
     test("a ServiceMonitor scrapes the metrics Service of every pod of the app", () => {
         const sm = byName("prod-api-monitor").inputs;
         expect(sm.kind).toBe("ServiceMonitor");
         expect(sm.spec.endpoints).toEqual([{ port: "metrics", path: "/metrics", interval: "30s" }]);
-        expect(spec("prod-api-metrics").selector).toEqual({ "app.kubernetes.io/name": "api", "app.kubernetes.io/instance": "api-production" });
+        expect(spec("prod-api-metrics").selector).toEqual({
+            "app.kubernetes.io/name": "api",
+            "app.kubernetes.io/instance": "api-production",
+        });
     });
 });
 
@@ -238,14 +328,20 @@ describe("the blue/green update follows the runbook order", () => {
         const bg = stack.services[0].blueGreen!;
         expect(await dependsOnNames("order-api-bg-green")).toEqual(["order-backup-predeploy"]);
         expect(await dependsOnNames("order-api-bg-blue")).toEqual([]);
-        expect(await dependsOnNames("order-api-bg-smoke-green")).toEqual(["order-api-bg-green", "order-api-bg-svc-green"]);
+        expect(await dependsOnNames("order-api-bg-smoke-green")).toEqual([
+            "order-api-bg-green",
+            "order-api-bg-svc-green",
+        ]);
         expect(await dependsOnNames("order-api-bg-smoke-blue")).toEqual(["order-api-bg-blue", "order-api-bg-svc-blue"]);
         expect(await dependsOnNames("order-api-bg-active")).toEqual(["order-api-bg-green", "order-api-bg-smoke-green"]);
         expect(bg.activeColor).toBe("green");
     });
 
     test("flipping activeColor back is the rollback: the switch now waits for blue", async () => {
-        await render(withValues("production", (v) => (v.services.api.blueGreen.activeColor = "blue")), "order");
+        await render(
+            withValues("production", (v) => (v.services.api.blueGreen.activeColor = "blue")),
+            "order",
+        );
         expect(spec("order-api-bg-active").selector["runbook.dev/color"]).toBe("blue");
         expect(spec("order-api-bg-green").replicas).toBe(5);
         expect(await dependsOnNames("order-api-bg-blue")).toEqual(["order-backup-predeploy"]);
@@ -256,15 +352,24 @@ describe("the blue/green update follows the runbook order", () => {
         await render(stackConfig("production"), "order");
         const jobs = () => ["blue", "green"].map((c) => byName(`order-api-bg-smoke-${c}`).inputs.metadata.name);
         const live = jobs();
-        await render(withValues("production", (v) => (v.services.api.blueGreen.activeColor = "blue")), "order");
+        await render(
+            withValues("production", (v) => (v.services.api.blueGreen.activeColor = "blue")),
+            "order",
+        );
         expect(jobs()).toEqual(live);
-        await render(withValues("production", (v) => (v.services.api.blueGreen.blue.image = "ghcr.io/acme/shop-api:1.43.0")), "order");
+        await render(
+            withValues("production", (v) => (v.services.api.blueGreen.blue.image = "ghcr.io/acme/shop-api:1.43.0")),
+            "order",
+        );
         expect(jobs()[0]).not.toBe(live[0]);
         expect(jobs()[1]).toBe(live[1]);
     });
 
     test("idleReplicas 0 scales the old colour down once the rollback period is over", async () => {
-        await render(withValues("production", (v) => (v.services.api.blueGreen.idleReplicas = 0)), "order");
+        await render(
+            withValues("production", (v) => (v.services.api.blueGreen.idleReplicas = 0)),
+            "order",
+        );
         expect(spec("order-api-bg-blue").replicas).toBe(0);
         expect(spec("order-api-bg-green").replicas).toBe(5);
         // Nothing runs on blue to test; it is tested when it runs pods again.

@@ -27,8 +27,16 @@ describe("the stack files", () => {
             ["web", "blueGreen"],
         ]);
         const api = cfg.services[0];
-        expect(api.autoscaling).toEqual({ minReplicas: 5, maxReplicas: 20, targetCpuUtilization: 70, scaleDownStabilizationSeconds: 300 });
-        expect(api.resources).toEqual({ requests: { cpu: "2000m", memory: "2Gi" }, limits: { cpu: "2000m", memory: "2Gi" } });
+        expect(api.autoscaling).toEqual({
+            minReplicas: 5,
+            maxReplicas: 20,
+            targetCpuUtilization: 70,
+            scaleDownStabilizationSeconds: 300,
+        });
+        expect(api.resources).toEqual({
+            requests: { cpu: "2000m", memory: "2Gi" },
+            limits: { cpu: "2000m", memory: "2Gi" },
+        });
         expect(api.podDisruptionBudget).toEqual({ maxUnavailable: 1 });
         expect(api.image).toBe("ghcr.io/acme/shop-api:1.42.0");
         expect(api.blueGreen?.idleReplicas).toBe(5);
@@ -51,12 +59,29 @@ describe("defaults from the runbooks", () => {
 
     test("probes: liveness GET /api/health :3000 after 30 s every 10 s, readiness after 5 s every 5 s, 3 failures", () => {
         const cfg = parseStackConfig({
-            values: { ...rawValues("staging"), services: { api: { strategy: "rolling", image: "ghcr.io/acme/api:1.0.0" } } },
+            values: {
+                ...rawValues("staging"),
+                services: { api: { strategy: "rolling", image: "ghcr.io/acme/api:1.0.0" } },
+            },
             secretKeys: new Set(),
         });
         const p = cfg.services[0].probes;
-        expect(p.liveness).toEqual({ type: "http", path: "/api/health", port: 3000, initialDelaySeconds: 30, periodSeconds: 10, failureThreshold: 3 });
-        expect(p.readiness).toEqual({ type: "http", path: "/api/health", port: 3000, initialDelaySeconds: 5, periodSeconds: 5, failureThreshold: 3 });
+        expect(p.liveness).toEqual({
+            type: "http",
+            path: "/api/health",
+            port: 3000,
+            initialDelaySeconds: 30,
+            periodSeconds: 10,
+            failureThreshold: 3,
+        });
+        expect(p.readiness).toEqual({
+            type: "http",
+            path: "/api/health",
+            port: 3000,
+            initialDelaySeconds: 5,
+            periodSeconds: 5,
+            failureThreshold: 3,
+        });
         expect(p.startup).toBeUndefined();
         expect(cfg.services[0].healthEndpoints).toEqual(["/api/health"]);
     });
@@ -66,7 +91,13 @@ describe("defaults from the runbooks", () => {
         delete values.backup.schedule;
         delete values.backup.retentionDays;
         const b = parseStackConfig({ values, secretKeys: new Set() }).backup;
-        expect(b).toMatchObject({ schedule: "0 2 * * *", retentionDays: 30, preDeploy: true, deadlineSeconds: 600, backoffLimit: 2 });
+        expect(b).toMatchObject({
+            schedule: "0 2 * * *",
+            retentionDays: 30,
+            preDeploy: true,
+            deadlineSeconds: 600,
+            backoffLimit: 2,
+        });
     });
 
     test("alerts: error rate 1 % critical, 0.5 % warning, p95 500 ms, p99 10 s, 3 restarts, 90 % memory, 24 h backups", () => {
@@ -93,38 +124,192 @@ describe("defaults from the runbooks", () => {
 
 describe("bad config: one error listing every problem", () => {
     const cases: Array<[string, string, (v: Record<string, any>) => void, string[]]> = [
-        ["canary weight out of range", "staging", (v) => (v.services.api.canary.weight = 150), ["runbook:services.api.canary.weight: expected an integer 0..100, got 150"]],
-        ["canary weight not on the plan", "staging", (v) => (v.services.api.canary.weight = 30), ["runbook:services.api.canary.weight: expected 0 (abort) or a step of the plan [5, 25, 100], got 30"]],
-        ["steps not increasing", "staging", (v) => (v.services.api.canary.steps = [25, 5, 100]), ["runbook:services.api.canary.steps: expected strictly increasing weights ending at 100, got a list ([25,5,100])"]],
-        ["typo in a key", "staging", (v) => (v.services.api.helthEndpoints = ["/x"]), ["runbook:services.api.helthEndpoints: unknown key, did you mean 'healthEndpoints'?"]],
-        ["unknown top-level key", "staging", (v) => (v.servces = {}), ["runbook:servces: unknown key, did you mean 'services'?"]],
-        ["unknown key far from any", "staging", (v) => (v.backup.zzzzzzzz = 1), ["runbook:backup.zzzzzzzz: unknown key, known keys: backoffLimit, bucket, databaseSecret, deadlineSeconds, dumpImage, enabled, iam, preDeploy, restore, restoreDrill, retentionDays, schedule, uploadImage"]],
-        ["image without tag", "staging", (v) => (v.services.web.image = "ghcr.io/acme/shop-web"), ['runbook:services.web.image: expected an image reference with a tag or digest (repo/name:1.2.3 or repo/name@sha256:…), got "ghcr.io/acme/shop-web"']],
-        ["unknown strategy", "staging", (v) => (v.services.web.strategy = "bluegreen"), ["runbook:services.web.strategy: expected one of 'blueGreen', 'canary', 'rolling', got \"bluegreen\""]],
-        ["unknown environment", "staging", (v) => (v.environment = "prod"), ["runbook:environment: expected one of 'staging', 'production', got \"prod\""]],
-        ["missing namespace", "staging", (v) => delete v.namespace, ["runbook:namespace: expected an object, got nothing"]],
-        ["port out of range", "staging", (v) => (v.services.api.port = 70000), ["runbook:services.api.port: expected an integer 1..65535, got 70000"]],
-        ["port as a string", "staging", (v) => (v.services.api.port = "3000"), ['runbook:services.api.port: expected an integer 1..65535, got "3000"']],
-        ["max below min replicas", "production", (v) => (v.services.api.autoscaling = { minReplicas: 6, maxReplicas: 4 }), ["runbook:services.api.autoscaling.maxReplicas: expected at least minReplicas (6), got 4"]],
-        ["blue/green without its settings", "production", (v) => delete v.services.web.blueGreen, ["runbook:services.web.blueGreen: expected blue/green settings (activeColor, blue.image, green.image) for strategy 'blueGreen', got nothing"]],
-        ["bad active colour", "production", (v) => (v.services.api.blueGreen.activeColor = "red"), ["runbook:services.api.blueGreen.activeColor: expected one of 'blue', 'green', got \"red\""]],
-        ["bad quantity", "staging", (v) => (v.services.api.resources = { limits: { memory: "2 GB" } }), ['runbook:services.api.resources.limits.memory: expected a Kubernetes quantity such as 500m, 2, 512Mi or 2Gi, got "2 GB"']],
-        ["bad cron", "staging", (v) => (v.backup.schedule = "daily"), ['runbook:backup.schedule: expected a five-field cron expression (minute hour day-of-month month day-of-week) such as \'0 2 * * *\', got "daily"']],
-        ["bad error-rate ratio", "staging", (v) => (v.alerts.errorRateCritical = 5), ["runbook:alerts.errorRateCritical: expected a number 0..1 (a fraction, 0.01 = 1 %), got 5"]],
-        ["warning above critical", "staging", (v) => (v.alerts.errorRateWarning = 0.02), ["runbook:alerts.errorRateWarning: expected less than errorRateCritical (0.01), got 0.02"]],
-        ["backup without a database", "staging", (v) => delete v.backup.databaseSecret, ["runbook:backup.databaseSecret: expected a Secret reference {name, key} holding the database URL (or the Pulumi secret runbook:databaseUrl), got nothing"]],
-        ["both cluster and render directory", "local", (v) => (v.kubernetes.renderYamlToDirectory = "rendered/local"), ['runbook:kubernetes: expected either a cluster (context and/or kubeconfig) or renderYamlToDirectory, not both and not neither, got an object ({"kubeconfig":".cluster/kubeconfig","renderYamlToDirector...)']],
-        ["no bucket when AWS is off", "local", (v) => delete v.backup.bucket.name, ["runbook:backup.bucket.name: expected the name of an existing bucket when aws.enabled is false (no bucket can be created), got nothing"]],
-        ["unknown router", "staging", (v) => (v.services.api.canary.router = { type: "istio" }), ["runbook:services.api.canary.router.type: expected one of 'gatewayApi', 'nginx', 'replicas', got \"istio\""]],
-        ["release without a version", "staging", (v) => delete v.release.version, ["runbook:release.version: expected a release version, got nothing"]],
-        ["approval with an unknown role", "production", (v) => v.release.approvals.push({ name: "kim", role: "boss" }), ["runbook:release.approvals[2].role: expected one of 'governance-sentinel', 'service-owner', 'governance-board', 'reviewer', got \"boss\""]],
+        [
+            "canary weight out of range",
+            "staging",
+            (v) => (v.services.api.canary.weight = 150),
+            ["runbook:services.api.canary.weight: expected an integer 0..100, got 150"],
+        ],
+        [
+            "canary weight not on the plan",
+            "staging",
+            (v) => (v.services.api.canary.weight = 30),
+            ["runbook:services.api.canary.weight: expected 0 (abort) or a step of the plan [5, 25, 100], got 30"],
+        ],
+        [
+            "steps not increasing",
+            "staging",
+            (v) => (v.services.api.canary.steps = [25, 5, 100]),
+            [
+                "runbook:services.api.canary.steps: expected strictly increasing weights ending at 100, got a list ([25,5,100])",
+            ],
+        ],
+        [
+            "typo in a key",
+            "staging",
+            (v) => (v.services.api.helthEndpoints = ["/x"]),
+            ["runbook:services.api.helthEndpoints: unknown key, did you mean 'healthEndpoints'?"],
+        ],
+        [
+            "unknown top-level key",
+            "staging",
+            (v) => (v.servces = {}),
+            ["runbook:servces: unknown key, did you mean 'services'?"],
+        ],
+        [
+            "unknown key far from any",
+            "staging",
+            (v) => (v.backup.zzzzzzzz = 1),
+            [
+                "runbook:backup.zzzzzzzz: unknown key, known keys: backoffLimit, bucket, databaseSecret, deadlineSeconds, dumpImage, enabled, iam, preDeploy, restore, restoreDrill, retentionDays, schedule, uploadImage",
+            ],
+        ],
+        [
+            "image without tag",
+            "staging",
+            (v) => (v.services.web.image = "ghcr.io/acme/shop-web"),
+            [
+                'runbook:services.web.image: expected an image reference with a tag or digest (repo/name:1.2.3 or repo/name@sha256:…), got "ghcr.io/acme/shop-web"',
+            ],
+        ],
+        [
+            "unknown strategy",
+            "staging",
+            (v) => (v.services.web.strategy = "bluegreen"),
+            ["runbook:services.web.strategy: expected one of 'blueGreen', 'canary', 'rolling', got \"bluegreen\""],
+        ],
+        [
+            "unknown environment",
+            "staging",
+            (v) => (v.environment = "prod"),
+            ["runbook:environment: expected one of 'staging', 'production', got \"prod\""],
+        ],
+        [
+            "missing namespace",
+            "staging",
+            (v) => delete v.namespace,
+            ["runbook:namespace: expected an object, got nothing"],
+        ],
+        [
+            "port out of range",
+            "staging",
+            (v) => (v.services.api.port = 70000),
+            ["runbook:services.api.port: expected an integer 1..65535, got 70000"],
+        ],
+        [
+            "port as a string",
+            "staging",
+            (v) => (v.services.api.port = "3000"),
+            ['runbook:services.api.port: expected an integer 1..65535, got "3000"'],
+        ],
+        [
+            "max below min replicas",
+            "production",
+            (v) => (v.services.api.autoscaling = { minReplicas: 6, maxReplicas: 4 }),
+            ["runbook:services.api.autoscaling.maxReplicas: expected at least minReplicas (6), got 4"],
+        ],
+        [
+            "blue/green without its settings",
+            "production",
+            (v) => delete v.services.web.blueGreen,
+            [
+                "runbook:services.web.blueGreen: expected blue/green settings (activeColor, blue.image, green.image) for strategy 'blueGreen', got nothing",
+            ],
+        ],
+        [
+            "bad active colour",
+            "production",
+            (v) => (v.services.api.blueGreen.activeColor = "red"),
+            ["runbook:services.api.blueGreen.activeColor: expected one of 'blue', 'green', got \"red\""],
+        ],
+        [
+            "bad quantity",
+            "staging",
+            (v) => (v.services.api.resources = { limits: { memory: "2 GB" } }),
+            [
+                'runbook:services.api.resources.limits.memory: expected a Kubernetes quantity such as 500m, 2, 512Mi or 2Gi, got "2 GB"',
+            ],
+        ],
+        [
+            "bad cron",
+            "staging",
+            (v) => (v.backup.schedule = "daily"),
+            [
+                "runbook:backup.schedule: expected a five-field cron expression (minute hour day-of-month month day-of-week) such as '0 2 * * *', got \"daily\"",
+            ],
+        ],
+        [
+            "bad error-rate ratio",
+            "staging",
+            (v) => (v.alerts.errorRateCritical = 5),
+            ["runbook:alerts.errorRateCritical: expected a number 0..1 (a fraction, 0.01 = 1 %), got 5"],
+        ],
+        [
+            "warning above critical",
+            "staging",
+            (v) => (v.alerts.errorRateWarning = 0.02),
+            ["runbook:alerts.errorRateWarning: expected less than errorRateCritical (0.01), got 0.02"],
+        ],
+        [
+            "backup without a database",
+            "staging",
+            (v) => delete v.backup.databaseSecret,
+            [
+                "runbook:backup.databaseSecret: expected a Secret reference {name, key} holding the database URL (or the Pulumi secret runbook:databaseUrl), got nothing",
+            ],
+        ],
+        [
+            "both cluster and render directory",
+            "local",
+            (v) => (v.kubernetes.renderYamlToDirectory = "rendered/local"),
+            [
+                'runbook:kubernetes: expected either a cluster (context and/or kubeconfig) or renderYamlToDirectory, not both and not neither, got an object ({"kubeconfig":".cluster/kubeconfig","renderYamlToDirector...)',
+            ],
+        ],
+        [
+            "no bucket when AWS is off",
+            "local",
+            (v) => delete v.backup.bucket.name,
+            [
+                "runbook:backup.bucket.name: expected the name of an existing bucket when aws.enabled is false (no bucket can be created), got nothing",
+            ],
+        ],
+        [
+            "unknown router",
+            "staging",
+            (v) => (v.services.api.canary.router = { type: "istio" }),
+            [
+                "runbook:services.api.canary.router.type: expected one of 'gatewayApi', 'nginx', 'replicas', got \"istio\"",
+            ],
+        ],
+        [
+            "release without a version",
+            "staging",
+            (v) => delete v.release.version,
+            ["runbook:release.version: expected a release version, got nothing"],
+        ],
+        [
+            "approval with an unknown role",
+            "production",
+            (v) => v.release.approvals.push({ name: "kim", role: "boss" }),
+            [
+                "runbook:release.approvals[2].role: expected one of 'governance-sentinel', 'service-owner', 'governance-board', 'reviewer', got \"boss\"",
+            ],
+        ],
         // What preview (the components) or the API server would reject, caught by validate.
-        ["idle colour above maxReplicas", "production", (v) => (v.services.api.blueGreen.idleReplicas = 30), ["runbook:services.api.blueGreen.idleReplicas: expected at most autoscaling.maxReplicas (20), got 30"]],
+        [
+            "idle colour above maxReplicas",
+            "production",
+            (v) => (v.services.api.blueGreen.idleReplicas = 30),
+            ["runbook:services.api.blueGreen.idleReplicas: expected at most autoscaling.maxReplicas (20), got 30"],
+        ],
         [
             "replica canary with one pod",
             "staging",
             (v) => (v.services.web.autoscaling.minReplicas = 1),
-            ["runbook:services.web.autoscaling.minReplicas: expected at least 2 to split traffic by replicas (one stable pod, one canary pod), got 1"],
+            [
+                "runbook:services.web.autoscaling.minReplicas: expected at least 2 to split traffic by replicas (one stable pod, one canary pod), got 1",
+            ],
         ],
         [
             "replica canary weight it cannot honour",
@@ -134,27 +319,90 @@ describe("bad config: one error listing every problem", () => {
                 "runbook:services.web.canary.steps[0]: expected a weight the replica router can honour within 1 percentage point with 4 pods (autoscaling.minReplicas), got 5: 4 pods give 25 % (1 of 4); 5 % needs 20 pods (17 come within 1 point), or set canary.router to gatewayApi or nginx",
             ],
         ],
-        ["cron minute out of range", "staging", (v) => (v.backup.schedule = "61 1 * * *"), ['runbook:backup.schedule: expected a cron expression the CronJob controller can run (Constraint error, got value 61 expected range 0-59), got "61 1 * * *"']],
-        ["cron with six fields", "staging", (v) => (v.backup.schedule = "0 0 2 * * *"), ["runbook:backup.schedule: expected a five-field cron expression (minute hour day-of-month month day-of-week) such as '0 2 * * *', got \"0 0 2 * * *\""]],
-        ["request above its limit", "staging", (v) => (v.services.api.resources = { requests: { cpu: "2" }, limits: { cpu: "500m" } }), ["runbook:services.api.resources.requests.cpu: expected at most the limit (500m), got 2"]],
-        ["liveness successThreshold", "staging", (v) => (v.services.api.probes = { liveness: { successThreshold: 2 } }), ["runbook:services.api.probes.liveness.successThreshold: expected 1 (the API server allows no other value for a liveness probe), got 2"]],
-        ["service name starting with a digit", "staging", (v) => (v.services["1web"] = v.services.web), ['runbook:services.1web: expected a service name starting with a letter (its Services need DNS-1035 names), got "1web"']],
+        [
+            "cron minute out of range",
+            "staging",
+            (v) => (v.backup.schedule = "61 1 * * *"),
+            [
+                'runbook:backup.schedule: expected a cron expression the CronJob controller can run (Constraint error, got value 61 expected range 0-59), got "61 1 * * *"',
+            ],
+        ],
+        [
+            "cron with six fields",
+            "staging",
+            (v) => (v.backup.schedule = "0 0 2 * * *"),
+            [
+                "runbook:backup.schedule: expected a five-field cron expression (minute hour day-of-month month day-of-week) such as '0 2 * * *', got \"0 0 2 * * *\"",
+            ],
+        ],
+        [
+            "request above its limit",
+            "staging",
+            (v) => (v.services.api.resources = { requests: { cpu: "2" }, limits: { cpu: "500m" } }),
+            ["runbook:services.api.resources.requests.cpu: expected at most the limit (500m), got 2"],
+        ],
+        [
+            "liveness successThreshold",
+            "staging",
+            (v) => (v.services.api.probes = { liveness: { successThreshold: 2 } }),
+            [
+                "runbook:services.api.probes.liveness.successThreshold: expected 1 (the API server allows no other value for a liveness probe), got 2",
+            ],
+        ],
+        [
+            "service name starting with a digit",
+            "staging",
+            (v) => (v.services["1web"] = v.services.web),
+            [
+                'runbook:services.1web: expected a service name starting with a letter (its Services need DNS-1035 names), got "1web"',
+            ],
+        ],
         [
             "service name too long for its smoke Job",
             "production",
             (v) => (v.services["a".repeat(45)] = v.services.api),
-            [`runbook:services.${"a".repeat(45)}: expected a name of at most 42 characters (the longest name derived from it, '${"a".repeat(45)}-smoke-green-00000000', must fit 63), got 45`],
+            [
+                `runbook:services.${"a".repeat(45)}: expected a name of at most 42 characters (the longest name derived from it, '${"a".repeat(45)}-smoke-green-00000000', must fit 63), got 45`,
+            ],
         ],
-        ["bad scale-down delay", "production", (v) => (v.services.api.blueGreen.scaleDownAfter = "1 day"), ['runbook:services.api.blueGreen.scaleDownAfter: expected a Prometheus duration such as 30s, 5m or 1h, got "1 day"']],
-        ["bad Prometheus URL", "staging", (v) => (v.analysis = { prometheusUrl: "prometheus:9090" }), ['runbook:analysis.prometheusUrl: expected an http(s) URL such as http://prometheus.monitoring:9090, got "prometheus:9090"']],
+        [
+            "bad scale-down delay",
+            "production",
+            (v) => (v.services.api.blueGreen.scaleDownAfter = "1 day"),
+            [
+                'runbook:services.api.blueGreen.scaleDownAfter: expected a Prometheus duration such as 30s, 5m or 1h, got "1 day"',
+            ],
+        ],
+        [
+            "bad Prometheus URL",
+            "staging",
+            (v) => (v.analysis = { prometheusUrl: "prometheus:9090" }),
+            [
+                'runbook:analysis.prometheusUrl: expected an http(s) URL such as http://prometheus.monitoring:9090, got "prometheus:9090"',
+            ],
+        ],
         [
             "restore drill into the backed-up database",
             "staging",
             (v) => (v.backup.restoreDrill.databaseSecret = { name: "shop-db", key: "url" }),
-            ["runbook:backup.restoreDrill.databaseSecret: expected a scratch database's URL, not the database that is backed up or restored (shop-db/url): each drill replaces its schema public"],
+            [
+                "runbook:backup.restoreDrill.databaseSecret: expected a scratch database's URL, not the database that is backed up or restored (shop-db/url): each drill replaces its schema public",
+            ],
         ],
-        ["S3 endpoint not a URL", "staging", (v) => (v.backup.bucket.endpoint = "minio:9000"), ['runbook:backup.bucket.endpoint: expected an http(s) URL, got "minio:9000"']],
-        ["service name not a DNS label", "staging", (v) => (v.services.Web_App = v.services.web), ['runbook:services.Web_App: expected a DNS label (lower-case letters, digits, \'-\', at most 63), got "Web_App"']],
+        [
+            "S3 endpoint not a URL",
+            "staging",
+            (v) => (v.backup.bucket.endpoint = "minio:9000"),
+            ['runbook:backup.bucket.endpoint: expected an http(s) URL, got "minio:9000"'],
+        ],
+        [
+            "service name not a DNS label",
+            "staging",
+            (v) => (v.services.Web_App = v.services.web),
+            [
+                "runbook:services.Web_App: expected a DNS label (lower-case letters, digits, '-', at most 63), got \"Web_App\"",
+            ],
+        ],
     ];
 
     test.each(cases)("%s", (_title, base, change, expected) => {
@@ -188,7 +436,9 @@ describe("bad config: one error listing every problem", () => {
             delete v.backup.databaseSecret;
             v.databaseUrl = "postgres://admin:hunter2@db/shop";
         });
-        expect(problems).toEqual(["runbook:databaseUrl: expected a Pulumi secret (pulumi config set --secret runbook:databaseUrl …), got a plain-text value"]);
+        expect(problems).toEqual([
+            "runbook:databaseUrl: expected a Pulumi secret (pulumi config set --secret runbook:databaseUrl …), got a plain-text value",
+        ]);
         expect(problems.join("\n")).not.toContain("hunter2");
     });
 

@@ -18,9 +18,13 @@ function leaves(schema: z.ZodType, prefix: string[] = []): string[][] {
         case "nullable":
             return leaves(def.innerType as z.ZodType, prefix);
         case "object":
-            return Object.entries(def.shape as Record<string, z.ZodType>).flatMap(([k, v]) => leaves(v, [...prefix, k]));
+            return Object.entries(def.shape as Record<string, z.ZodType>).flatMap(([k, v]) =>
+                leaves(v, [...prefix, k]),
+            );
         case "record":
-            return defOf(def.valueType).type === "object" ? leaves(def.valueType as z.ZodType, [...prefix, "<name>"]) : [prefix];
+            return defOf(def.valueType).type === "object"
+                ? leaves(def.valueType as z.ZodType, [...prefix, "<name>"])
+                : [prefix];
         default:
             return [prefix];
     }
@@ -41,7 +45,11 @@ describe("README configuration reference", () => {
         const [first, ...rest] = key.split(".");
         const head = first === "services" ? "services.<name>" : first;
         const words = first === "services" ? rest.slice(1) : rest;
-        const documented = rows.some((row) => row.includes(`\`${head}`) && words.every((w) => new RegExp(`\\b${w.replace(/[<>]/g, "")}\\b`).test(row)));
+        const documented = rows.some(
+            (row) =>
+                row.includes(`\`${head}`) &&
+                words.every((w) => new RegExp(`\\b${w.replace(/[<>]/g, "")}\\b`).test(row)),
+        );
         expect(documented).toBe(true);
     });
 });

@@ -32,14 +32,19 @@ let restore: Container;
 let drillRestore: Container;
 
 beforeAll(async () => {
-    if (!toolchainReady()) throw new Error("the Pulumi toolchain is missing: run `bash scripts/setup.sh` (scripts/test.sh does)");
+    if (!toolchainReady())
+        throw new Error("the Pulumi toolchain is missing: run `bash scripts/setup.sh` (scripts/test.sh does)");
     ws = new Workspace("backup");
     ws.writeStackFile("local", renderedLocalStack(RENDER));
     ws.initStack("local");
     expectOk(ws.pulumi(["up", "--stack", "local", "--yes", "--skip-preview"]));
     const [cronJob] = ws.objects(RENDER, "CronJob");
-    dumpScript = cronJob.spec.jobTemplate.spec.template.spec.initContainers.find((c: { name: string }) => c.name === "dump").command[2];
-    const smoke = ws.objects(RENDER, "Job").find((j) => j.metadata.labels["app.kubernetes.io/component"] === "smoke-test");
+    dumpScript = cronJob.spec.jobTemplate.spec.template.spec.initContainers.find(
+        (c: { name: string }) => c.name === "dump",
+    ).command[2];
+    const smoke = ws
+        .objects(RENDER, "Job")
+        .find((j) => j.metadata.labels["app.kubernetes.io/component"] === "smoke-test");
     smokeScript = smoke.spec.template.spec.containers[0].args[0];
     upload = cronJob.spec.jobTemplate.spec.template.spec.containers.find((c: Container) => c.name === "upload");
     const cronJobs = ws.objects(RENDER, "CronJob");
@@ -50,8 +55,14 @@ beforeAll(async () => {
     pg = await startPostgres(path.join(ws.dir, "postgres"));
     pg.sql("postgres", "CREATE ROLE backup LOGIN PASSWORD 'hunter2'");
     pg.sql("postgres", "CREATE DATABASE shop OWNER backup");
-    pg.sql("shop", "CREATE TABLE orders (id serial PRIMARY KEY, customer text NOT NULL, total numeric(10,2) NOT NULL, note text)");
-    pg.sql("shop", "INSERT INTO orders (customer, total, note) SELECT 'customer-' || i, i * 1.25, md5(i::text) || repeat('x', 200) FROM generate_series(1, 5000) AS i");
+    pg.sql(
+        "shop",
+        "CREATE TABLE orders (id serial PRIMARY KEY, customer text NOT NULL, total numeric(10,2) NOT NULL, note text)",
+    );
+    pg.sql(
+        "shop",
+        "INSERT INTO orders (customer, total, note) SELECT 'customer-' || i, i * 1.25, md5(i::text) || repeat('x', 200) FROM generate_series(1, 5000) AS i",
+    );
     pg.sql("shop", "ALTER TABLE orders OWNER TO backup");
 });
 
@@ -65,11 +76,20 @@ function dump(databaseUrl: string, dir: string) {
     fs.mkdirSync(dir, { recursive: true });
     // The image's shell supports pipefail (busybox ash); bash does here.
     // stdin is /dev/null: bash reads ~/.bashrc when its stdin is a socket (as Node's pipes are).
-    const r = spawnSync("bash", ["-c", dumpScript], { stdio: ["ignore", "pipe", "pipe"], env: { PATH: `${postgresBin()}:/usr/bin:/bin`, DATABASE_URL: databaseUrl, BACKUP_DIR: dir }, encoding: "utf8", timeout: 60_000 });
+    const r = spawnSync("bash", ["-c", dumpScript], {
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { PATH: `${postgresBin()}:/usr/bin:/bin`, DATABASE_URL: databaseUrl, BACKUP_DIR: dir },
+        encoding: "utf8",
+        timeout: 60_000,
+    });
     return { code: r.status, out: `${r.stdout}${r.stderr}`, files: fs.readdirSync(dir).sort() };
 }
 
-const checksum = (db: string) => pg.sql(db, "SELECT count(*) || ':' || md5(string_agg(id || customer || total || note, ',' ORDER BY id)) FROM orders");
+const checksum = (db: string) =>
+    pg.sql(
+        db,
+        "SELECT count(*) || ':' || md5(string_agg(id || customer || total || note, ',' ORDER BY id)) FROM orders",
+    );
 
 test("the dump lands under a timestamped name and restores to the same rows", () => {
     const dir = path.join(ws.dir, "ok");
@@ -81,11 +101,18 @@ test("the dump lands under a timestamped name and restores to the same rows", ()
     expect(r.out).toMatch(new RegExp(`dumped \\d+ bytes to ${dir}/${name.replace(/\./g, "\\.")}`));
 
     pg.sql("postgres", "CREATE DATABASE shop_restored OWNER backup");
-    const restore = spawnSync("bash", ["-c", `set -o pipefail; gunzip -c '${path.join(dir, name)}' | psql -v ON_ERROR_STOP=1 -q '${pg.url("backup", "hunter2", "shop_restored")}'`], {
-        stdio: ["ignore", "pipe", "pipe"],
-        env: { PATH: `${postgresBin()}:/usr/bin:/bin` },
-        encoding: "utf8",
-    });
+    const restore = spawnSync(
+        "bash",
+        [
+            "-c",
+            `set -o pipefail; gunzip -c '${path.join(dir, name)}' | psql -v ON_ERROR_STOP=1 -q '${pg.url("backup", "hunter2", "shop_restored")}'`,
+        ],
+        {
+            stdio: ["ignore", "pipe", "pipe"],
+            env: { PATH: `${postgresBin()}:/usr/bin:/bin` },
+            encoding: "utf8",
+        },
+    );
     expect(restore.stderr).toBe("");
     expect(restore.status).toBe(0);
     expect(checksum("shop_restored")).toBe(checksum("shop"));
@@ -100,7 +127,10 @@ test("a wrong password fails with PostgreSQL's message and leaves no NAME for th
 });
 
 test("an unreachable database fails and leaves no NAME", () => {
-    const r = dump(pg.url("backup", "hunter2", "shop").replace(`:${pg.port}/`, ":1/"), path.join(ws.dir, "unreachable"));
+    const r = dump(
+        pg.url("backup", "hunter2", "shop").replace(`:${pg.port}/`, ":1/"),
+        path.join(ws.dir, "unreachable"),
+    );
     expect(r.code).not.toBe(0);
     expect(r.out).toMatch(/connection to server at "127\.0\.0\.1", port 1 failed: Connection refused/);
     expect(r.files).not.toContain("NAME");
@@ -131,7 +161,14 @@ describe("upload to S3, restore and restore drill (versitygw, Debian's AWS CLI)"
         const value = (name: string) => upload.env.find((e) => e.name === name)?.value as string;
         [bucket, prefix] = [value("BUCKET"), value("PREFIX")];
         s3 = await startS3(path.join(ws.dir, "s3"));
-        const made = s3.aws(["s3api", "create-bucket", "--bucket", bucket, "--create-bucket-configuration", `LocationConstraint=${s3.env.AWS_REGION}`]);
+        const made = s3.aws([
+            "s3api",
+            "create-bucket",
+            "--bucket",
+            bucket,
+            "--create-bucket-configuration",
+            `LocationConstraint=${s3.env.AWS_REGION}`,
+        ]);
         expect(made.err).toBe("");
         pg.sql("postgres", "CREATE DATABASE shop_drill OWNER backup");
         pg.sql("postgres", "CREATE DATABASE shop_target OWNER backup");
@@ -149,24 +186,51 @@ describe("upload to S3, restore and restore drill (versitygw, Debian's AWS CLI)"
      */
     function run(c: Container, dir: string, extra: Record<string, string> = {}) {
         fs.mkdirSync(dir, { recursive: true });
-        const values = Object.fromEntries(c.env.filter((e) => e.value !== undefined).map((e) => [e.name, e.value as string]));
+        const values = Object.fromEntries(
+            c.env.filter((e) => e.value !== undefined).map((e) => [e.name, e.value as string]),
+        );
         const r = spawnSync("bash", ["-c", c.command[2]], {
             stdio: ["ignore", "pipe", "pipe"],
-            env: { PATH: `${postgresBin()}:/usr/bin:/bin`, HOME: dir, ...s3.env, S3_ENDPOINT_URL: s3.endpoint, ...values, BACKUP_DIR: dir, ...extra },
+            env: {
+                PATH: `${postgresBin()}:/usr/bin:/bin`,
+                HOME: dir,
+                ...s3.env,
+                S3_ENDPOINT_URL: s3.endpoint,
+                ...values,
+                BACKUP_DIR: dir,
+                ...extra,
+            },
             encoding: "utf8",
             timeout: 150_000,
         });
         return { code: r.status, out: `${r.stdout}${r.stderr}`, files: fs.readdirSync(dir).sort() };
     }
     const target = (db: string) => ({ TARGET_DATABASE_URL: pg.url("backup", "hunter2", db) });
-    const keys = (p: string) => s3.aws(["s3api", "list-objects-v2", "--bucket", bucket, "--prefix", `${p}/`, "--query", "Contents[].Key", "--output", "text"]).out.trim();
+    const keys = (p: string) =>
+        s3
+            .aws([
+                "s3api",
+                "list-objects-v2",
+                "--bucket",
+                bucket,
+                "--prefix",
+                `${p}/`,
+                "--query",
+                "Contents[].Key",
+                "--output",
+                "text",
+            ])
+            .out.trim();
     /** A dump made by the rendered dump script, then `edit`ed (SQL appended), as the upload step finds it. */
     function dumpTo(dir: string, appendSql?: string): string {
         expect(dump(pg.url("backup", "hunter2", "shop"), dir).code).toBe(0);
         const name = fs.readFileSync(path.join(dir, "NAME"), "utf8").trim();
         if (appendSql !== undefined) {
             const file = path.join(dir, name);
-            fs.writeFileSync(file, zlib.gzipSync(Buffer.concat([zlib.gunzipSync(fs.readFileSync(file)), Buffer.from(`${appendSql}\n`)])));
+            fs.writeFileSync(
+                file,
+                zlib.gzipSync(Buffer.concat([zlib.gunzipSync(fs.readFileSync(file)), Buffer.from(`${appendSql}\n`)])),
+            );
         }
         return name;
     }
@@ -175,7 +239,11 @@ describe("upload to S3, restore and restore drill (versitygw, Debian's AWS CLI)"
         const dir = path.join(ws.dir, "s3-ok");
         const name = dumpTo(dir);
         const up = run(upload, dir);
-        expect(up.out).toMatch(new RegExp(`^uploaded s3://${bucket}/${prefix}/${name.replace(/\./g, "\\.")} \\(\\d+ bytes, sha256 ${sha256(path.join(dir, name))}\\)\n$`));
+        expect(up.out).toMatch(
+            new RegExp(
+                `^uploaded s3://${bucket}/${prefix}/${name.replace(/\./g, "\\.")} \\(\\d+ bytes, sha256 ${sha256(path.join(dir, name))}\\)\n$`,
+            ),
+        );
         expect(up.code).toBe(0);
         const head = JSON.parse(s3.aws(["s3api", "head-object", "--bucket", bucket, "--key", `${prefix}/${name}`]).out);
         expect(head.Metadata).toEqual({ sha256: sha256(path.join(dir, name)) });
@@ -187,7 +255,9 @@ describe("upload to S3, restore and restore drill (versitygw, Debian's AWS CLI)"
         expect(fetched.out).toContain(`fetched s3://${bucket}/${prefix}/${name}`);
         expect(fetched.code).toBe(0);
         const drilled = run(drillRestore, rdir, target("shop_drill"));
-        expect(drilled.out).toContain(`restored ${prefix}/${name}\nrestore drill of ${prefix}/${name}: 1 tables, 5000 rows, every count matches the dump\n`);
+        expect(drilled.out).toContain(
+            `restored ${prefix}/${name}\nrestore drill of ${prefix}/${name}: 1 tables, 5000 rows, every count matches the dump\n`,
+        );
         // What the restore replaced is in its log.
         expect(drilled.out).toContain("NOTICE:  drop cascades to table leftover");
         expect(drilled.code).toBe(0);
@@ -211,7 +281,10 @@ describe("upload to S3, restore and restore drill (versitygw, Debian's AWS CLI)"
     });
 
     test("a restore is one transaction: a dump failing at its end leaves the target as it was", () => {
-        pg.sql("shop_target", "CREATE TABLE keep (note text); INSERT INTO keep VALUES ('before the restore'); ALTER TABLE keep OWNER TO backup");
+        pg.sql(
+            "shop_target",
+            "CREATE TABLE keep (note text); INSERT INTO keep VALUES ('before the restore'); ALTER TABLE keep OWNER TO backup",
+        );
         const dir = path.join(ws.dir, "s3-fails-late");
         const name = dumpTo(dir, "SELECT 1/0;");
         expect(run(upload, dir).code).toBe(0);
@@ -243,7 +316,9 @@ describe("upload to S3, restore and restore drill (versitygw, Debian's AWS CLI)"
             const r = run(upload, dir, { BUCKET: "no-such-bucket" });
             expect(r.out).toContain("NoSuchBucket");
             expect(r.code).not.toBe(0);
-            expect(s3.aws(["s3api", "list-buckets", "--query", "Buckets[].Name", "--output", "text"]).out.trim()).toBe(bucket);
+            expect(s3.aws(["s3api", "list-buckets", "--query", "Buckets[].Name", "--output", "text"]).out.trim()).toBe(
+                bucket,
+            );
         });
 
         test("wrong credentials", () => {
@@ -258,7 +333,10 @@ describe("upload to S3, restore and restore drill (versitygw, Debian's AWS CLI)"
         test("an unreachable endpoint", async () => {
             const dir = path.join(ws.dir, "s3-unreachable");
             dumpTo(dir);
-            const r = run(upload, dir, { PREFIX: "unreachable", S3_ENDPOINT_URL: `http://127.0.0.1:${await freePort()}` });
+            const r = run(upload, dir, {
+                PREFIX: "unreachable",
+                S3_ENDPOINT_URL: `http://127.0.0.1:${await freePort()}`,
+            });
             expect(r.out).toContain("Could not connect to the endpoint URL");
             expect(r.code).not.toBe(0);
             expect(keys("unreachable")).toBe("None");
@@ -288,7 +366,15 @@ describe("upload to S3, restore and restore drill (versitygw, Debian's AWS CLI)"
             const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
                 const child = spawn("bash", ["-c", upload.command[2]], {
                     stdio: ["ignore", "pipe", "pipe"],
-                    env: { PATH: "/usr/bin:/bin", HOME: dir, ...s3.env, BUCKET: bucket, PREFIX: "cut", S3_ENDPOINT_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, BACKUP_DIR: dir },
+                    env: {
+                        PATH: "/usr/bin:/bin",
+                        HOME: dir,
+                        ...s3.env,
+                        BUCKET: bucket,
+                        PREFIX: "cut",
+                        S3_ENDPOINT_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+                        BACKUP_DIR: dir,
+                    },
                 });
                 let out = "";
                 child.stdout.on("data", (d: Buffer) => (out += d));
@@ -315,15 +401,20 @@ describe("upload to S3, restore and restore drill (versitygw, Debian's AWS CLI)"
             const name = dumpTo(dir);
             const half = path.join(dir, "half");
             fs.writeFileSync(half, fs.readFileSync(path.join(dir, name)).subarray(0, 4096));
-            expect(s3.aws(["s3", "cp", "--only-show-errors", half, `s3://${bucket}/partial/29991231T235959Z.sql.gz`]).code).toBe(0);
+            expect(
+                s3.aws(["s3", "cp", "--only-show-errors", half, `s3://${bucket}/partial/29991231T235959Z.sql.gz`]).code,
+            ).toBe(0);
             const r = run(fetch, path.join(ws.dir, "s3-partial-fetch"), { PREFIX: "partial" });
-            expect(r.out).toMatch(/^s3:\/\/\S+\/partial\/29991231T235959Z\.sql\.gz is not a complete dump \(sha256 [0-9a-f]{64}, recorded at upload: None\): nothing restored\n$/);
+            expect(r.out).toMatch(
+                /^s3:\/\/\S+\/partial\/29991231T235959Z\.sql\.gz is not a complete dump \(sha256 [0-9a-f]{64}, recorded at upload: None\): nothing restored\n$/,
+            );
             expect(r.code).not.toBe(0);
             expect(r.files).toEqual([]);
         });
 
         test("a full disk while fetching", () => {
-            if (process.getuid?.() !== 0) throw new Error("this case mounts a tiny tmpfs and needs root (CI runs as root)");
+            if (process.getuid?.() !== 0)
+                throw new Error("this case mounts a tiny tmpfs and needs root (CI runs as root)");
             const dir = path.join(ws.dir, "s3-full");
             fs.mkdirSync(dir);
             expect(spawnSync("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", dir]).status).toBe(0);
@@ -342,7 +433,9 @@ describe("upload to S3, restore and restore drill (versitygw, Debian's AWS CLI)"
 describe("the smoke test", () => {
     // The script asks the colour's in-cluster Service; curl reaches it through http_proxy,
     // which points at a server here, so the script runs as rendered.
-    async function proxy(answer: (res: http.ServerResponse, url: string) => void): Promise<{ port: number; seen: string[]; close: () => Promise<void> }> {
+    async function proxy(
+        answer: (res: http.ServerResponse, url: string) => void,
+    ): Promise<{ port: number; seen: string[]; close: () => Promise<void> }> {
         const seen: string[] = [];
         const server = http.createServer((req, res) => {
             seen.push(req.url ?? "");
@@ -360,7 +453,10 @@ describe("the smoke test", () => {
     }
     const run = (proxyPort: number) =>
         new Promise<{ code: number | null; out: string }>((resolve) => {
-            const child = spawn("sh", ["-c", smokeScript], { stdio: ["ignore", "pipe", "pipe"], env: { PATH: "/usr/bin:/bin", http_proxy: `http://127.0.0.1:${proxyPort}` } });
+            const child = spawn("sh", ["-c", smokeScript], {
+                stdio: ["ignore", "pipe", "pipe"],
+                env: { PATH: "/usr/bin:/bin", http_proxy: `http://127.0.0.1:${proxyPort}` },
+            });
             let out = "";
             child.stdout.on("data", (d: Buffer) => (out += d));
             child.stderr.on("data", (d: Buffer) => (out += d));
@@ -372,7 +468,10 @@ describe("the smoke test", () => {
         const r = await run(p.port);
         await p.close();
         expect(r.code).toBe(0);
-        expect(p.seen).toEqual([expect.stringMatching(/^http:\/\/api-(blue|green)\.shop-local\.svc\.cluster\.local(:\d+)?\/api\/health$/), expect.stringMatching(/\/api\/health\/db$/)]);
+        expect(p.seen).toEqual([
+            expect.stringMatching(/^http:\/\/api-(blue|green)\.shop-local\.svc\.cluster\.local(:\d+)?\/api\/health$/),
+            expect.stringMatching(/\/api\/health\/db$/),
+        ]);
         expect(r.out).toMatch(/^ok {3}\/api\/health 204\nok {3}\/api\/health\/db 204\n$/);
     });
 

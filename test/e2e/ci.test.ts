@@ -13,7 +13,8 @@ const FREEZE = "2026-12-24T11:00:00Z";
 let ws: Workspace;
 
 beforeAll(() => {
-    if (!toolchainReady()) throw new Error("the Pulumi toolchain is missing: run `bash scripts/setup.sh` (scripts/test.sh does)");
+    if (!toolchainReady())
+        throw new Error("the Pulumi toolchain is missing: run `bash scripts/setup.sh` (scripts/test.sh does)");
     ws = new Workspace("ci");
     // The pull-request previews run against a stack deployed on the live local cluster.
     liveStack(ws, "local", "e2e-ci");
@@ -25,16 +26,32 @@ afterAll(() => removeStack(ws, "local", "e2e-ci"));
 
 const ciPreview = (stack: string, env: Record<string, string> = {}) => {
     const out = path.join(ws.dir, `summary-${stack}.md`);
-    const r = ws.exec(TSX, [path.join(ROOT, "scripts", "ci-preview.ts"), "--stack", stack, "--out", out, "--dir", ws.dir], env);
+    const r = ws.exec(
+        TSX,
+        [path.join(ROOT, "scripts", "ci-preview.ts"), "--stack", stack, "--out", out, "--dir", ws.dir],
+        env,
+    );
     return { ...r, summary: fs.existsSync(out) ? fs.readFileSync(out, "utf8") : "" };
 };
 
 test("a pull request that flips activeColor: the summary names the Service selector change", () => {
-    expect(ws.pulumi(["config", "set", "--path", "runbook:services.api.blueGreen.activeColor", "green", "--stack", "local"]).code).toBe(0);
+    expect(
+        ws.pulumi([
+            "config",
+            "set",
+            "--path",
+            "runbook:services.api.blueGreen.activeColor",
+            "green",
+            "--stack",
+            "local",
+        ]).code,
+    ).toBe(0);
     const r = ciPreview("local");
     expect(r.code).toBe(0);
     expect(r.summary).toContain("**Merge:** nothing here blocks it.");
-    expect(r.summary).toContain("- update `kubernetes:core/v1:Service` `local-api-bg-active`: `spec.selector[\"runbook.dev/color\"]`");
+    expect(r.summary).toContain(
+        '- update `kubernetes:core/v1:Service` `local-api-bg-active`: `spec.selector["runbook.dev/color"]`',
+    );
     expect(r.summary).toContain("| `kubernetes:core/v1:Service` | 0 | 2 | 0 | 0 |");
     // Green runs the image its smoke Job already passed with: no Job changes.
     expect(r.summary).not.toContain("kubernetes:batch/v1:Job");
@@ -43,7 +60,10 @@ test("a pull request that flips activeColor: the summary names the Service selec
 });
 
 test("a pull request that breaks the config fails with the config errors, before any preview", () => {
-    ws.writeStackFile("broken", fs.readFileSync(path.join(ROOT, "Pulumi.local.yaml"), "utf8").replace("weight: 25", "weight: 150"));
+    ws.writeStackFile(
+        "broken",
+        fs.readFileSync(path.join(ROOT, "Pulumi.local.yaml"), "utf8").replace("weight: 25", "weight: 150"),
+    );
     const r = ciPreview("broken");
     expect(r.code).toBe(1);
     expect(r.summary).toContain("**Merge:** blocked — the stack configuration is invalid");
@@ -61,15 +81,23 @@ describe("production-like stack inside the Christmas freeze", () => {
         const r = ciPreview("e2e-prod", { RUNBOOK_NOW: FREEZE });
         expect(r.code).toBe(0);
         expect(r.summary).toContain("**Merge:** nothing here blocks it.");
-        expect(r.summary).toContain("**Deploy now:** would be blocked — production deploy blocked at Thu 2026-12-24 11:00 UTC: deploys are closed: inside deny window 'christmas'");
+        expect(r.summary).toContain(
+            "**Deploy now:** would be blocked — production deploy blocked at Thu 2026-12-24 11:00 UTC: deploys are closed: inside deny window 'christmas'",
+        );
         expect(r.summary).toContain("**Next window:** Mon 2026-12-28 10:00 UTC – Mon 2026-12-28 16:00 UTC");
-        expect(r.summary).toMatch(/\| advisory \| `enforce-deploy-gate` \| stack \| \[pull-request preview\] would be blocked if deployed now: /);
+        expect(r.summary).toMatch(
+            /\| advisory \| `enforce-deploy-gate` \| stack \| \[pull-request preview\] would be blocked if deployed now: /,
+        );
         expect(r.summary).toContain("| api | not deployed | active green |");
     });
 
     test("the deploy entry point refuses before pulumi up and records the refusal", () => {
         const record = path.join(ws.dir, "record.json");
-        const r = ws.exec(TSX, [path.join(ROOT, "scripts", "ci-deploy.ts"), "--stack", "e2e-prod", "--record", record, "--dir", ws.dir], { RUNBOOK_NOW: FREEZE });
+        const r = ws.exec(
+            TSX,
+            [path.join(ROOT, "scripts", "ci-deploy.ts"), "--stack", "e2e-prod", "--record", record, "--dir", ws.dir],
+            { RUNBOOK_NOW: FREEZE },
+        );
         expect(r.code).toBe(1);
         expect(r.all).toContain("not deployed: pulumi up was not run");
         const rec = JSON.parse(fs.readFileSync(record, "utf8"));
@@ -87,7 +115,9 @@ describe("production-like stack inside the Christmas freeze", () => {
             result: "refused",
             nextWindow: "Mon 2026-12-28 10:00 UTC – Mon 2026-12-28 16:00 UTC",
         });
-        expect(rec.reason).toMatch(/^production deploy blocked at Thu 2026-12-24 11:00 UTC: deploys are closed: inside deny window 'christmas'/);
+        expect(rec.reason).toMatch(
+            /^production deploy blocked at Thu 2026-12-24 11:00 UTC: deploys are closed: inside deny window 'christmas'/,
+        );
         expect(Date.parse(rec.timestamp)).not.toBeNaN();
         // Nothing was deployed: the stack has no resources and nothing was rendered.
         const exported = JSON.parse(ws.pulumi(["stack", "export", "--stack", "e2e-prod"]).stdout);
@@ -98,11 +128,27 @@ describe("production-like stack inside the Christmas freeze", () => {
     test("the deploy entry point refuses RUNBOOK_NOW for a stack that applies to a cluster", () => {
         ws.writeStackFile("e2e-prod-cluster", productionLikeStack({ kubeconfig: "does-not-matter" }, "shop-e2e"));
         const record = path.join(ws.dir, "record-drill.json");
-        const r = ws.exec(TSX, [path.join(ROOT, "scripts", "ci-deploy.ts"), "--stack", "e2e-prod-cluster", "--record", record, "--dir", ws.dir], { RUNBOOK_NOW: "2026-11-26T15:55:00Z" });
+        const r = ws.exec(
+            TSX,
+            [
+                path.join(ROOT, "scripts", "ci-deploy.ts"),
+                "--stack",
+                "e2e-prod-cluster",
+                "--record",
+                record,
+                "--dir",
+                ws.dir,
+            ],
+            { RUNBOOK_NOW: "2026-11-26T15:55:00Z" },
+        );
         expect(r.code).toBe(1);
         expect(r.all).toContain("ci-deploy: RUNBOOK_NOW=2026-11-26T15:55:00Z is set in the environment");
         expect(r.all).toContain("not deployed: pulumi up was not run");
-        expect(JSON.parse(fs.readFileSync(record, "utf8"))).toMatchObject({ stack: "e2e-prod-cluster", result: "refused", reason: expect.stringContaining("Unset RUNBOOK_NOW") });
+        expect(JSON.parse(fs.readFileSync(record, "utf8"))).toMatchObject({
+            stack: "e2e-prod-cluster",
+            result: "refused",
+            reason: expect.stringContaining("Unset RUNBOOK_NOW"),
+        });
     });
 
     test("in the window with signed approvals the deploy entry point runs pulumi up and records success", () => {
@@ -113,10 +159,26 @@ describe("production-like stack inside the Christmas freeze", () => {
         fs.writeFileSync(policyConfig, JSON.stringify({ "enforce-deploy-gate": { signers } }));
         const record = path.join(ws.dir, "record-ok.json");
         const deploy = () =>
-            ws.exec(TSX, [path.join(ROOT, "scripts", "ci-deploy.ts"), "--stack", "e2e-prod", "--record", record, "--dir", ws.dir, "--policy-config", policyConfig], { RUNBOOK_NOW: "2026-11-26T15:55:00Z" });
+            ws.exec(
+                TSX,
+                [
+                    path.join(ROOT, "scripts", "ci-deploy.ts"),
+                    "--stack",
+                    "e2e-prod",
+                    "--record",
+                    record,
+                    "--dir",
+                    ws.dir,
+                    "--policy-config",
+                    policyConfig,
+                ],
+                { RUNBOOK_NOW: "2026-11-26T15:55:00Z" },
+            );
         const unsigned = deploy();
         expect(unsigned.code).toBe(1);
-        expect(unsigned.all).toContain("unsigned approvals do not count here (lee (governance-sentinel), sam (service-owner))");
+        expect(unsigned.all).toContain(
+            "unsigned approvals do not count here (lee (governance-sentinel), sam (service-owner))",
+        );
         expect(ws.sign("e2e-prod", "lee", "governance-sentinel", "2026-11-26T09:00:00Z").code).toBe(0);
         expect(ws.sign("e2e-prod", "sam", "service-owner", "2026-11-26T09:00:00Z").code).toBe(0);
         const r = deploy();

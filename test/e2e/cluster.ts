@@ -33,7 +33,13 @@ export function kubectl(): Kubectl {
  * Pulumi.local.yaml applied to the local cluster in namespace `namespace`, with `edit`
  * applied to its config map. Written as Pulumi.<stack>.yaml in the workspace.
  */
-export function liveStack(ws: Workspace, stack: string, namespace: string, edit: (config: Record<string, any>) => void = () => {}, env: Record<string, string> = {}): void {
+export function liveStack(
+    ws: Workspace,
+    stack: string,
+    namespace: string,
+    edit: (config: Record<string, any>) => void = () => {},
+    env: Record<string, string> = {},
+): void {
     const doc = parse(fs.readFileSync(path.join(ROOT, "Pulumi.local.yaml"), "utf8"));
     const c = doc.config as Record<string, any>;
     c["runbook:kubernetes"] = { kubeconfig: clusterKubeconfig() };
@@ -50,13 +56,25 @@ export function removeStack(ws: Workspace, stack: string, namespace: string, env
     ws.pulumi(["stack", "rm", stack, "--yes", "--force"], env);
 }
 
-const KINDS = "deployments,services,horizontalpodautoscalers,jobs,cronjobs,ingresses,serviceaccounts,prometheusrules,servicemonitors";
+const KINDS =
+    "deployments,services,horizontalpodautoscalers,jobs,cronjobs,ingresses,serviceaccounts,prometheusrules,servicemonitors";
 
 /** kind/name of every Kubernetes object a stack's state holds in `namespace`. */
-export function objectsInState(ws: Workspace, stack: string, namespace: string, env: Record<string, string> = {}): string[] {
+export function objectsInState(
+    ws: Workspace,
+    stack: string,
+    namespace: string,
+    env: Record<string, string> = {},
+): string[] {
     const state = JSON.parse(ws.pulumi(["stack", "export", "--stack", stack], env).stdout);
     return (state.deployment.resources as any[])
-        .filter((r) => r.type.startsWith("kubernetes:") && r.type !== "kubernetes:core/v1:Namespace" && !r.type.startsWith("pulumi:providers:") && r.outputs?.metadata?.namespace === namespace)
+        .filter(
+            (r) =>
+                r.type.startsWith("kubernetes:") &&
+                r.type !== "kubernetes:core/v1:Namespace" &&
+                !r.type.startsWith("pulumi:providers:") &&
+                r.outputs?.metadata?.namespace === namespace,
+        )
         .map((r) => `${r.outputs.kind}/${r.outputs.metadata.name}`)
         .sort();
 }
@@ -84,7 +102,11 @@ export function failPods(name: string, namespace: string, labels: Record<string,
             selector: {
                 matchExpressions: [
                     { key: ".metadata.namespace", operator: "In", values: [namespace] },
-                    ...Object.entries(labels).map(([key, value]) => ({ key: `.metadata.labels["${key}"]`, operator: "In", values: [value] })),
+                    ...Object.entries(labels).map(([key, value]) => ({
+                        key: `.metadata.labels["${key}"]`,
+                        operator: "In",
+                        values: [value],
+                    })),
                     { key: ".metadata.deletionTimestamp", operator: "DoesNotExist" },
                     { key: ".status.phase", operator: "In", values: ["Running"] },
                 ],
@@ -95,8 +117,8 @@ export function failPods(name: string, namespace: string, labels: Record<string,
                     "{{ $now := Now }}",
                     "phase: Failed",
                     "conditions:",
-                    "- {type: Ready, status: \"False\", lastTransitionTime: {{ $now | Quote }}}",
-                    "- {type: ContainersReady, status: \"False\", lastTransitionTime: {{ $now | Quote }}}",
+                    '- {type: Ready, status: "False", lastTransitionTime: {{ $now | Quote }}}',
+                    '- {type: ContainersReady, status: "False", lastTransitionTime: {{ $now | Quote }}}',
                     "containerStatuses:",
                     "{{ range .spec.containers }}",
                     "- name: {{ .name | Quote }}",
@@ -129,7 +151,22 @@ export class Watch {
         const k = kubectl();
         for (const kind of kinds) {
             const out: string[] = [];
-            const proc = spawn(k.binary, ["--kubeconfig", k.kubeconfig, "get", kind, "-n", namespace, "--watch", "--output-watch-events", "-o", "json"], { stdio: ["ignore", "pipe", "ignore"] });
+            const proc = spawn(
+                k.binary,
+                [
+                    "--kubeconfig",
+                    k.kubeconfig,
+                    "get",
+                    kind,
+                    "-n",
+                    namespace,
+                    "--watch",
+                    "--output-watch-events",
+                    "-o",
+                    "json",
+                ],
+                { stdio: ["ignore", "pipe", "ignore"] },
+            );
             proc.stdout?.setEncoding("utf8").on("data", (d: string) => out.push(d));
             this.procs.push({ kind, proc, out });
         }
@@ -142,9 +179,18 @@ export class Watch {
         for (const { proc, out } of this.procs) {
             proc.kill("SIGKILL");
             // kubectl prints one indented JSON document per event.
-            for (const doc of out.join("").split(/\n(?=\{)/).filter((d) => d.trim())) {
+            for (const doc of out
+                .join("")
+                .split(/\n(?=\{)/)
+                .filter((d) => d.trim())) {
                 const e = JSON.parse(doc);
-                events.push({ type: e.type, kind: e.object.kind, name: e.object.metadata.name, revision: Number(e.object.metadata.resourceVersion), object: e.object });
+                events.push({
+                    type: e.type,
+                    kind: e.object.kind,
+                    name: e.object.metadata.name,
+                    revision: Number(e.object.metadata.resourceVersion),
+                    object: e.object,
+                });
             }
         }
         return events.sort((a, b) => a.revision - b.revision);

@@ -6,7 +6,19 @@ import * as path from "node:path";
 import { parse, parseAllDocuments, stringify } from "yaml";
 import { ROOT } from "../util/stack";
 
-const PROJECT_FILES = ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts", "components", "config", "lib", "policies", "Pulumi.local.yaml", "Pulumi.production.yaml", "Pulumi.staging.yaml"];
+const PROJECT_FILES = [
+    "Pulumi.yaml",
+    "package.json",
+    "tsconfig.json",
+    "index.ts",
+    "components",
+    "config",
+    "lib",
+    "policies",
+    "Pulumi.local.yaml",
+    "Pulumi.production.yaml",
+    "Pulumi.staging.yaml",
+];
 export const TOOLCHAIN_BIN = path.join(ROOT, ".toolchain", "bin");
 
 export interface Run {
@@ -24,13 +36,17 @@ export class Workspace {
     constructor(name: string) {
         const parent = path.join(ROOT, ".e2e");
         // Earlier runs' copies are kept until the next run, to look into after a failure.
-        if (fs.existsSync(parent)) for (const d of fs.readdirSync(parent)) if (d.startsWith(`${name}-`)) fs.rmSync(path.join(parent, d), { recursive: true, force: true });
+        if (fs.existsSync(parent))
+            for (const d of fs.readdirSync(parent))
+                if (d.startsWith(`${name}-`)) fs.rmSync(path.join(parent, d), { recursive: true, force: true });
         this.dir = path.join(parent, `${name}-${process.pid}`);
         fs.mkdirSync(this.dir, { recursive: true });
         for (const f of PROJECT_FILES) fs.cpSync(path.join(ROOT, f), path.join(this.dir, f), { recursive: true });
         fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(this.dir, "node_modules"));
         fs.mkdirSync(path.join(this.dir, ".state"));
-        const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("RUNBOOK_") && !k.startsWith("PULUMI_")));
+        const clean = Object.fromEntries(
+            Object.entries(process.env).filter(([k]) => !k.startsWith("RUNBOOK_") && !k.startsWith("PULUMI_")),
+        );
         this.env = {
             ...clean,
             PATH: `${TOOLCHAIN_BIN}:${process.env.PATH}`,
@@ -88,13 +104,23 @@ export class Workspace {
     }
 
     pulumi(args: string[], env: Record<string, string> = {}, cwd: string = this.dir): Run {
-        const r = spawnSync("pulumi", [...args, "--non-interactive", "--color", "never"], { cwd, env: { ...this.env, ...env }, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+        const r = spawnSync("pulumi", [...args, "--non-interactive", "--color", "never"], {
+            cwd,
+            env: { ...this.env, ...env },
+            encoding: "utf8",
+            maxBuffer: 64 * 1024 * 1024,
+        });
         return { code: r.status, stdout: r.stdout, stderr: r.stderr, all: `${r.stdout}\n${r.stderr}` };
     }
 
     /** Any command, with this workspace's Pulumi environment (backend, toolchain on PATH). */
     exec(command: string, args: string[], env: Record<string, string> = {}, cwd: string = ROOT): Run {
-        const r = spawnSync(command, args, { cwd, env: { ...this.env, ...env }, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+        const r = spawnSync(command, args, {
+            cwd,
+            env: { ...this.env, ...env },
+            encoding: "utf8",
+            maxBuffer: 64 * 1024 * 1024,
+        });
         return { code: r.status, stdout: r.stdout, stderr: r.stderr, all: `${r.stdout}\n${r.stderr}` };
     }
 
@@ -105,12 +131,24 @@ export class Workspace {
     script(name: string, args: string[]): Promise<Run & { ms: number }> {
         const t0 = process.hrtime.bigint();
         return new Promise((resolve) => {
-            const child = spawn(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "scripts", `${name}.ts`), ...args], { cwd: ROOT, env: this.env });
+            const child = spawn(
+                path.join(ROOT, "node_modules", ".bin", "tsx"),
+                [path.join(ROOT, "scripts", `${name}.ts`), ...args],
+                { cwd: ROOT, env: this.env },
+            );
             let stdout = "";
             let stderr = "";
             child.stdout.on("data", (d) => (stdout += d));
             child.stderr.on("data", (d) => (stderr += d));
-            child.on("close", (code) => resolve({ code, stdout, stderr, all: `${stdout}\n${stderr}`, ms: Number(process.hrtime.bigint() - t0) / 1e6 }));
+            child.on("close", (code) =>
+                resolve({
+                    code,
+                    stdout,
+                    stderr,
+                    all: `${stdout}\n${stderr}`,
+                    ms: Number(process.hrtime.bigint() - t0) / 1e6,
+                }),
+            );
         });
     }
 
@@ -123,7 +161,9 @@ export class Workspace {
             const key = path.join(this.dir, "keys", principal);
             if (!fs.existsSync(key)) {
                 fs.mkdirSync(path.dirname(key), { recursive: true });
-                const made = spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", principal, "-f", key], { encoding: "utf8" });
+                const made = spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", principal, "-f", key], {
+                    encoding: "utf8",
+                });
                 if (made.status !== 0) throw new Error(`ssh-keygen: ${made.stderr}`);
             }
             return { principal, key: fs.readFileSync(`${key}.pub`, "utf8").trim(), roles: r };
@@ -132,15 +172,35 @@ export class Workspace {
 
     /** `npm run approve -- sign` by an approver made by `approvers`, for this workspace's stack. */
     sign(stack: string, principal: string, role: string, signedAt: string, env: Record<string, string> = {}): Run {
-        const args = ["sign", "--stack", stack, "--role", role, "--key", path.join(this.dir, "keys", principal), "--signed-at", signedAt, "--dir", this.dir];
-        return this.exec(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "scripts", "approve.ts"), ...args], env);
+        const args = [
+            "sign",
+            "--stack",
+            stack,
+            "--role",
+            role,
+            "--key",
+            path.join(this.dir, "keys", principal),
+            "--signed-at",
+            signedAt,
+            "--dir",
+            this.dir,
+        ];
+        return this.exec(
+            path.join(ROOT, "node_modules", ".bin", "tsx"),
+            [path.join(ROOT, "scripts", "approve.ts"), ...args],
+            env,
+        );
     }
 
     /** A pulumi run under GNU time: wall time and the peak RSS of its largest process. */
     timed(args: string[], cwd: string = this.dir): Run & { ms: number; maxRssKiB: number } {
         const report = path.join(this.dir, ".time");
         const t0 = process.hrtime.bigint();
-        const r = spawnSync("/usr/bin/time", ["-f", "%M", "-o", report, "pulumi", ...args, "--non-interactive", "--color", "never"], { cwd, env: this.env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+        const r = spawnSync(
+            "/usr/bin/time",
+            ["-f", "%M", "-o", report, "pulumi", ...args, "--non-interactive", "--color", "never"],
+            { cwd, env: this.env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
+        );
         const ms = Number(process.hrtime.bigint() - t0) / 1e6;
         const maxRssKiB = Number(fs.readFileSync(report, "utf8").trim().split("\n").pop());
         return { code: r.status, stdout: r.stdout, stderr: r.stderr, all: `${r.stdout}\n${r.stderr}`, ms, maxRssKiB };
@@ -168,7 +228,9 @@ export class Workspace {
 
     /** Rendered objects of one kind. */
     objects(renderDir: string, kind: string): any[] {
-        return [...this.manifests(renderDir).values()].flatMap((t) => parseAllDocuments(t).map((d) => d.toJS())).filter((o) => o?.kind === kind);
+        return [...this.manifests(renderDir).values()]
+            .flatMap((t) => parseAllDocuments(t).map((d) => d.toJS()))
+            .filter((o) => o?.kind === kind);
     }
 }
 
@@ -178,7 +240,13 @@ export function expectOk(r: Run): void {
 }
 
 export function toolchainReady(): boolean {
-    return ["pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes", "pulumi-analyzer-policy", "promtool"].every((b) => fs.existsSync(path.join(TOOLCHAIN_BIN, b)));
+    return [
+        "pulumi",
+        "pulumi-language-nodejs",
+        "pulumi-resource-kubernetes",
+        "pulumi-analyzer-policy",
+        "promtool",
+    ].every((b) => fs.existsSync(path.join(TOOLCHAIN_BIN, b)));
 }
 
 /** Pulumi.local.yaml writing its manifests to `renderDir` instead of applying them. */
@@ -205,7 +273,11 @@ export function productionLikeStack(kubernetes: Record<string, string>, namespac
         image: "ghcr.io/acme/shop-web:2.7.0",
         port: 3000,
         metrics: { port: 3000 },
-        canary: { image: "ghcr.io/acme/shop-web:2.8.0", weight: 25, router: { type: "gatewayApi", gateway: { name: "shop-gateway", namespace: "gateway-system" } } },
+        canary: {
+            image: "ghcr.io/acme/shop-web:2.8.0",
+            weight: 25,
+            router: { type: "gatewayApi", gateway: { name: "shop-gateway", namespace: "gateway-system" } },
+        },
     };
     return stringify(doc);
 }

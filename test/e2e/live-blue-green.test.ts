@@ -21,7 +21,8 @@ let ws: Workspace;
 let k: Kubectl;
 
 beforeAll(() => {
-    if (!toolchainReady()) throw new Error("the Pulumi toolchain is missing: run `bash scripts/setup.sh` (scripts/test.sh does)");
+    if (!toolchainReady())
+        throw new Error("the Pulumi toolchain is missing: run `bash scripts/setup.sh` (scripts/test.sh does)");
     k = kubectl();
     ws = new Workspace("live-bg");
     liveStack(ws, STACK, NS, (c) => {
@@ -30,23 +31,37 @@ beforeAll(() => {
         // The database URL as a Pulumi secret (set below): the stack creates the Secret.
         delete c["runbook:backup"].databaseSecret;
     });
-    expect(ws.pulumi(["config", "set", "--secret", "runbook:databaseUrl", DATABASE_URL, "--stack", STACK]).code).toBe(0);
+    expect(ws.pulumi(["config", "set", "--secret", "runbook:databaseUrl", DATABASE_URL, "--stack", STACK]).code).toBe(
+        0,
+    );
     expect(fs.readFileSync(path.join(ws.dir, `Pulumi.${STACK}.yaml`), "utf8")).not.toContain("hunter2");
 });
 
 afterAll(() => removeStack(ws, STACK, NS));
 
-const up = (...extra: string[]) => ws.pulumi(["up", "--stack", STACK, "--yes", "--skip-preview", "--policy-pack", "policies", ...extra]);
-const setConfig = (key: string, value: string) => expect(ws.pulumi(["config", "set", "--path", `runbook:${key}`, value, "--stack", STACK]).code).toBe(0);
+const up = (...extra: string[]) =>
+    ws.pulumi(["up", "--stack", STACK, "--yes", "--skip-preview", "--policy-pack", "policies", ...extra]);
+const setConfig = (key: string, value: string) =>
+    expect(ws.pulumi(["config", "set", "--path", `runbook:${key}`, value, "--stack", STACK]).code).toBe(0);
 const selectorColor = (service: string) => k.get(["service", service, "-n", NS]).spec.selector["runbook.dev/color"];
 
 function completedAt(events: WatchEvent[], kind: string, namePrefix: string): WatchEvent {
-    const e = events.find((x) => x.kind === kind && x.name.startsWith(namePrefix) && (x.object.status?.conditions ?? []).some((c: any) => c.type === "Complete" && c.status === "True"));
+    const e = events.find(
+        (x) =>
+            x.kind === kind &&
+            x.name.startsWith(namePrefix) &&
+            (x.object.status?.conditions ?? []).some((c: any) => c.type === "Complete" && c.status === "True"),
+    );
     if (!e) throw new Error(`the API server never stored a completed ${kind} ${namePrefix}*`);
     return e;
 }
 
-function firstSeen(events: WatchEvent[], kind: string, name: string, pred: (o: any) => boolean = () => true): WatchEvent {
+function firstSeen(
+    events: WatchEvent[],
+    kind: string,
+    name: string,
+    pred: (o: any) => boolean = () => true,
+): WatchEvent {
     const e = events.find((x) => x.kind === kind && x.name === name && x.type !== "DELETED" && pred(x.object));
     if (!e) throw new Error(`the API server never stored ${kind} ${name} in the expected state`);
     return e;
@@ -55,7 +70,11 @@ function firstSeen(events: WatchEvent[], kind: string, name: string, pred: (o: a
 /** Spec (or uid, for pods) of every object of the namespace: what a change could touch. */
 function snapshot(): Map<string, string> {
     const out = new Map<string, string>();
-    const items = k.get<{ items: any[] }>(["deployments,replicasets,services,horizontalpodautoscalers,jobs,cronjobs,ingresses,secrets,serviceaccounts,prometheusrules,servicemonitors", "-n", NS]).items;
+    const items = k.get<{ items: any[] }>([
+        "deployments,replicasets,services,horizontalpodautoscalers,jobs,cronjobs,ingresses,secrets,serviceaccounts,prometheusrules,servicemonitors",
+        "-n",
+        NS,
+    ]).items;
     for (const o of items) {
         if (o.kind === "Secret" && o.type === "kubernetes.io/service-account-token") continue;
         out.set(`${o.kind}/${o.metadata.name}`, JSON.stringify(o.spec ?? o.data ?? o.metadata.uid));
@@ -68,7 +87,11 @@ function changed(before: Map<string, string>, after: Map<string, string>): strin
     return [...new Set([...before.keys(), ...after.keys()])]
         .filter((key) => before.get(key) !== after.get(key))
         .filter((key) => !key.startsWith("Pod/shop-backup") && !key.startsWith("Pod/api-smoke"))
-        .map((key) => key.replace(/-[0-9a-f]{8}$/, "-<hash>") + (before.has(key) ? (after.has(key) ? "" : " (deleted)") : " (new)"))
+        .map(
+            (key) =>
+                key.replace(/-[0-9a-f]{8}$/, "-<hash>") +
+                (before.has(key) ? (after.has(key) ? "" : " (deleted)") : " (new)"),
+        )
         .sort();
 }
 
@@ -84,12 +107,19 @@ test("a first release: backup Job completed before the live colour's Deployment,
     const backup = completedAt(events, "Job", "shop-backup-predeploy-");
     const blue = firstSeen(events, "Deployment", "api-blue");
     expect(backup.revision).toBeLessThan(blue.revision);
-    expect(Date.parse(backup.object.status.completionTime)).toBeLessThanOrEqual(Date.parse(blue.object.metadata.creationTimestamp));
+    expect(Date.parse(backup.object.status.completionTime)).toBeLessThanOrEqual(
+        Date.parse(blue.object.metadata.creationTimestamp),
+    );
 
     const smoke = completedAt(events, "Job", "api-smoke-blue-");
     const active = firstSeen(events, "Service", "api");
     expect(smoke.revision).toBeLessThan(active.revision);
-    const blueReady = firstSeen(events, "Deployment", "api-blue", (d) => (d.status?.readyReplicas ?? 0) >= d.spec.replicas);
+    const blueReady = firstSeen(
+        events,
+        "Deployment",
+        "api-blue",
+        (d) => (d.status?.readyReplicas ?? 0) >= d.spec.replicas,
+    );
     expect(blueReady.revision).toBeLessThan(smoke.revision);
 
     // What runs now, as the API server holds it.
@@ -101,7 +131,12 @@ test("a first release: backup Job completed before the live colour's Deployment,
     }
     const ingress = k.get(["ingress", "web", "-n", NS]);
     expect(ingress.status.loadBalancer.ingress).toEqual([{ ip: "127.0.0.1" }]);
-    expect(k.list("prometheusrules.monitoring.coreos.com", NS).map((p) => p.metadata.name).sort()).toEqual(["api-rollback-triggers", "shop-backup", "web-rollback-triggers"]);
+    expect(
+        k
+            .list("prometheusrules.monitoring.coreos.com", NS)
+            .map((p) => p.metadata.name)
+            .sort(),
+    ).toEqual(["api-rollback-triggers", "shop-backup", "web-rollback-triggers"]);
 
     // The summary scripts/up.sh prints says the same.
     const summary = formatStatus(readSnapshot(k, NS));
@@ -144,13 +179,30 @@ describe("alert rules under promtool, as the API server holds them", () => {
     function testFile(ruleFile: string, name: string): string {
         const cfg = stackConfig("local");
         const ns = NS;
-        const apiRules = rulesObjects().find((r: any) => r.metadata.name === "api-rollback-triggers").spec.groups[0].rules;
+        const apiRules = rulesObjects().find((r: any) => r.metadata.name === "api-rollback-triggers").spec.groups[0]
+            .rules;
         const backupRules = rulesObjects().find((r: any) => r.metadata.name === "shop-backup").spec.groups[0].rules;
         const cases = [...serviceCases({ namespace: ns, app: "api", hpa: "api" }, cfg.alerts)];
         const service = promtoolTests(ruleFile, apiRules, cases, "15m") as { tests: object[] };
-        const backup = promtoolTests(ruleFile, backupRules, backupCases({ namespace: ns, cronJob: "shop-backup", restoreDrillCronJob: "shop-restore-drill" }, cfg.alerts, 15 * 60), "15m") as { tests: object[] };
+        const backup = promtoolTests(
+            ruleFile,
+            backupRules,
+            backupCases(
+                { namespace: ns, cronJob: "shop-backup", restoreDrillCronJob: "shop-restore-drill" },
+                cfg.alerts,
+                15 * 60,
+            ),
+            "15m",
+        ) as { tests: object[] };
         const file = path.join(dir, name);
-        fs.writeFileSync(file, stringify({ rule_files: [ruleFile], evaluation_interval: "1m", tests: [...service.tests, ...backup.tests] }));
+        fs.writeFileSync(
+            file,
+            stringify({
+                rule_files: [ruleFile],
+                evaluation_interval: "1m",
+                tests: [...service.tests, ...backup.tests],
+            }),
+        );
         return file;
     }
 
@@ -199,7 +251,17 @@ test("the flip back (rollback) restores the selectors; both Deployments still ke
 });
 
 test("drift: a selector patched behind Pulumi's back is found by preview --refresh and put back by up --refresh", () => {
-    k.run(["patch", "service", "api", "-n", NS, "--type", "merge", "-p", JSON.stringify({ spec: { selector: { "runbook.dev/color": "green" } } })]);
+    k.run([
+        "patch",
+        "service",
+        "api",
+        "-n",
+        NS,
+        "--type",
+        "merge",
+        "-p",
+        JSON.stringify({ spec: { selector: { "runbook.dev/color": "green" } } }),
+    ]);
     expect(selectorColor("api")).toBe("green");
     const preview = ws.pulumi(["preview", "--stack", STACK, "--refresh", "--diff"]);
     expectOk(preview);
@@ -222,13 +284,20 @@ test("a failing smoke test of a new release fails the update, leaves traffic on 
         expect(r.code).not.toBe(0);
         expect(selectorColor("api")).toBe("blue");
         // Green's Job for the new image failed; the one that passed for the old image is kept.
-        const state = (j: any) => (j.status.conditions ?? []).find((c: any) => c.status === "True" && (c.type === "Complete" || c.type === "Failed"))?.type;
+        const state = (j: any) =>
+            (j.status.conditions ?? []).find(
+                (c: any) => c.status === "True" && (c.type === "Complete" || c.type === "Failed"),
+            )?.type;
         const green = k.list("jobs", NS, "app.kubernetes.io/component=smoke-test,runbook.dev/color=green");
         expect(green.map(state).sort()).toEqual(["Complete", "Failed"]);
         // Blue's pods were never touched; green rolled to the new image (it is not live).
         expect(k.get(["deployment", "api-blue", "-n", NS]).status.readyReplicas).toBe(2);
-        expect(k.get(["deployment", "api-green", "-n", NS]).spec.template.spec.containers[0].image).toBe("ghcr.io/acme/shop-api:1.42.1");
-        const lost = [...before.keys()].filter((key) => !key.startsWith("Job/api-smoke") && !key.startsWith("Pod/") && !snapshot().has(key));
+        expect(k.get(["deployment", "api-green", "-n", NS]).spec.template.spec.containers[0].image).toBe(
+            "ghcr.io/acme/shop-api:1.42.1",
+        );
+        const lost = [...before.keys()].filter(
+            (key) => !key.startsWith("Job/api-smoke") && !key.startsWith("Pod/") && !snapshot().has(key),
+        );
         expect(lost).toEqual([]);
     } finally {
         stage.remove();
@@ -249,7 +318,9 @@ test("a failing pre-deploy backup stops the release: the colour going live is no
         setConfig("services.api.blueGreen.activeColor", "blue");
         const r = up();
         expect(r.code).not.toBe(0);
-        const backup = k.list("jobs", NS, "runbook.dev/backup=pre-deploy").find((j) => j.metadata.annotations["runbook.dev/release-version"] === "1.43.0");
+        const backup = k
+            .list("jobs", NS, "runbook.dev/backup=pre-deploy")
+            .find((j) => j.metadata.annotations["runbook.dev/release-version"] === "1.43.0");
         expect(backup.status.conditions.find((c: any) => c.type === "Failed").status).toBe("True");
         const blueAfter = k.get(["deployment", "api-blue", "-n", NS]);
         expect(blueAfter.spec.template.spec.containers[0].image).toBe("ghcr.io/acme/shop-api:1.41.2");
@@ -262,5 +333,7 @@ test("a failing pre-deploy backup stops the release: the colour going live is no
     // The failed backup Job is run afresh, not awaited again as failed.
     expectOk(up());
     expect(selectorColor("api")).toBe("blue");
-    expect(k.get(["deployment", "api-blue", "-n", NS]).spec.template.spec.containers[0].image).toBe("ghcr.io/acme/shop-api:1.43.0");
+    expect(k.get(["deployment", "api-blue", "-n", NS]).spec.template.spec.containers[0].image).toBe(
+        "ghcr.io/acme/shop-api:1.43.0",
+    );
 });

@@ -12,7 +12,8 @@ let ws: Workspace;
 let k: Kubectl;
 
 beforeAll(() => {
-    if (!toolchainReady()) throw new Error("the Pulumi toolchain is missing: run `bash scripts/setup.sh` (scripts/test.sh does)");
+    if (!toolchainReady())
+        throw new Error("the Pulumi toolchain is missing: run `bash scripts/setup.sh` (scripts/test.sh does)");
     k = kubectl();
     ws = new Workspace("live-canary");
     liveStack(ws, STACK, NS, (c) => {
@@ -21,7 +22,11 @@ beforeAll(() => {
                 strategy: "canary",
                 image: "ghcr.io/acme/shop-web:2.7.0",
                 port: 3000,
-                canary: { image: "ghcr.io/acme/shop-web:2.8.0", weight: 5, router: { type: "gatewayApi", gateway: { name: "shop-gateway", namespace: NS } } },
+                canary: {
+                    image: "ghcr.io/acme/shop-web:2.8.0",
+                    weight: 5,
+                    router: { type: "gatewayApi", gateway: { name: "shop-gateway", namespace: NS } },
+                },
             },
         };
     });
@@ -43,7 +48,11 @@ function live() {
     const weights = Object.fromEntries(route.spec.rules[0].backendRefs.map((b: any) => [b.name, b.weight]));
     const deployment = (name: string) => {
         const d = k.get(["deployment", name, "-n", NS]);
-        return { image: d.spec.template.spec.containers[0].image, replicas: d.spec.replicas, ready: d.status.readyReplicas ?? 0 };
+        return {
+            image: d.spec.template.spec.containers[0].image,
+            replicas: d.spec.replicas,
+            ready: d.status.readyReplicas ?? 0,
+        };
     };
     return { weights, stable: deployment("web-stable"), canary: deployment("web-canary") };
 }
@@ -66,7 +75,10 @@ test("5 → 25 → 100: the route's weights follow each step and 100 promotes th
 });
 
 test("0 aborts the next canary: all traffic and pods back on stable, which keeps its image", () => {
-    step(5, { "services.web.image": "ghcr.io/acme/shop-web:2.8.0", "services.web.canary.image": "ghcr.io/acme/shop-web:2.9.0" });
+    step(5, {
+        "services.web.image": "ghcr.io/acme/shop-web:2.8.0",
+        "services.web.canary.image": "ghcr.io/acme/shop-web:2.9.0",
+    });
     expect(live().weights).toEqual({ web: 95, "web-canary": 5 });
     expect(live().canary).toEqual({ image: "ghcr.io/acme/shop-web:2.9.0", replicas: 1, ready: 1 });
     step(0);

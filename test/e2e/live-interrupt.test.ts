@@ -16,7 +16,8 @@ let ws: Workspace;
 let k: Kubectl;
 
 beforeAll(() => {
-    if (!toolchainReady()) throw new Error("the Pulumi toolchain is missing: run `bash scripts/setup.sh` (scripts/test.sh does)");
+    if (!toolchainReady())
+        throw new Error("the Pulumi toolchain is missing: run `bash scripts/setup.sh` (scripts/test.sh does)");
     k = kubectl();
     ws = new Workspace("live-interrupt");
     liveStack(ws, STACK, NS);
@@ -25,16 +26,24 @@ beforeAll(() => {
 afterAll(() => removeStack(ws, STACK, NS));
 
 test("killed while the pre-deploy backup runs, then run again: converges with no pending operation and nothing lost or doubled", async () => {
-    const child = spawn("pulumi", ["up", "--stack", STACK, "--yes", "--skip-preview", "--policy-pack", "policies", "--non-interactive"], {
-        cwd: ws.dir,
-        env: ws.environment(),
-        detached: true,
-        stdio: "ignore",
-    });
+    const child = spawn(
+        "pulumi",
+        ["up", "--stack", STACK, "--yes", "--skip-preview", "--policy-pack", "policies", "--non-interactive"],
+        {
+            cwd: ws.dir,
+            env: ws.environment(),
+            detached: true,
+            stdio: "ignore",
+        },
+    );
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
     try {
         // Mid-update: the namespace and the backup's objects exist, the services do not yet.
-        await eventually("the pre-deploy Job to exist", () => k.list("jobs", NS, "runbook.dev/backup=pre-deploy")[0], 120_000);
+        await eventually(
+            "the pre-deploy Job to exist",
+            () => k.list("jobs", NS, "runbook.dev/backup=pre-deploy")[0],
+            120_000,
+        );
         process.kill(-(child.pid as number), "SIGTERM");
         await new Promise((r) => setTimeout(r, 2000));
     } finally {
@@ -49,11 +58,21 @@ test("killed while the pre-deploy backup runs, then run again: converges with no
     // group leaves them running; a cancelled CI job's runner kills them with the job.
     // Killed here the same way, found by the workspace's PULUMI_HOME, and checked gone.
     ws.reap();
-    await eventually("the killed run's plugins to exit", () => (ws.leftovers().length === 0 ? true : undefined), 10_000);
+    await eventually(
+        "the killed run's plugins to exit",
+        () => (ws.leftovers().length === 0 ? true : undefined),
+        10_000,
+    );
 
     // What scripts/up.sh does before every update: the killed run's lock is provably stale,
     // and a checkpoint write cut short may have left an empty attributes file.
-    const unlock = ws.exec(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "scripts", "recover-state.ts"), "--stack", STACK, "--dir", ws.dir]);
+    const unlock = ws.exec(path.join(ROOT, "node_modules", ".bin", "tsx"), [
+        path.join(ROOT, "scripts", "recover-state.ts"),
+        "--stack",
+        STACK,
+        "--dir",
+        ws.dir,
+    ]);
     expectOk(unlock);
     expect(unlock.stderr).toMatch(/removed the lock of stack 'interrupt' left by pid \d+ .*that process is gone/);
 
@@ -65,11 +84,20 @@ test("killed while the pre-deploy backup runs, then run again: converges with no
     expect(state.deployment.pending_operations ?? []).toEqual([]);
     const objects = objectsInCluster(NS);
     expect(objects).toEqual(objectsInState(ws, STACK, NS));
-    expect(objects.filter((o) => o.startsWith("Deployment/"))).toEqual(["Deployment/api-blue", "Deployment/api-green", "Deployment/web-canary", "Deployment/web-stable"]);
+    expect(objects.filter((o) => o.startsWith("Deployment/"))).toEqual([
+        "Deployment/api-blue",
+        "Deployment/api-green",
+        "Deployment/web-canary",
+        "Deployment/web-stable",
+    ]);
     expect(objects.filter((o) => o.startsWith("Job/shop-backup-predeploy-"))).toHaveLength(1);
     expect(k.get(["service", "api", "-n", NS]).spec.selector["runbook.dev/color"]).toBe("blue");
 
     expectOk(ws.pulumi(["preview", "--stack", STACK, "--refresh", "--expect-no-changes"]));
     // Runs that end normally stop their plugins themselves.
-    await eventually("every process of the workspace to exit", () => (ws.leftovers().length === 0 ? true : undefined), 10_000);
+    await eventually(
+        "every process of the workspace to exit",
+        () => (ws.leftovers().length === 0 ? true : undefined),
+        10_000,
+    );
 });

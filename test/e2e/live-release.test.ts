@@ -27,11 +27,16 @@ let poll: NodeJS.Timeout | undefined;
 const behaviour = { canaryErrors: 0, errorsFrom: 25, greenLatency: 0.08 };
 
 function kubectlJson(args: string[]): Promise<any> {
-    return new Promise((resolve) => execFile(k.binary, ["--kubeconfig", k.kubeconfig, ...args, "-o", "json"], (err, out) => resolve(err ? undefined : JSON.parse(out))));
+    return new Promise((resolve) =>
+        execFile(k.binary, ["--kubeconfig", k.kubeconfig, ...args, "-o", "json"], (err, out) =>
+            resolve(err ? undefined : JSON.parse(out)),
+        ),
+    );
 }
 
 beforeAll(async () => {
-    if (!toolchainReady()) throw new Error("the Pulumi toolchain is missing: run `bash scripts/setup.sh` (scripts/test.sh does)");
+    if (!toolchainReady())
+        throw new Error("the Pulumi toolchain is missing: run `bash scripts/setup.sh` (scripts/test.sh does)");
     k = kubectl();
     ws = new Workspace("live-release");
     web = new MetricsTarget(
@@ -72,13 +77,14 @@ afterAll(async () => {
 });
 
 /** The release command, run asynchronously so the metrics target keeps answering scrapes. */
-const release = (stack: string, ...extra: string[]): Promise<Run> => ws.script("release", ["--stack", stack, "--dir", ws.dir, "--prometheus", prom.url, ...extra]);
+const release = (stack: string, ...extra: string[]): Promise<Run> =>
+    ws.script("release", ["--stack", stack, "--dir", ws.dir, "--prometheus", prom.url, ...extra]);
 const fast = ["--step-seconds", "6", "--interval-seconds", "2", "--grace-seconds", "5"];
-const history = (stack: string) => JSON.parse(ws.pulumi(["stack", "history", "--stack", stack, "--json"]).stdout).map((u: any) => u.message as string);
+const history = (stack: string) =>
+    JSON.parse(ws.pulumi(["stack", "history", "--stack", stack, "--json"]).stdout).map((u: any) => u.message as string);
 const stackFile = (stack: string) => parse(fs.readFileSync(path.join(ws.dir, `Pulumi.${stack}.yaml`), "utf8")).config;
 
 describe("canary", () => {
-
     test("a healthy canary walks 5 → 25 → 100 and is promoted", async () => {
         const canaryImage = stackFile(STACK)["runbook:services"].web.canary.image;
         const r = await release(STACK, "--service", "web", ...fast);
@@ -88,24 +94,45 @@ describe("canary", () => {
         const stable = k.get(["deployment", "web-stable", "-n", NS]);
         expect(stable.spec.template.spec.containers[0].image).toBe(canaryImage);
         expect(k.get(["deployment", "web-canary", "-n", NS]).spec.replicas).toBe(0);
-        expect(k.get(["ingress", "web-canary", "-n", NS]).metadata.annotations["nginx.ingress.kubernetes.io/canary-weight"]).toBe("0");
+        expect(
+            k.get(["ingress", "web-canary", "-n", NS]).metadata.annotations[
+                "nginx.ingress.kubernetes.io/canary-weight"
+            ],
+        ).toBe("0");
         const h = history(STACK);
-        for (const step of ["step 5 %", "step 25 %", "step 100 %"]) expect(h.some((m: string) => m.includes(`release web: ${step}`))).toBe(true);
+        for (const step of ["step 5 %", "step 25 %", "step 100 %"])
+            expect(h.some((m: string) => m.includes(`release web: ${step}`))).toBe(true);
     });
 
     test("a canary whose error rate rises above 1 % at 25 aborts to 0", async () => {
         const stableImage = stackFile(STACK)["runbook:services"].web.image;
-        expect(ws.pulumi(["config", "set", "--path", "runbook:services.web.canary.image", "ghcr.io/acme/shop-web:2.9.0", "--stack", STACK]).code).toBe(0);
+        expect(
+            ws.pulumi([
+                "config",
+                "set",
+                "--path",
+                "runbook:services.web.canary.image",
+                "ghcr.io/acme/shop-web:2.9.0",
+                "--stack",
+                STACK,
+            ]).code,
+        ).toBe(0);
         behaviour.canaryErrors = 0.3 / 0.25; // 30 % of all requests fail once the canary takes 25 %
         try {
             const r = await release(STACK, "--service", "web", ...fast);
             expect(r.code).toBe(1);
             expect(r.stderr).toMatch(/web 5 % 00:0\d\/00:06 ErrorRateCritical 0 % ≤ 1 %/);
-            expect(r.stdout).toMatch(/^aborted web at 25 %: breach: ErrorRateCritical [0-9.]+ % > 1 %; canary weight is 0$/m);
+            expect(r.stdout).toMatch(
+                /^aborted web at 25 %: breach: ErrorRateCritical [0-9.]+ % > 1 %; canary weight is 0$/m,
+            );
         } finally {
             behaviour.canaryErrors = 0;
         }
-        expect(k.get(["ingress", "web-canary", "-n", NS]).metadata.annotations["nginx.ingress.kubernetes.io/canary-weight"]).toBe("0");
+        expect(
+            k.get(["ingress", "web-canary", "-n", NS]).metadata.annotations[
+                "nginx.ingress.kubernetes.io/canary-weight"
+            ],
+        ).toBe("0");
         expect(k.get(["deployment", "web-canary", "-n", NS]).spec.replicas).toBe(0);
         expect(k.get(["deployment", "web-stable", "-n", NS]).spec.template.spec.containers[0].image).toBe(stableImage);
         expect(stackFile(STACK)["runbook:services"].web.canary.weight).toBe(0);
@@ -117,11 +144,17 @@ describe("canary", () => {
             const r = await release(STACK, "--service", "web", ...fast);
             expect(r.stderr).not.toMatch(/^release: /m);
             expect(r.code).toBe(1);
-            expect(r.stdout).toMatch(/^aborted web at 5 %: no data after [0-9]+ s \(grace 5 s\): ErrorRateCritical no data \(empty result\)/m);
+            expect(r.stdout).toMatch(
+                /^aborted web at 5 %: no data after [0-9]+ s \(grace 5 s\): ErrorRateCritical no data \(empty result\)/m,
+            );
         } finally {
             web.serving = true;
         }
-        expect(k.get(["ingress", "web-canary", "-n", NS]).metadata.annotations["nginx.ingress.kubernetes.io/canary-weight"]).toBe("0");
+        expect(
+            k.get(["ingress", "web-canary", "-n", NS]).metadata.annotations[
+                "nginx.ingress.kubernetes.io/canary-weight"
+            ],
+        ).toBe("0");
     });
 });
 
@@ -132,7 +165,17 @@ describe("blue/green", () => {
         behaviour.greenLatency = 0.9;
         let r: Run;
         try {
-            r = await release(STACK, "--service", "api", "--step-seconds", "40", "--interval-seconds", "2", "--grace-seconds", "10");
+            r = await release(
+                STACK,
+                "--service",
+                "api",
+                "--step-seconds",
+                "40",
+                "--interval-seconds",
+                "2",
+                "--grace-seconds",
+                "10",
+            );
         } finally {
             behaviour.greenLatency = 0.08;
         }
@@ -142,7 +185,9 @@ describe("blue/green", () => {
         // What the cluster serves, and what the next `pulumi up` would apply, are blue again.
         expect(k.get(["service", "api", "-n", NS]).spec.selector["runbook.dev/color"]).toBe("blue");
         expect(stackFile(STACK)["runbook:services"].api.blueGreen.activeColor).toBe("blue");
-        expect(history(STACK)[0]).toMatch(/^rollback api: green → blue by npm run release: release analysis: breach: LatencyP95High/);
+        expect(history(STACK)[0]).toMatch(
+            /^rollback api: green → blue by npm run release: release analysis: breach: LatencyP95High/,
+        );
         expectOk(ws.pulumi(["preview", "--stack", STACK, "--expect-no-changes", "--policy-pack", "policies"]));
     });
 });

@@ -18,7 +18,8 @@ let k: Kubectl;
 let freeze: string;
 
 beforeAll(() => {
-    if (!toolchainReady()) throw new Error("the Pulumi toolchain is missing: run `bash scripts/setup.sh` (scripts/test.sh does)");
+    if (!toolchainReady())
+        throw new Error("the Pulumi toolchain is missing: run `bash scripts/setup.sh` (scripts/test.sh does)");
     k = kubectl();
     ws = new Workspace("live-rollback");
     liveStack(ws, STACK, NS, (c) => {
@@ -32,7 +33,18 @@ beforeAll(() => {
         freeze,
         JSON.stringify({
             "enforce-deploy-gate": {
-                environments: { staging: { deny: [{ name: "incident-freeze", start: new Date(now - 3600_000).toISOString().slice(0, 19), end: new Date(now + 3 * 3600_000).toISOString().slice(0, 19), reason: "incident in progress" }] } },
+                environments: {
+                    staging: {
+                        deny: [
+                            {
+                                name: "incident-freeze",
+                                start: new Date(now - 3600_000).toISOString().slice(0, 19),
+                                end: new Date(now + 3 * 3600_000).toISOString().slice(0, 19),
+                                reason: "incident in progress",
+                            },
+                        ],
+                    },
+                },
             },
         }),
     );
@@ -42,30 +54,60 @@ afterAll(() => removeStack(ws, STACK, NS));
 
 // With its preview: the gate is a stack policy, and it blocks before anything changes only there.
 const up = (...extra: string[]) => ws.pulumi(["up", "--stack", STACK, "--yes", "--policy-pack", "policies", ...extra]);
-const rollback = (...extra: string[]) => ws.exec("npx", ["--no-install", "tsx", path.join(ROOT, "scripts", "rollback.ts"), "--stack", STACK, "--dir", ws.dir, ...extra], {}, ROOT);
+const rollback = (...extra: string[]) =>
+    ws.exec(
+        "npx",
+        ["--no-install", "tsx", path.join(ROOT, "scripts", "rollback.ts"), "--stack", STACK, "--dir", ws.dir, ...extra],
+        {},
+        ROOT,
+    );
 const stackFile = () => parse(fs.readFileSync(path.join(ws.dir, `Pulumi.${STACK}.yaml`), "utf8")).config;
 const selected = () => k.get(["service", "api", "-n", NS]).spec.selector["runbook.dev/color"];
-const jobNames = () => k.list("jobs", NS).map((j: any) => j.metadata.name).sort();
+const jobNames = () =>
+    k
+        .list("jobs", NS)
+        .map((j: any) => j.metadata.name)
+        .sort();
 
 test("blue, then green live; in a freeze a release is blocked and the rollback to blue goes through", () => {
     expectOk(up());
     expect(selected()).toBe("blue");
-    expect(ws.pulumi(["config", "set", "--path", "runbook:services.api.blueGreen.activeColor", "green", "--stack", STACK]).code).toBe(0);
+    expect(
+        ws.pulumi(["config", "set", "--path", "runbook:services.api.blueGreen.activeColor", "green", "--stack", STACK])
+            .code,
+    ).toBe(0);
     expectOk(up());
     expect(selected()).toBe("green");
 
     // The freeze blocks a deploy: going back by hand (activeColor alone) is not a recorded rollback.
-    expect(ws.pulumi(["config", "set", "--path", "runbook:services.api.blueGreen.activeColor", "blue", "--stack", STACK]).code).toBe(0);
+    expect(
+        ws.pulumi(["config", "set", "--path", "runbook:services.api.blueGreen.activeColor", "blue", "--stack", STACK])
+            .code,
+    ).toBe(0);
     const blocked = up("--policy-pack-config", freeze);
     expect(blocked.code).not.toBe(0);
     expect(blocked.stdout).toContain("deploys are closed: inside deny window 'incident-freeze' (incident in progress)");
     expect(selected()).toBe("green");
-    expect(ws.pulumi(["config", "set", "--path", "runbook:services.api.blueGreen.activeColor", "green", "--stack", STACK]).code).toBe(0);
+    expect(
+        ws.pulumi(["config", "set", "--path", "runbook:services.api.blueGreen.activeColor", "green", "--stack", STACK])
+            .code,
+    ).toBe(0);
 
     const jobsBefore = jobNames();
-    const r = rollback("--service", "api", "--reason", "checkout errors after 1.42", "--by", "oncall-kim", "--policy-config", freeze);
+    const r = rollback(
+        "--service",
+        "api",
+        "--reason",
+        "checkout errors after 1.42",
+        "--by",
+        "oncall-kim",
+        "--policy-config",
+        freeze,
+    );
     expectOk(r);
-    expect(r.stdout).toMatch(/^rolled back api: green → blue in [0-9]+ s \(update; [0-9.]+ s with start-up\), by oncall-kim: checkout errors after 1.42$/m);
+    expect(r.stdout).toMatch(
+        /^rolled back api: green → blue in [0-9]+ s \(update; [0-9.]+ s with start-up\), by oncall-kim: checkout errors after 1.42$/m,
+    );
     expect(r.all).toContain("went through as a rollback: staging rollback allowed at");
     expect(r.all).toContain("although deploys are closed: inside deny window 'incident-freeze'");
 
@@ -75,37 +117,83 @@ test("blue, then green live; in a freeze a release is blocked and the rollback t
     expect(ready).toBeGreaterThanOrEqual(1);
     expect(jobNames()).toEqual(jobsBefore);
     const annotations = k.get(["deployment", "api-blue", "-n", NS]).metadata.annotations;
-    expect(JSON.parse(annotations["runbook.dev/rollback"])).toMatchObject({ reason: "checkout errors after 1.42", by: "oncall-kim" });
+    expect(JSON.parse(annotations["runbook.dev/rollback"])).toMatchObject({
+        reason: "checkout errors after 1.42",
+        by: "oncall-kim",
+    });
 
     // The stack file says what the cluster runs, and the next update changes nothing.
     const c = stackFile();
     expect(c["runbook:services"].api.blueGreen.activeColor).toBe("blue");
     expect(c["runbook:release"].rollback).toMatchObject({ reason: "checkout errors after 1.42", by: "oncall-kim" });
-    expectOk(ws.pulumi(["preview", "--stack", STACK, "--expect-no-changes", "--policy-pack", "policies", "--policy-pack-config", freeze]));
+    expectOk(
+        ws.pulumi([
+            "preview",
+            "--stack",
+            STACK,
+            "--expect-no-changes",
+            "--policy-pack",
+            "policies",
+            "--policy-pack-config",
+            freeze,
+        ]),
+    );
     // The deployment record: the stack's history names who and why.
-    expect(ws.pulumi(["stack", "history", "--stack", STACK, "--json"]).stdout).toContain("rollback api: green → blue by oncall-kim: checkout errors after 1.42");
+    expect(ws.pulumi(["stack", "history", "--stack", STACK, "--json"]).stdout).toContain(
+        "rollback api: green → blue by oncall-kim: checkout errors after 1.42",
+    );
 });
 
 test("release.rollback does not carry anything else through the freeze", () => {
-    expect(ws.pulumi(["config", "set", "--path", "runbook:services.api.blueGreen.green.image", "ghcr.io/acme/shop-api:9.9.9", "--stack", STACK]).code).toBe(0);
+    expect(
+        ws.pulumi([
+            "config",
+            "set",
+            "--path",
+            "runbook:services.api.blueGreen.green.image",
+            "ghcr.io/acme/shop-api:9.9.9",
+            "--stack",
+            STACK,
+        ]).code,
+    ).toBe(0);
     const r = up("--policy-pack-config", freeze);
     expect(r.code).not.toBe(0);
-    expect(r.all).toContain("runbook:release.rollback is set, but this update is not a rollback to what was live before");
+    expect(r.all).toContain(
+        "runbook:release.rollback is set, but this update is not a rollback to what was live before",
+    );
     expect(r.all).toContain("services.api changed since the last deployment");
-    expect(k.get(["deployment", "api-green", "-n", NS]).spec.template.spec.containers[0].image).not.toBe("ghcr.io/acme/shop-api:9.9.9");
-    expect(ws.pulumi(["config", "set", "--path", "runbook:services.api.blueGreen.green.image", stackFileImage(), "--stack", STACK]).code).toBe(0);
+    expect(k.get(["deployment", "api-green", "-n", NS]).spec.template.spec.containers[0].image).not.toBe(
+        "ghcr.io/acme/shop-api:9.9.9",
+    );
+    expect(
+        ws.pulumi([
+            "config",
+            "set",
+            "--path",
+            "runbook:services.api.blueGreen.green.image",
+            stackFileImage(),
+            "--stack",
+            STACK,
+        ]).code,
+    ).toBe(0);
 });
 
-const stackFileImage = () => parse(fs.readFileSync(path.join(ROOT, "Pulumi.local.yaml"), "utf8")).config["runbook:services"].api.blueGreen.green.image as string;
+const stackFileImage = () =>
+    parse(fs.readFileSync(path.join(ROOT, "Pulumi.local.yaml"), "utf8")).config["runbook:services"].api.blueGreen.green
+        .image as string;
 
 test("a rollback to a colour with no ready pods is refused and changes nothing", async () => {
     // green is idle now; take its pods away behind Pulumi's back.
     k.run(["scale", "deployment", "api-green", "-n", NS, "--replicas", "0"]);
-    await eventually("api-green without ready pods", () => ((k.get(["deployment", "api-green", "-n", NS]).status.readyReplicas ?? 0) === 0 ? true : undefined));
+    await eventually("api-green without ready pods", () =>
+        (k.get(["deployment", "api-green", "-n", NS]).status.readyReplicas ?? 0) === 0 ? true : undefined,
+    );
     const before = fs.readFileSync(path.join(ws.dir, `Pulumi.${STACK}.yaml`), "utf8");
     const r = rollback("--service", "api", "--reason", "again", "--policy-config", freeze);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("rollback: refused: Deployment e2e-rollback/api-green has no ready pods (spec.replicas 0)");
+    expect(r.stderr).toContain(
+        "rollback: refused: Deployment e2e-rollback/api-green has no ready pods (spec.replicas 0)",
+    );
     expect(fs.readFileSync(path.join(ws.dir, `Pulumi.${STACK}.yaml`), "utf8")).toBe(before);
     expect(selected()).toBe("blue");
 });

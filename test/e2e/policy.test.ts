@@ -24,12 +24,18 @@ let k: Kubectl;
 let signers: ReturnType<Workspace["approvers"]>;
 
 beforeAll(() => {
-    if (!toolchainReady()) throw new Error("the Pulumi toolchain is missing: run `bash scripts/setup.sh` (scripts/test.sh does)");
+    if (!toolchainReady())
+        throw new Error("the Pulumi toolchain is missing: run `bash scripts/setup.sh` (scripts/test.sh does)");
     k = kubectl();
     ws = new Workspace("policy");
     ws.writeStackFile(STACK, productionLikeStack({ kubeconfig: clusterKubeconfig() }, NS));
     ws.initStack(STACK);
-    signers = ws.approvers({ lee: ["governance-sentinel"], sam: ["service-owner"], kim: ["governance-board"], ola: ["governance-board"] });
+    signers = ws.approvers({
+        lee: ["governance-sentinel"],
+        sam: ["service-owner"],
+        kim: ["governance-board"],
+        ola: ["governance-board"],
+    });
 });
 
 afterAll(() => removeStack(ws, STACK, NS));
@@ -37,7 +43,10 @@ afterAll(() => removeStack(ws, STACK, NS));
 /** Nothing of the stack reached the API server: not even its namespace. */
 const nothingApplied = () => {
     expect(k.find("namespace", NS)).toBeUndefined();
-    expect(k.get<{ items: unknown[] }>(["deployments,services,jobs", "-A", "-l", "runbook.dev/environment=production"]).items).toEqual([]);
+    expect(
+        k.get<{ items: unknown[] }>(["deployments,services,jobs", "-A", "-l", "runbook.dev/environment=production"])
+            .items,
+    ).toEqual([]);
 };
 const deployment = (name: string) => k.get(["deployment", name, "-n", NS]);
 
@@ -48,23 +57,33 @@ const clock = (at: string) => {
     return file;
 };
 const up = (at: string, env: Record<string, string> = {}, ...flags: string[]) =>
-    ws.pulumi(["up", "--stack", STACK, "--yes", "--policy-pack", "policies", "--policy-pack-config", clock(at), ...flags], env);
+    ws.pulumi(
+        ["up", "--stack", STACK, "--yes", "--policy-pack", "policies", "--policy-pack-config", clock(at), ...flags],
+        env,
+    );
 const DRILL_REFUSAL = "[mandatory]  runbook-guardrails v0.1.0  refuse-drill-settings-in-updates";
 
 test("inside the Christmas freeze, pulumi up is blocked by the gate before anything reaches the API server", () => {
     const r = up(FREEZE);
     expect(r.code).not.toBe(0);
     expect(r.stdout).toContain("[mandatory]  runbook-guardrails v0.1.0  enforce-deploy-gate");
-    expect(r.stdout).toContain("production deploy blocked at Thu 2026-12-24 11:00 UTC: deploys are closed: inside deny window 'christmas' (Dec 24–26 freeze)");
+    expect(r.stdout).toContain(
+        "production deploy blocked at Thu 2026-12-24 11:00 UTC: deploys are closed: inside deny window 'christmas' (Dec 24–26 freeze)",
+    );
     expect(r.stdout).toContain("next window opens Mon 2026-12-28 10:00 UTC (until Mon 2026-12-28 16:00 UTC)");
     nothingApplied();
 });
 
 test("a pull-request preview inside the freeze passes, with the advisory and the next window", () => {
-    const r = ws.pulumi(["preview", "--stack", STACK, "--policy-pack", "policies"], { RUNBOOK_NOW: FREEZE, RUNBOOK_DEPLOY_MODE: "pull-request" });
+    const r = ws.pulumi(["preview", "--stack", STACK, "--policy-pack", "policies"], {
+        RUNBOOK_NOW: FREEZE,
+        RUNBOOK_DEPLOY_MODE: "pull-request",
+    });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("[advisory]  runbook-guardrails v0.1.0  enforce-deploy-gate");
-    expect(r.stdout).toContain("[pull-request preview] would be blocked if deployed now: production deploy blocked at Thu 2026-12-24 11:00 UTC");
+    expect(r.stdout).toContain(
+        "[pull-request preview] would be blocked if deployed now: production deploy blocked at Thu 2026-12-24 11:00 UTC",
+    );
     expect(r.stdout).toContain("next window opens Mon 2026-12-28 10:00 UTC");
     expect(r.stdout).not.toContain("[mandatory]");
 });
@@ -75,9 +94,13 @@ test("typed approvals and one signed by a key no signer holds do not count: pulu
     const r = up(WINDOW);
     expect(r.code).not.toBe(0);
     expect(r.stdout).toContain("[mandatory]  runbook-guardrails v0.1.0  enforce-deploy-gate");
-    expect(r.stdout).toContain("production deploy blocked at Thu 2026-11-26 15:55 UTC: needs 1 governance-sentinel approval from different people, has 0");
+    expect(r.stdout).toContain(
+        "production deploy blocked at Thu 2026-11-26 15:55 UTC: needs 1 governance-sentinel approval from different people, has 0",
+    );
     expect(r.stdout).toContain("unsigned approvals do not count here (lee (governance-sentinel), sam (service-owner))");
-    expect(r.stdout).toMatch(/signed approval 1 \(unknown signer as service-owner\): forged: made by key SHA256:\S+, which no allowed signer holds/);
+    expect(r.stdout).toMatch(
+        /signed approval 1 \(unknown signer as service-owner\): forged: made by key SHA256:\S+, which no allowed signer holds/,
+    );
     nothingApplied();
     // The approvals every later case has: the Governance Sentinel's and the Service Owner's.
     fs.rmSync(path.join(ws.dir, "approvals"), { recursive: true });
@@ -89,7 +112,9 @@ test("RUNBOOK_NOW set to a time in the window does not move a real deploy out of
     const r = up(FREEZE, { RUNBOOK_NOW: WINDOW });
     expect(r.code).not.toBe(0);
     expect(r.stdout).toContain(DRILL_REFUSAL);
-    expect(r.stdout).toContain(`RUNBOOK_NOW=${WINDOW} is set in the environment: the settable clock and pull-request mode are for previews and drills only`);
+    expect(r.stdout).toContain(
+        `RUNBOOK_NOW=${WINDOW} is set in the environment: the settable clock and pull-request mode are for previews and drills only`,
+    );
     nothingApplied();
 });
 
@@ -114,21 +139,38 @@ test("in the window with signed approvals, pulumi up passes and the API server h
     expect(r.code).toBe(0);
     const route = k.get(["httproute.gateway.networking.k8s.io", "web", "-n", NS]);
     expect(route.spec.rules[0].backendRefs.map((b: { weight: number }) => b.weight)).toEqual([75, 25]);
-    expect(k.list("poddisruptionbudgets", NS).map((p) => p.metadata.name).sort()).toEqual(["api", "web"]);
+    expect(
+        k
+            .list("poddisruptionbudgets", NS)
+            .map((p) => p.metadata.name)
+            .sort(),
+    ).toEqual(["api", "web"]);
     expect(k.list("prometheusrules.monitoring.coreos.com", NS)).toHaveLength(3);
-    const signed = JSON.parse(deployment("api-green").metadata.annotations["runbook.dev/signed-approvals"]) as { statement: string }[];
+    const signed = JSON.parse(deployment("api-green").metadata.annotations["runbook.dev/signed-approvals"]) as {
+        statement: string;
+    }[];
     expect(signed.map((a) => /^role: (.*)$/m.exec(a.statement)?.[1])).toEqual(["governance-sentinel", "service-owner"]);
     expect(deployment("api-green").status.readyReplicas).toBe(5);
 });
 
 test("a hotfix with two signed Governance Board approvals and a postmortem goes through the freeze and says so", () => {
-    const hotfix = { RUNBOOK_RELEASE_VERSION: "1.42.1", RUNBOOK_RELEASE_APPROVALS: "", RUNBOOK_HOTFIX_POSTMORTEM: "PM-2026-117" };
+    const hotfix = {
+        RUNBOOK_RELEASE_VERSION: "1.42.1",
+        RUNBOOK_RELEASE_APPROVALS: "",
+        RUNBOOK_HOTFIX_POSTMORTEM: "PM-2026-117",
+    };
     expectOk(ws.sign(STACK, "kim", "governance-board", "2026-12-24T10:30:00Z", hotfix));
     expectOk(ws.sign(STACK, "ola", "governance-board", "2026-12-24T10:30:00Z", hotfix));
     const r = up(FREEZE, hotfix);
     expect(r.stdout).not.toContain("[mandatory]");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("[advisory]  runbook-guardrails v0.1.0  report-hotfix-deploys");
-    expect(r.stdout).toContain("went through as a hotfix: production deploy allowed at Thu 2026-12-24 11:00 UTC as a hotfix (postmortem PM-2026-117");
-    expect(deployment("api-green").metadata.annotations).toMatchObject({ "runbook.dev/hotfix": "true", "runbook.dev/hotfix-postmortem": "PM-2026-117", "runbook.dev/release-version": "1.42.1" });
+    expect(r.stdout).toContain(
+        "went through as a hotfix: production deploy allowed at Thu 2026-12-24 11:00 UTC as a hotfix (postmortem PM-2026-117",
+    );
+    expect(deployment("api-green").metadata.annotations).toMatchObject({
+        "runbook.dev/hotfix": "true",
+        "runbook.dev/hotfix-postmortem": "PM-2026-117",
+        "runbook.dev/release-version": "1.42.1",
+    });
 });

@@ -9,8 +9,11 @@ import { freePort, stopProcess } from "./processes";
 /** The server binaries of the newest PostgreSQL Debian installed. */
 export function postgresBin(): string {
     const root = "/usr/lib/postgresql";
-    const versions = fs.existsSync(root) ? fs.readdirSync(root).filter((v) => fs.existsSync(path.join(root, v, "bin", "initdb"))) : [];
-    if (versions.length === 0) throw new Error("PostgreSQL is not installed: run `bash scripts/setup.sh` (it installs Debian's postgresql)");
+    const versions = fs.existsSync(root)
+        ? fs.readdirSync(root).filter((v) => fs.existsSync(path.join(root, v, "bin", "initdb")))
+        : [];
+    if (versions.length === 0)
+        throw new Error("PostgreSQL is not installed: run `bash scripts/setup.sh` (it installs Debian's postgresql)");
     return path.join(root, versions.sort((a, b) => Number(b) - Number(a))[0], "bin");
 }
 
@@ -40,12 +43,35 @@ export async function startPostgres(dir: string): Promise<RunningPostgres> {
     const pwfile = path.join(dir, "pw");
     fs.writeFileSync(pwfile, SUPERPASS);
     if (process.getuid?.() === 0) spawnSync("chown", ["-R", "postgres:postgres", dir]);
-    const [c, a] = asServerUser(path.join(bin, "initdb"), ["-D", data, "-U", SUPERUSER, "--pwfile", pwfile, "-A", "scram-sha-256", "--no-sync", "-E", "UTF8"]);
+    const [c, a] = asServerUser(path.join(bin, "initdb"), [
+        "-D",
+        data,
+        "-U",
+        SUPERUSER,
+        "--pwfile",
+        pwfile,
+        "-A",
+        "scram-sha-256",
+        "--no-sync",
+        "-E",
+        "UTF8",
+    ]);
     const init = spawnSync(c, a, { encoding: "utf8" });
     if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
     const port = await freePort();
     const log = fs.openSync(path.join(dir, "postgres.log"), "w");
-    const [sc, sa] = asServerUser(path.join(bin, "postgres"), ["-D", data, "-h", "127.0.0.1", "-p", String(port), "-k", dir, "-c", "fsync=off"]);
+    const [sc, sa] = asServerUser(path.join(bin, "postgres"), [
+        "-D",
+        data,
+        "-h",
+        "127.0.0.1",
+        "-p",
+        String(port),
+        "-k",
+        dir,
+        "-c",
+        "fsync=off",
+    ]);
     const child: ChildProcess = spawn(sc, sa, { stdio: ["ignore", log, log] });
     const exited = new Promise<void>((r) => child.once("exit", () => r()));
     const env = { ...process.env, PGPASSWORD: SUPERPASS };
@@ -53,20 +79,46 @@ export async function startPostgres(dir: string): Promise<RunningPostgres> {
     const stop = async () => {
         const [pc, pa] = asServerUser(path.join(bin, "pg_ctl"), ["stop", "-D", data, "-m", "fast", "-w", "-t", "15"]);
         await stopProcess(child, exited, () => spawnSync(pc, pa, { stdio: "ignore" }), 20_000);
-        if (spawnSync("pgrep", ["-f", `postgres -D ${data}`]).status === 0) spawnSync("pkill", ["-KILL", "-f", `postgres -D ${data}`]);
+        if (spawnSync("pgrep", ["-f", `postgres -D ${data}`]).status === 0)
+            spawnSync("pkill", ["-KILL", "-f", `postgres -D ${data}`]);
     };
     const until = Date.now() + 30_000;
     while (spawnSync(path.join(bin, "pg_isready"), ["-h", "127.0.0.1", "-p", String(port)]).status !== 0) {
         if (child.exitCode !== null || Date.now() > until) {
             await stop();
-            throw new Error(`postgres did not start:\n${fs.readFileSync(path.join(dir, "postgres.log"), "utf8").slice(-2000)}`);
+            throw new Error(
+                `postgres did not start:\n${fs.readFileSync(path.join(dir, "postgres.log"), "utf8").slice(-2000)}`,
+            );
         }
         await new Promise((r) => setTimeout(r, 200));
     }
     const sql = (db: string, query: string) => {
-        const r = spawnSync(path.join(bin, "psql"), ["-h", "127.0.0.1", "-p", String(port), "-U", SUPERUSER, "-d", db, "-v", "ON_ERROR_STOP=1", "-At", "-c", query], { env, encoding: "utf8" });
+        const r = spawnSync(
+            path.join(bin, "psql"),
+            [
+                "-h",
+                "127.0.0.1",
+                "-p",
+                String(port),
+                "-U",
+                SUPERUSER,
+                "-d",
+                db,
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-At",
+                "-c",
+                query,
+            ],
+            { env, encoding: "utf8" },
+        );
         if (r.status !== 0) throw new Error(`psql: ${r.stderr}`);
         return r.stdout.trim();
     };
-    return { port, url: (user, password, db) => `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}`, sql, stop };
+    return {
+        port,
+        url: (user, password, db) => `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}`,
+        sql,
+        stop,
+    };
 }

@@ -16,7 +16,12 @@ export async function freePort(): Promise<number> {
  * Asks a child to stop (`ask`: a signal or the server's own stop command), waits up to
  * `graceMs` for it to exit, then kills it. `exited` resolves when it has exited.
  */
-export async function stopProcess(child: ChildProcess, exited: Promise<void>, ask: () => void, graceMs: number): Promise<void> {
+export async function stopProcess(
+    child: ChildProcess,
+    exited: Promise<void>,
+    ask: () => void,
+    graceMs: number,
+): Promise<void> {
     if (child.exitCode === null && child.signalCode === null) ask();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, graceMs)))]);

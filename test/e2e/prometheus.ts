@@ -94,7 +94,10 @@ export async function startPrometheus(dir: string, targets: ScrapeTarget[]): Pro
         JSON.stringify({
             global: { scrape_interval: "1s", evaluation_interval: "1s" },
             scrape_configs: [
-                { job_name: "release-e2e", static_configs: targets.map((t) => ({ targets: [`127.0.0.1:${t.port}`], labels: t.labels })) },
+                {
+                    job_name: "release-e2e",
+                    static_configs: targets.map((t) => ({ targets: [`127.0.0.1:${t.port}`], labels: t.labels })),
+                },
             ],
         }),
     );
@@ -103,7 +106,12 @@ export async function startPrometheus(dir: string, targets: ScrapeTarget[]): Pro
     const out = fs.openSync(path.join(dir, "prometheus.log"), "w");
     const child: ChildProcess = spawn(
         path.join(TOOLCHAIN_BIN, "prometheus"),
-        [`--config.file=${config}`, `--storage.tsdb.path=${path.join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=warn"],
+        [
+            `--config.file=${config}`,
+            `--storage.tsdb.path=${path.join(dir, "data")}`,
+            `--web.listen-address=127.0.0.1:${port}`,
+            "--log.level=warn",
+        ],
         { stdio: ["ignore", out, out] },
     );
     const exited = new Promise<void>((r) => child.once("exit", () => r()));
@@ -118,7 +126,9 @@ export async function startPrometheus(dir: string, targets: ScrapeTarget[]): Pro
         }
         if (child.exitCode !== null || Date.now() > until) {
             await stop();
-            throw new Error(`prometheus did not become ready:\n${fs.readFileSync(path.join(dir, "prometheus.log"), "utf8").slice(-2000)}`);
+            throw new Error(
+                `prometheus did not become ready:\n${fs.readFileSync(path.join(dir, "prometheus.log"), "utf8").slice(-2000)}`,
+            );
         }
         await new Promise((r) => setTimeout(r, 200));
     }

@@ -15,7 +15,10 @@ let ws: Workspace;
 let first: Map<string, string>;
 
 beforeAll(() => {
-    if (!toolchainReady()) throw new Error("the Pulumi toolchain and promtool are missing: run `bash scripts/setup.sh` (scripts/test.sh does)");
+    if (!toolchainReady())
+        throw new Error(
+            "the Pulumi toolchain and promtool are missing: run `bash scripts/setup.sh` (scripts/test.sh does)",
+        );
     ws = new Workspace("render");
     ws.writeStackFile("local", renderedLocalStack(RENDER));
     ws.initStack("local");
@@ -69,7 +72,11 @@ test("pulumi up renders every manifest, with the policy pack, and nothing else",
 });
 
 test("every rendered manifest validates against the Kubernetes and CRD schemas", () => {
-    const r = spawnSync(process.execPath, [path.join(ROOT, "test", "e2e", "validate-manifests.mjs"), path.join(ws.dir, RENDER)], { encoding: "utf8", cwd: ROOT });
+    const r = spawnSync(
+        process.execPath,
+        [path.join(ROOT, "test", "e2e", "validate-manifests.mjs"), path.join(ws.dir, RENDER)],
+        { encoding: "utf8", cwd: ROOT },
+    );
     const report = JSON.parse(r.stdout);
     expect(report.errors).toEqual([]);
     expect(report.checked).toBe(first.size);

@@ -23,8 +23,12 @@ export interface RunningS3 {
 }
 
 export async function startS3(dir: string): Promise<RunningS3> {
-    if (!fs.existsSync(VERSITYGW)) throw new Error("versitygw is missing: run `bash scripts/s3-server.sh` (scripts/test.sh does)");
-    if (!fs.existsSync(AWS)) throw new Error("Debian's awscli is missing: run `bash scripts/system-packages.sh --tests` (scripts/test.sh does)");
+    if (!fs.existsSync(VERSITYGW))
+        throw new Error("versitygw is missing: run `bash scripts/s3-server.sh` (scripts/test.sh does)");
+    if (!fs.existsSync(AWS))
+        throw new Error(
+            "Debian's awscli is missing: run `bash scripts/system-packages.sh --tests` (scripts/test.sh does)",
+        );
     const data = path.join(dir, "data");
     const meta = path.join(dir, "meta");
     fs.mkdirSync(data, { recursive: true });
@@ -34,22 +38,51 @@ export async function startS3(dir: string): Promise<RunningS3> {
     const secret = "runbook-test-secret-key";
     const log = fs.openSync(path.join(dir, "versitygw.log"), "w");
     // Metadata (the dump's recorded sha256) in a sidecar directory: no xattrs needed.
-    const child: ChildProcess = spawn(VERSITYGW, ["--access", access, "--secret", secret, "--region", REGION, "--port", `127.0.0.1:${port}`, "--quiet", "posix", "--sidecar", meta, data], {
-        stdio: ["ignore", log, log],
-    });
+    const child: ChildProcess = spawn(
+        VERSITYGW,
+        [
+            "--access",
+            access,
+            "--secret",
+            secret,
+            "--region",
+            REGION,
+            "--port",
+            `127.0.0.1:${port}`,
+            "--quiet",
+            "posix",
+            "--sidecar",
+            meta,
+            data,
+        ],
+        {
+            stdio: ["ignore", log, log],
+        },
+    );
     const exited = new Promise<void>((r) => child.once("exit", () => r()));
     const stop = () => stopProcess(child, exited, () => child.kill("SIGTERM"), 10_000);
     const endpoint = `http://127.0.0.1:${port}`;
-    const env = { AWS_ACCESS_KEY_ID: access, AWS_SECRET_ACCESS_KEY: secret, AWS_REGION: REGION, AWS_EC2_METADATA_DISABLED: "true" };
+    const env = {
+        AWS_ACCESS_KEY_ID: access,
+        AWS_SECRET_ACCESS_KEY: secret,
+        AWS_REGION: REGION,
+        AWS_EC2_METADATA_DISABLED: "true",
+    };
     const aws = (args: string[]) => {
-        const r = spawnSync(AWS, ["--endpoint-url", endpoint, ...args], { encoding: "utf8", env: { PATH: "/usr/bin:/bin", HOME: dir, ...env }, timeout: 60_000 });
+        const r = spawnSync(AWS, ["--endpoint-url", endpoint, ...args], {
+            encoding: "utf8",
+            env: { PATH: "/usr/bin:/bin", HOME: dir, ...env },
+            timeout: 60_000,
+        });
         return { code: r.status, out: r.stdout, err: r.stderr };
     };
     const until = Date.now() + 20_000;
     while (aws(["s3api", "list-buckets"]).code !== 0) {
         if (child.exitCode !== null || Date.now() > until) {
             await stop();
-            throw new Error(`versitygw did not start:\n${fs.readFileSync(path.join(dir, "versitygw.log"), "utf8").slice(-2000)}`);
+            throw new Error(
+                `versitygw did not start:\n${fs.readFileSync(path.join(dir, "versitygw.log"), "utf8").slice(-2000)}`,
+            );
         }
         await new Promise((r) => setTimeout(r, 200));
     }

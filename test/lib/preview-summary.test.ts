@@ -3,14 +3,81 @@ import { markdownSummary, parseEventLog, previewFacts } from "../../lib/preview-
 const urn = (type: string, name: string) => `urn:pulumi:s::runbook::runbook:stack:RunbookStack$${type}::${name}`;
 const log = [
     { sequence: 0, preludeEvent: { config: {} } },
-    { resourcePreEvent: { metadata: { op: "same", urn: urn("kubernetes:apps/v1:Deployment", "a"), type: "kubernetes:apps/v1:Deployment" } } },
-    { resourcePreEvent: { metadata: { op: "update", urn: urn("kubernetes:core/v1:Service", "svc"), type: "kubernetes:core/v1:Service", diffs: ["spec"], detailedDiff: { 'spec.selector["runbook.dev/color"]': { kind: "update" } } } } },
-    { resourcePreEvent: { metadata: { op: "create-replacement", urn: urn("kubernetes:batch/v1:Job", "job"), type: "kubernetes:batch/v1:Job" } } },
-    { resourcePreEvent: { metadata: { op: "replace", urn: urn("kubernetes:batch/v1:Job", "job"), type: "kubernetes:batch/v1:Job", diffs: ["metadata"] } } },
-    { resourcePreEvent: { metadata: { op: "create", urn: urn("kubernetes:core/v1:Service", "new"), type: "kubernetes:core/v1:Service" } } },
-    { resourcePreEvent: { metadata: { op: "delete", urn: urn("kubernetes:core/v1:ConfigMap", "old"), type: "kubernetes:core/v1:ConfigMap" } } },
-    { policyEvent: { resourceUrn: urn("kubernetes:apps/v1:Deployment", "a"), message: "Every container has probes.\nno probes | fix\n", policyName: "require-probes", policyPackName: "p", enforcementLevel: "mandatory" } },
-    { policyEvent: { resourceUrn: "urn:pulumi:s::runbook::pulumi:pulumi:Stack::runbook-s", message: "gate", policyName: "enforce-deploy-gate", policyPackName: "p", enforcementLevel: "advisory" } },
+    {
+        resourcePreEvent: {
+            metadata: {
+                op: "same",
+                urn: urn("kubernetes:apps/v1:Deployment", "a"),
+                type: "kubernetes:apps/v1:Deployment",
+            },
+        },
+    },
+    {
+        resourcePreEvent: {
+            metadata: {
+                op: "update",
+                urn: urn("kubernetes:core/v1:Service", "svc"),
+                type: "kubernetes:core/v1:Service",
+                diffs: ["spec"],
+                detailedDiff: { 'spec.selector["runbook.dev/color"]': { kind: "update" } },
+            },
+        },
+    },
+    {
+        resourcePreEvent: {
+            metadata: {
+                op: "create-replacement",
+                urn: urn("kubernetes:batch/v1:Job", "job"),
+                type: "kubernetes:batch/v1:Job",
+            },
+        },
+    },
+    {
+        resourcePreEvent: {
+            metadata: {
+                op: "replace",
+                urn: urn("kubernetes:batch/v1:Job", "job"),
+                type: "kubernetes:batch/v1:Job",
+                diffs: ["metadata"],
+            },
+        },
+    },
+    {
+        resourcePreEvent: {
+            metadata: {
+                op: "create",
+                urn: urn("kubernetes:core/v1:Service", "new"),
+                type: "kubernetes:core/v1:Service",
+            },
+        },
+    },
+    {
+        resourcePreEvent: {
+            metadata: {
+                op: "delete",
+                urn: urn("kubernetes:core/v1:ConfigMap", "old"),
+                type: "kubernetes:core/v1:ConfigMap",
+            },
+        },
+    },
+    {
+        policyEvent: {
+            resourceUrn: urn("kubernetes:apps/v1:Deployment", "a"),
+            message: "Every container has probes.\nno probes | fix\n",
+            policyName: "require-probes",
+            policyPackName: "p",
+            enforcementLevel: "mandatory",
+        },
+    },
+    {
+        policyEvent: {
+            resourceUrn: "urn:pulumi:s::runbook::pulumi:pulumi:Stack::runbook-s",
+            message: "gate",
+            policyName: "enforce-deploy-gate",
+            policyPackName: "p",
+            enforcementLevel: "advisory",
+        },
+    },
     { diagnosticEvent: { message: "boom\n", severity: "error" } },
     { diagnosticEvent: { message: "note", severity: "info" } },
 ]
@@ -22,7 +89,12 @@ describe("preview facts from the engine's event log", () => {
 
     test("changes: sames skipped, a replacement counted once", () => {
         expect(facts.changes).toEqual([
-            { op: "update", type: "kubernetes:core/v1:Service", name: "svc", properties: ['spec.selector["runbook.dev/color"]'] },
+            {
+                op: "update",
+                type: "kubernetes:core/v1:Service",
+                name: "svc",
+                properties: ['spec.selector["runbook.dev/color"]'],
+            },
             { op: "replace", type: "kubernetes:batch/v1:Job", name: "job", properties: ["metadata"] },
             { op: "create", type: "kubernetes:core/v1:Service", name: "new", properties: [] },
             { op: "delete", type: "kubernetes:core/v1:ConfigMap", name: "old", properties: [] },

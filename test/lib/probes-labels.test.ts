@@ -3,16 +3,33 @@ import { execProbe, grpcProbe, httpProbe, tcpProbe } from "../../lib/probes";
 
 describe("probe builders", () => {
     test("http, tcp, exec and grpc", () => {
-        expect(httpProbe("/api/health", { port: 3000, periodSeconds: 5 })).toEqual({ httpGet: { path: "/api/health", port: 3000 }, periodSeconds: 5 });
-        expect(tcpProbe({ port: 5432, failureThreshold: 3 })).toEqual({ tcpSocket: { port: 5432 }, failureThreshold: 3 });
-        expect(execProbe(["pg_isready"], { timeoutSeconds: 2 })).toEqual({ exec: { command: ["pg_isready"] }, timeoutSeconds: 2 });
+        expect(httpProbe("/api/health", { port: 3000, periodSeconds: 5 })).toEqual({
+            httpGet: { path: "/api/health", port: 3000 },
+            periodSeconds: 5,
+        });
+        expect(tcpProbe({ port: 5432, failureThreshold: 3 })).toEqual({
+            tcpSocket: { port: 5432 },
+            failureThreshold: 3,
+        });
+        expect(execProbe(["pg_isready"], { timeoutSeconds: 2 })).toEqual({
+            exec: { command: ["pg_isready"] },
+            timeoutSeconds: 2,
+        });
         expect(grpcProbe({ port: 9000, service: "health" })).toEqual({ grpc: { port: 9000, service: "health" } });
     });
 });
 
 describe("labels", () => {
     test("recommended app.kubernetes.io labels and the environment label", () => {
-        expect(recommendedLabels({ app: "api", partOf: "shop", environment: "staging", version: "1.2.3", component: "server" })).toEqual({
+        expect(
+            recommendedLabels({
+                app: "api",
+                partOf: "shop",
+                environment: "staging",
+                version: "1.2.3",
+                component: "server",
+            }),
+        ).toEqual({
             "app.kubernetes.io/name": "api",
             "app.kubernetes.io/instance": "api-staging",
             "app.kubernetes.io/part-of": "shop",

@@ -2,7 +2,14 @@ import { alertsSchema } from "../../config/schema";
 import { backupAlertRules, checkPromQL, promDuration, PromQLError, serviceAlertRules } from "../../lib/promql";
 
 const alerts = alertsSchema.parse({});
-const target = { app: "api", namespace: "shop", metricsService: "api-metrics", podPattern: "api-.*", hpa: "api", environment: "production" };
+const target = {
+    app: "api",
+    namespace: "shop",
+    metricsService: "api-metrics",
+    podPattern: "api-.*",
+    hpa: "api",
+    environment: "production",
+};
 
 describe("checkPromQL", () => {
     test("accepts valid PromQL", () => {
@@ -10,7 +17,9 @@ describe("checkPromQL", () => {
     });
 
     test("names the rule and points at the first error", () => {
-        expect(() => checkPromQL("Broken", "sum(rate(x[5m])) >")).toThrow(new PromQLError("alert 'Broken': invalid PromQL at character 19:\nsum(rate(x[5m])) >\n                  ^"));
+        expect(() => checkPromQL("Broken", "sum(rate(x[5m])) >")).toThrow(
+            new PromQLError("alert 'Broken': invalid PromQL at character 19:\nsum(rate(x[5m])) >\n                  ^"),
+        );
         expect(() => checkPromQL("Unbalanced", "sum(rate(x[5m])")).toThrow(PromQLError);
     });
 });
@@ -20,21 +29,38 @@ describe("serviceAlertRules", () => {
     const byAlert = Object.fromEntries(rules.map((r) => [r.alert, r]));
 
     test("error rate: critical above 1 % for 5 min, warning between 0.5 % and 1 %", () => {
-        const ratio = '(sum(rate(http_requests_total{namespace="shop",service="api-metrics",code=~"5.."}[5m])) / sum(rate(http_requests_total{namespace="shop",service="api-metrics"}[5m])))';
-        expect(byAlert.ErrorRateCritical).toMatchObject({ expr: `${ratio} > 0.01`, for: "5m", labels: { severity: "critical" } });
-        expect(byAlert.ErrorRateWarning).toMatchObject({ expr: `${ratio} > 0.005 and ${ratio} <= 0.01`, for: "5m", labels: { severity: "warning" } });
+        const ratio =
+            '(sum(rate(http_requests_total{namespace="shop",service="api-metrics",code=~"5.."}[5m])) / sum(rate(http_requests_total{namespace="shop",service="api-metrics"}[5m])))';
+        expect(byAlert.ErrorRateCritical).toMatchObject({
+            expr: `${ratio} > 0.01`,
+            for: "5m",
+            labels: { severity: "critical" },
+        });
+        expect(byAlert.ErrorRateWarning).toMatchObject({
+            expr: `${ratio} > 0.005 and ${ratio} <= 0.01`,
+            for: "5m",
+            labels: { severity: "warning" },
+        });
         expect(byAlert.ErrorRateCritical.annotations.summary).toBe("Error rate above 1 %: roll back now");
     });
 
     test("latency: p95 above 500 ms and p99 above 10 s", () => {
-        expect(byAlert.LatencyP95High.expr).toBe('histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{namespace="shop",service="api-metrics"}[5m]))) > 0.5');
-        expect(byAlert.LatencyP99High.expr).toBe('histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{namespace="shop",service="api-metrics"}[5m]))) > 10');
+        expect(byAlert.LatencyP95High.expr).toBe(
+            'histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{namespace="shop",service="api-metrics"}[5m]))) > 0.5',
+        );
+        expect(byAlert.LatencyP99High.expr).toBe(
+            'histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{namespace="shop",service="api-metrics"}[5m]))) > 10',
+        );
     });
 
     test("restarts above 3 in 5 min, memory above 90 %, readiness, HPA at max", () => {
-        expect(byAlert.PodRestartsHigh.expr).toBe('sum by (pod) (increase(kube_pod_container_status_restarts_total{namespace="shop",pod=~"api-.*"}[5m])) > 3');
+        expect(byAlert.PodRestartsHigh.expr).toBe(
+            'sum by (pod) (increase(kube_pod_container_status_restarts_total{namespace="shop",pod=~"api-.*"}[5m])) > 3',
+        );
         expect(byAlert.MemoryHigh.expr).toContain("> 0.9");
-        expect(byAlert.ReadinessFailing.expr).toBe('sum by (pod) (kube_pod_status_ready{namespace="shop",pod=~"api-.*",condition="false"}) > 0');
+        expect(byAlert.ReadinessFailing.expr).toBe(
+            'sum by (pod) (kube_pod_status_ready{namespace="shop",pod=~"api-.*",condition="false"}) > 0',
+        );
         expect(byAlert.AutoscalerAtMax.expr).toBe(
             'kube_horizontalpodautoscaler_status_current_replicas{namespace="shop",horizontalpodautoscaler="api"} >= kube_horizontalpodautoscaler_spec_max_replicas{namespace="shop",horizontalpodautoscaler="api"}',
         );
@@ -47,17 +73,30 @@ describe("serviceAlertRules", () => {
     });
 
     test("a metric name that breaks the grammar fails when the rules are built", () => {
-        expect(() => serviceAlertRules(target, { ...alerts, requestsMetric: "http requests" })).toThrow(/alert 'ErrorRateCritical': invalid PromQL/);
+        expect(() => serviceAlertRules(target, { ...alerts, requestsMetric: "http requests" })).toThrow(
+            /alert 'ErrorRateCritical': invalid PromQL/,
+        );
     });
 });
 
 describe("backupAlertRules", () => {
     test("failed backup jobs and backups older than 24 h", () => {
-        const rules = backupAlertRules({ namespace: "shop", cronJob: "shop-backup", restoreDrillCronJob: "shop-restore-drill", environment: "production" }, alerts);
+        const rules = backupAlertRules(
+            {
+                namespace: "shop",
+                cronJob: "shop-backup",
+                restoreDrillCronJob: "shop-restore-drill",
+                environment: "production",
+            },
+            alerts,
+        );
         const drill = '{namespace="shop",cronjob="shop-restore-drill"}';
         expect(rules.map((r) => [r.alert, r.expr])).toEqual([
             ["BackupJobFailed", 'sum(kube_job_status_failed{namespace="shop",job_name=~"shop-backup-.*"}) > 0'],
-            ["BackupTooOld", 'time() - max(kube_cronjob_status_last_successful_time{namespace="shop",cronjob="shop-backup"}) > 86400'],
+            [
+                "BackupTooOld",
+                'time() - max(kube_cronjob_status_last_successful_time{namespace="shop",cronjob="shop-backup"}) > 86400',
+            ],
             [
                 "RestoreDrillOverdue",
                 `(time() - max(kube_cronjob_status_last_successful_time${drill}) > 604800) or (time() - max(kube_cronjob_created${drill}) > 604800 unless max(kube_cronjob_status_last_successful_time${drill})) or absent(kube_cronjob_created${drill})`,

@@ -3,8 +3,22 @@ import { DateTime } from "luxon";
 import { approvalProblems, DEFAULT_APPROVAL_RULES, hotfixProblems } from "../../lib/approvals";
 import { decide } from "../../lib/deploy-gate";
 import { releaseAnnotations, type ReleaseRecord } from "../../lib/release";
-import { enforceDeployGate, refuseDrillSettingsInUpdates, reportHotfixDeploys, type GateOutcome } from "../../policies/enforce-deploy-gate";
-import { drillSettings, gatePolicy, guardrailEnforcement, parseGateConfig, PolicyConfigError, resolveMode, resolveNow, stackEnvironment } from "../../policies/settings";
+import {
+    enforceDeployGate,
+    refuseDrillSettingsInUpdates,
+    reportHotfixDeploys,
+    type GateOutcome,
+} from "../../policies/enforce-deploy-gate";
+import {
+    drillSettings,
+    gatePolicy,
+    guardrailEnforcement,
+    parseGateConfig,
+    PolicyConfigError,
+    resolveMode,
+    resolveNow,
+    stackEnvironment,
+} from "../../policies/settings";
 import { runResourcePolicy, runStackPolicy, urnOf } from "./util";
 
 const rules = DEFAULT_APPROVAL_RULES.production;
@@ -41,7 +55,13 @@ describe("approval rules", () => {
     });
 
     test("one person cannot fill both roles", () => {
-        const r = { ...approved, approvals: [{ name: "lee", role: "governance-sentinel" }, { name: "lee", role: "service-owner" }] };
+        const r = {
+            ...approved,
+            approvals: [
+                { name: "lee", role: "governance-sentinel" },
+                { name: "lee", role: "service-owner" },
+            ],
+        };
         expect(approvalProblems(r, rules)).toEqual([
             "lee approved more than once (as governance-sentinel and service-owner); each approval must come from a different person",
             "needs 1 service-owner approval from different people, has 0",
@@ -49,12 +69,16 @@ describe("approval rules", () => {
     });
 
     test("a missing role", () => {
-        expect(approvalProblems({ ...approved, approvals: [approved.approvals[0]] }, rules)).toEqual(["needs 1 service-owner approval from different people, has 0"]);
+        expect(approvalProblems({ ...approved, approvals: [approved.approvals[0]] }, rules)).toEqual([
+            "needs 1 service-owner approval from different people, has 0",
+        ]);
     });
 
     test("N-of-M from config: two reviewers", () => {
         const two = { ...rules, required: [{ role: "reviewer", count: 2 }] };
-        expect(approvalProblems({ ...approved, approvals: [{ name: "a", role: "reviewer" }] }, two)).toEqual(["needs 2 reviewer approvals from different people, has 1"]);
+        expect(approvalProblems({ ...approved, approvals: [{ name: "a", role: "reviewer" }] }, two)).toEqual([
+            "needs 2 reviewer approvals from different people, has 1",
+        ]);
     });
 
     test("no operator: self-approval cannot be ruled out", () => {
@@ -65,8 +89,12 @@ describe("approval rules", () => {
 
     test("hotfix: two board members and a postmortem", () => {
         expect(hotfixProblems(hotfix, rules)).toEqual([]);
-        expect(hotfixProblems({ ...hotfix, approvals: [hotfix.approvals[0]] }, rules)).toEqual(["hotfix needs 2 governance-board approvals from different people, has 1"]);
-        expect(hotfixProblems({ ...hotfix, hotfix: {} }, rules)).toEqual(["hotfix needs a postmortem reference (release.hotfix.postmortem or RUNBOOK_HOTFIX_POSTMORTEM)"]);
+        expect(hotfixProblems({ ...hotfix, approvals: [hotfix.approvals[0]] }, rules)).toEqual([
+            "hotfix needs 2 governance-board approvals from different people, has 1",
+        ]);
+        expect(hotfixProblems({ ...hotfix, hotfix: {} }, rules)).toEqual([
+            "hotfix needs a postmortem reference (release.hotfix.postmortem or RUNBOOK_HOTFIX_POSTMORTEM)",
+        ]);
         expect(hotfixProblems({ ...hotfix, operator: "kim" }, rules)).toEqual([
             "kim cannot approve their own deploy (they are the operator)",
             "hotfix needs 2 governance-board approvals from different people, has 1",
@@ -76,13 +104,25 @@ describe("approval rules", () => {
 
 describe("decide", () => {
     test("in the window with approvals: allowed", () => {
-        const r = decide({ environment: "production", at: utc("2026-11-26T15:55:00Z"), policy: prodPolicy, release: approved });
+        const r = decide({
+            environment: "production",
+            at: utc("2026-11-26T15:55:00Z"),
+            policy: prodPolicy,
+            release: approved,
+        });
         expect(r.allowed).toBe(true);
-        expect(r.summary).toBe("production deploy allowed at Thu 2026-11-26 15:55 UTC: inside allow window 'business-hours' (Mon–Thu 10:00–16:00) Thu 2026-11-26 10:00–Thu 2026-11-26 16:00 UTC");
+        expect(r.summary).toBe(
+            "production deploy allowed at Thu 2026-11-26 15:55 UTC: inside allow window 'business-hours' (Mon–Thu 10:00–16:00) Thu 2026-11-26 10:00–Thu 2026-11-26 16:00 UTC",
+        );
     });
 
     test("in a freeze: blocked with the freeze and the next window", () => {
-        const r = decide({ environment: "production", at: utc("2026-12-24T11:00:00Z"), policy: prodPolicy, release: approved });
+        const r = decide({
+            environment: "production",
+            at: utc("2026-12-24T11:00:00Z"),
+            policy: prodPolicy,
+            release: approved,
+        });
         expect(r.allowed).toBe(false);
         expect(r.summary).toBe(
             "production deploy blocked at Thu 2026-12-24 11:00 UTC: deploys are closed: inside deny window 'christmas' (Dec 24–26 freeze) Thu 2026-12-24 00:00–Sun 2026-12-27 00:00 UTC; next window opens Mon 2026-12-28 10:00 UTC (until Mon 2026-12-28 16:00 UTC)",
@@ -90,7 +130,12 @@ describe("decide", () => {
     });
 
     test("a hotfix with two board approvals and a postmortem goes through a freeze, and says so", () => {
-        const r = decide({ environment: "production", at: utc("2026-12-24T11:00:00Z"), policy: prodPolicy, release: hotfix });
+        const r = decide({
+            environment: "production",
+            at: utc("2026-12-24T11:00:00Z"),
+            policy: prodPolicy,
+            release: hotfix,
+        });
         expect(r).toMatchObject({ allowed: true, viaHotfix: true });
         expect(r.summary).toBe(
             "production deploy allowed at Thu 2026-12-24 11:00 UTC as a hotfix (postmortem PM-2026-117; approved by kim (governance-board), ola (governance-board)) although inside deny window 'christmas' (Dec 24–26 freeze) Thu 2026-12-24 00:00–Sun 2026-12-27 00:00 UTC",
@@ -98,7 +143,12 @@ describe("decide", () => {
     });
 
     test("a hotfix with one board member is blocked, naming what is missing", () => {
-        const r = decide({ environment: "production", at: utc("2026-11-27T09:00:00Z"), policy: prodPolicy, release: { ...hotfix, approvals: [hotfix.approvals[0]] } });
+        const r = decide({
+            environment: "production",
+            at: utc("2026-11-27T09:00:00Z"),
+            policy: prodPolicy,
+            release: { ...hotfix, approvals: [hotfix.approvals[0]] },
+        });
         expect(r.allowed).toBe(false);
         expect(r.problems).toEqual([
             "deploys are closed: inside deny window 'black-friday' (Black Friday through Cyber Monday) Fri 2026-11-27 00:00–Tue 2026-12-01 00:00 UTC",
@@ -109,19 +159,36 @@ describe("decide", () => {
     });
 
     test("in the window without approvals: blocked, and no next window is given", () => {
-        const r = decide({ environment: "production", at: utc("2026-11-23T12:00:00Z"), policy: prodPolicy, release: { ...approved, approvals: [] } });
+        const r = decide({
+            environment: "production",
+            at: utc("2026-11-23T12:00:00Z"),
+            policy: prodPolicy,
+            release: { ...approved, approvals: [] },
+        });
         expect(r.summary).toBe(
             "production deploy blocked at Mon 2026-11-23 12:00 UTC: needs 1 governance-sentinel approval from different people, has 0; needs 1 service-owner approval from different people, has 0",
         );
     });
 
     test("staging: any time, no approvals", () => {
-        const r = decide({ environment: "staging", at: utc("2026-12-25T03:00:00Z"), policy: gatePolicy(parseGateConfig({}), "staging"), release: { ...approved, approvals: [], operator: undefined } });
+        const r = decide({
+            environment: "staging",
+            at: utc("2026-12-25T03:00:00Z"),
+            policy: gatePolicy(parseGateConfig({}), "staging"),
+            release: { ...approved, approvals: [], operator: undefined },
+        });
         expect(r.allowed).toBe(true);
     });
 
     test("ad-hoc freezes and zones come from policy config", () => {
-        const cfg = parseGateConfig({ environments: { production: { timeZone: "Europe/Berlin", deny: [{ name: "launch", start: "2026-11-24", end: "2026-11-25", reason: "product launch" }] } } });
+        const cfg = parseGateConfig({
+            environments: {
+                production: {
+                    timeZone: "Europe/Berlin",
+                    deny: [{ name: "launch", start: "2026-11-24", end: "2026-11-25", reason: "product launch" }],
+                },
+            },
+        });
         const p = gatePolicy(cfg, "production");
         const r = decide({ environment: "production", at: utc("2026-11-24T10:00:00Z"), policy: p, release: approved });
         expect(r.summary).toBe(
@@ -132,23 +199,41 @@ describe("decide", () => {
 
 describe("policy settings", () => {
     test("a bad policy config names every problem", () => {
-        expect(() => parseGateConfig({ environments: { production: { deny: [{ name: "x", start: "tomorrow", end: "2027-01-01" }], timeZone: "Nowhere/City" } }, now: "noon" })).toThrow(
+        expect(() =>
+            parseGateConfig({
+                environments: {
+                    production: {
+                        deny: [{ name: "x", start: "tomorrow", end: "2027-01-01" }],
+                        timeZone: "Nowhere/City",
+                    },
+                },
+                now: "noon",
+            }),
+        ).toThrow(
             new PolicyConfigError([
                 'enforce-deploy-gate.environments.production.timeZone: expected an IANA time zone such as Europe/Berlin, got "Nowhere/City"',
                 'enforce-deploy-gate.environments.production.deny[0].start: expected an ISO 8601 date or date-time, got "tomorrow"',
                 'enforce-deploy-gate.now: expected an ISO 8601 instant with offset, got "noon"',
             ]),
         );
-        expect(() => parseGateConfig({ enviroments: {} })).toThrow(/enforce-deploy-gate: Unrecognized key: "enviroments"/);
+        expect(() => parseGateConfig({ enviroments: {} })).toThrow(
+            /enforce-deploy-gate: Unrecognized key: "enviroments"/,
+        );
     });
 
     test("the clock: RUNBOOK_NOW (where the caller allows it), else config, else now", () => {
         const cfg = parseGateConfig({ now: "2026-12-24T12:00:00+01:00" });
         expect(resolveNow(cfg, {}).toUTC().toISO()).toBe("2026-12-24T11:00:00.000Z");
-        expect(resolveNow(cfg, { RUNBOOK_NOW: "2026-11-26T15:55:00Z" }).toUTC().toISO()).toBe("2026-11-26T15:55:00.000Z");
-        expect(resolveNow(cfg, { RUNBOOK_NOW: "2026-11-26T15:55:00Z" }, false).toUTC().toISO()).toBe("2026-12-24T11:00:00.000Z");
+        expect(resolveNow(cfg, { RUNBOOK_NOW: "2026-11-26T15:55:00Z" }).toUTC().toISO()).toBe(
+            "2026-11-26T15:55:00.000Z",
+        );
+        expect(resolveNow(cfg, { RUNBOOK_NOW: "2026-11-26T15:55:00Z" }, false).toUTC().toISO()).toBe(
+            "2026-12-24T11:00:00.000Z",
+        );
         expect(Math.abs(resolveNow(parseGateConfig({}), {}).toMillis() - Date.now())).toBeLessThan(60000);
-        expect(() => resolveNow(cfg, { RUNBOOK_NOW: "2026-11-26 15:55" })).toThrow('RUNBOOK_NOW: expected an ISO 8601 instant with offset, got "2026-11-26 15:55"');
+        expect(() => resolveNow(cfg, { RUNBOOK_NOW: "2026-11-26 15:55" })).toThrow(
+            'RUNBOOK_NOW: expected an ISO 8601 instant with offset, got "2026-11-26 15:55"',
+        );
     });
 
     test("mode, environment and enforcement", () => {
@@ -157,10 +242,18 @@ describe("policy settings", () => {
         // An update is a deploy whatever the shell says; so is a run whose engine does not say.
         expect(resolveMode({ RUNBOOK_DEPLOY_MODE: "pull-request", PULUMI_DRY_RUN: "false" })).toBe("deploy");
         expect(resolveMode({ RUNBOOK_DEPLOY_MODE: "pull-request" })).toBe("deploy");
-        expect(() => resolveMode({ RUNBOOK_DEPLOY_MODE: "pr" })).toThrow("RUNBOOK_DEPLOY_MODE: expected one of deploy, pull-request, got \"pr\"");
-        expect(stackEnvironment({ PULUMI_CONFIG: JSON.stringify({ "runbook:environment": "production" }) })).toBe("production");
+        expect(() => resolveMode({ RUNBOOK_DEPLOY_MODE: "pr" })).toThrow(
+            'RUNBOOK_DEPLOY_MODE: expected one of deploy, pull-request, got "pr"',
+        );
+        expect(stackEnvironment({ PULUMI_CONFIG: JSON.stringify({ "runbook:environment": "production" }) })).toBe(
+            "production",
+        );
         expect(stackEnvironment({})).toBeUndefined();
-        expect([guardrailEnforcement("production"), guardrailEnforcement("staging"), guardrailEnforcement(undefined)]).toEqual(["mandatory", "advisory", "mandatory"]);
+        expect([
+            guardrailEnforcement("production"),
+            guardrailEnforcement("staging"),
+            guardrailEnforcement(undefined),
+        ]).toEqual(["mandatory", "advisory", "mandatory"]);
     });
 });
 
@@ -173,7 +266,13 @@ describe("the enforce-deploy-gate policy", () => {
             type: "kubernetes:apps/v1:Deployment",
             name: "api-green",
             urn: urnOf("kubernetes:apps/v1:Deployment", "api-green"),
-            props: { metadata: { name: "api-green", labels: { "runbook.dev/environment": environment }, annotations: releaseAnnotations(release) } },
+            props: {
+                metadata: {
+                    name: "api-green",
+                    labels: { "runbook.dev/environment": environment },
+                    annotations: releaseAnnotations(release),
+                },
+            },
             opts: {},
             dependencies: [],
             propertyDependencies: {},
@@ -183,14 +282,22 @@ describe("the enforce-deploy-gate policy", () => {
         const policy = enforceDeployGate({ mode: "deploy", env: { RUNBOOK_NOW: "2026-12-24T11:00:00Z" } });
         expect(policy.enforcementLevel).toBe("mandatory");
         const v = await runStackPolicy(policy, [workload(approved)]);
-        expect(v.map((x) => x.message)).toEqual([expect.stringMatching(/^production deploy blocked at Thu 2026-12-24 11:00 UTC: deploys are closed: inside deny window 'christmas'/)]);
+        expect(v.map((x) => x.message)).toEqual([
+            expect.stringMatching(
+                /^production deploy blocked at Thu 2026-12-24 11:00 UTC: deploys are closed: inside deny window 'christmas'/,
+            ),
+        ]);
     });
 
     test("pull-request mode is advisory and says when the next window opens", async () => {
         const policy = enforceDeployGate({ mode: "pull-request", env: { RUNBOOK_NOW: "2026-12-24T11:00:00Z" } });
         expect(policy.enforcementLevel).toBe("advisory");
         const v = await runStackPolicy(policy, [workload(approved)]);
-        expect(v.map((x) => x.message)).toEqual([expect.stringMatching(/^\[pull-request preview\] would be blocked if deployed now: .*; next window opens Mon 2026-12-28 10:00 UTC \(until Mon 2026-12-28 16:00 UTC\)$/)]);
+        expect(v.map((x) => x.message)).toEqual([
+            expect.stringMatching(
+                /^\[pull-request preview\] would be blocked if deployed now: .*; next window opens Mon 2026-12-28 10:00 UTC \(until Mon 2026-12-28 16:00 UTC\)$/,
+            ),
+        ]);
     });
 
     test("in the window with approvals there is nothing to report (where typed approvals count)", async () => {
@@ -199,7 +306,10 @@ describe("the enforce-deploy-gate policy", () => {
     });
 
     test("production counts only signed approvals by default: typed ones are named as not counting", async () => {
-        const policy = enforceDeployGate({ mode: "deploy", env: { RUNBOOK_NOW: "2026-11-26T15:55:00Z", PULUMI_STACK: "production" } });
+        const policy = enforceDeployGate({
+            mode: "deploy",
+            env: { RUNBOOK_NOW: "2026-11-26T15:55:00Z", PULUMI_STACK: "production" },
+        });
         expect((await runStackPolicy(policy, [workload(approved)])).map((v) => v.message)).toEqual([
             "production deploy blocked at Thu 2026-11-26 15:55 UTC: needs 1 governance-sentinel approval from different people, has 0; needs 1 service-owner approval from different people, has 0; unsigned approvals do not count here (lee (governance-sentinel), sam (service-owner)): approvals must be signed (npm run approve)",
         ]);
@@ -207,9 +317,25 @@ describe("the enforce-deploy-gate policy", () => {
 
     test("the clock and windows come from the policy config", async () => {
         const policy = enforceDeployGate({ mode: "deploy", env: {} });
-        const config = { now: "2026-11-23T12:00:00Z", environments: { production: { deny: [{ name: "demo", start: "2026-11-23T11:00:00Z", end: "2026-11-23T13:00:00Z", reason: "executive demo" }] } } };
+        const config = {
+            now: "2026-11-23T12:00:00Z",
+            environments: {
+                production: {
+                    deny: [
+                        {
+                            name: "demo",
+                            start: "2026-11-23T11:00:00Z",
+                            end: "2026-11-23T13:00:00Z",
+                            reason: "executive demo",
+                        },
+                    ],
+                },
+            },
+        };
         const v = await runStackPolicy(policy, [workload(approved)], config);
-        expect(v.map((x) => x.message)).toEqual([expect.stringContaining("inside deny window 'demo' (executive demo)")]);
+        expect(v.map((x) => x.message)).toEqual([
+            expect.stringContaining("inside deny window 'demo' (executive demo)"),
+        ]);
     });
 
     test("a hotfix inside a freeze passes the gate and is reported by report-hotfix-deploys", async () => {
@@ -217,23 +343,46 @@ describe("the enforce-deploy-gate policy", () => {
         const gate = enforceDeployGate({ mode: "deploy", env: { RUNBOOK_NOW: "2026-12-24T11:00:00Z" }, outcome });
         expect(await runStackPolicy(gate, [workload(hotfix)], UNSIGNED)).toEqual([]);
         const report = await runStackPolicy(reportHotfixDeploys(outcome), [workload(hotfix)]);
-        expect(report.map((x) => x.message)).toEqual([expect.stringMatching(/^went through as a hotfix: production deploy allowed at Thu 2026-12-24 11:00 UTC as a hotfix \(postmortem PM-2026-117/)]);
+        expect(report.map((x) => x.message)).toEqual([
+            expect.stringMatching(
+                /^went through as a hotfix: production deploy allowed at Thu 2026-12-24 11:00 UTC as a hotfix \(postmortem PM-2026-117/,
+            ),
+        ]);
     });
 
     test("a normal deploy is not reported as a hotfix", async () => {
         const outcome: GateOutcome = {};
-        await runStackPolicy(enforceDeployGate({ mode: "deploy", env: { RUNBOOK_NOW: "2026-11-26T15:55:00Z" }, outcome }), [workload(approved)]);
+        await runStackPolicy(
+            enforceDeployGate({ mode: "deploy", env: { RUNBOOK_NOW: "2026-11-26T15:55:00Z" }, outcome }),
+            [workload(approved)],
+        );
         expect(await runStackPolicy(reportHotfixDeploys(outcome), [workload(approved)])).toEqual([]);
     });
 
     test("in an update that reaches a cluster the shell's clock does not count; the config's does", async () => {
-        const onCluster = { ...workload(approved), provider: { type: "pulumi:providers:kubernetes", props: { kubeconfig: "k" }, urn: "u", name: "p" } } as PolicyResource;
+        const onCluster = {
+            ...workload(approved),
+            provider: { type: "pulumi:providers:kubernetes", props: { kubeconfig: "k" }, urn: "u", name: "p" },
+        } as PolicyResource;
         const env = { RUNBOOK_NOW: "2026-11-26T15:55:00Z", PULUMI_DRY_RUN: "false" };
         const freeze = { ...UNSIGNED, now: "2026-12-24T11:00:00Z" };
-        expect((await runStackPolicy(enforceDeployGate({ mode: "deploy", env }), [onCluster], freeze)).map((x) => x.message)).toEqual([expect.stringContaining("inside deny window 'christmas'")]);
+        expect(
+            (await runStackPolicy(enforceDeployGate({ mode: "deploy", env }), [onCluster], freeze)).map(
+                (x) => x.message,
+            ),
+        ).toEqual([expect.stringContaining("inside deny window 'christmas'")]);
         // The same run as a preview, or on a stack that only renders YAML, keeps the shell's clock.
-        expect(await runStackPolicy(enforceDeployGate({ mode: "deploy", env: { ...env, PULUMI_DRY_RUN: "true" } }), [onCluster], freeze)).toEqual([]);
-        const rendering = { ...onCluster, provider: { ...onCluster.provider!, props: { renderYamlToDirectory: "rendered/x" } } } as PolicyResource;
+        expect(
+            await runStackPolicy(
+                enforceDeployGate({ mode: "deploy", env: { ...env, PULUMI_DRY_RUN: "true" } }),
+                [onCluster],
+                freeze,
+            ),
+        ).toEqual([]);
+        const rendering = {
+            ...onCluster,
+            provider: { ...onCluster.provider!, props: { renderYamlToDirectory: "rendered/x" } },
+        } as PolicyResource;
         expect(await runStackPolicy(enforceDeployGate({ mode: "deploy", env }), [rendering], freeze)).toEqual([]);
     });
 
@@ -248,10 +397,14 @@ describe("refuse-drill-settings-in-updates", () => {
     const render = { type: "pulumi:providers:kubernetes", props: { renderYamlToDirectory: "rendered/local" } };
     const deployment = { type: "kubernetes:apps/v1:Deployment", props: { metadata: { name: "api" } } };
     const update = { PULUMI_DRY_RUN: "false" };
-    const refused = (env: NodeJS.ProcessEnv, r: Parameters<typeof runResourcePolicy>[1]) => runResourcePolicy(refuseDrillSettingsInUpdates(env), r);
+    const refused = (env: NodeJS.ProcessEnv, r: Parameters<typeof runResourcePolicy>[1]) =>
+        runResourcePolicy(refuseDrillSettingsInUpdates(env), r);
 
     test("names what is set, why, and what to do instead", () => {
-        expect(drillSettings({ RUNBOOK_NOW: "2026-11-26T15:55:00Z", RUNBOOK_DEPLOY_MODE: "pull-request" })).toEqual(["RUNBOOK_NOW=2026-11-26T15:55:00Z", "RUNBOOK_DEPLOY_MODE=pull-request"]);
+        expect(drillSettings({ RUNBOOK_NOW: "2026-11-26T15:55:00Z", RUNBOOK_DEPLOY_MODE: "pull-request" })).toEqual([
+            "RUNBOOK_NOW=2026-11-26T15:55:00Z",
+            "RUNBOOK_DEPLOY_MODE=pull-request",
+        ]);
         expect(drillSettings({ RUNBOOK_NOW: "", RUNBOOK_DEPLOY_MODE: "deploy" })).toEqual([]);
     });
 
@@ -262,7 +415,9 @@ describe("refuse-drill-settings-in-updates", () => {
             "RUNBOOK_NOW=2026-11-26T15:55:00Z is set in the environment: the settable clock and pull-request mode are for previews and drills only, never for an update that changes a cluster. Unset RUNBOOK_NOW; a drill on a cluster sets its clock in the policy config (enforce-deploy-gate.now), which the platform team owns.",
         ]);
         expect(await refused(env, { ...deployment, provider: cluster })).toHaveLength(1);
-        expect(await refused({ ...update, RUNBOOK_DEPLOY_MODE: "pull-request" }, { ...deployment, provider: cluster })).toEqual([{ message: expect.stringMatching(/^RUNBOOK_DEPLOY_MODE=pull-request is set/) }]);
+        expect(
+            await refused({ ...update, RUNBOOK_DEPLOY_MODE: "pull-request" }, { ...deployment, provider: cluster }),
+        ).toEqual([{ message: expect.stringMatching(/^RUNBOOK_DEPLOY_MODE=pull-request is set/) }]);
         // An engine that does not say whether it previews gets the strict side.
         expect(await refused({ RUNBOOK_NOW: "2026-11-26T15:55:00Z" }, cluster)).toHaveLength(1);
     });
@@ -273,9 +428,20 @@ describe("refuse-drill-settings-in-updates", () => {
         expect(await refused({ ...env, ...update }, render)).toEqual([]);
         expect(await refused({ ...env, ...update }, { ...deployment, provider: render })).toEqual([]);
         expect(await refused({ ...env, ...update }, { type: "pulumi:pulumi:Stack", props: {} })).toEqual([]);
-        expect(await refused({ ...env, ...update }, { type: "runbook:index:BlueGreenDeployment", props: {} })).toEqual([]);
+        expect(await refused({ ...env, ...update }, { type: "runbook:index:BlueGreenDeployment", props: {} })).toEqual(
+            [],
+        );
         // A stack reference reads state through the engine's own provider.
-        expect(await refused({ ...env, ...update }, { type: "pulumi:pulumi:StackReference", props: {}, provider: { type: "pulumi:providers:pulumi", props: {} } })).toEqual([]);
+        expect(
+            await refused(
+                { ...env, ...update },
+                {
+                    type: "pulumi:pulumi:StackReference",
+                    props: {},
+                    provider: { type: "pulumi:providers:pulumi", props: {} },
+                },
+            ),
+        ).toEqual([]);
         expect(await refused(update, { ...deployment, provider: cluster })).toEqual([]);
     });
 });

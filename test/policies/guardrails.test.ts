@@ -35,16 +35,29 @@ beforeAll(async () => {
 });
 
 const resourcePolicies = [requireProbes, requireResourceLimits, denyUnpinnedImages, requireHpaBounds];
-const stackPolicies = [requirePdbInProduction, requireLiveActiveColor, requireCanaryWeightOnPlan, requireBackupsInProduction, requireRollbackAlerts, requireSecureBackupBuckets];
+const stackPolicies = [
+    requirePdbInProduction,
+    requireLiveActiveColor,
+    requireCanaryWeightOnPlan,
+    requireBackupsInProduction,
+    requireRollbackAlerts,
+    requireSecureBackupBuckets,
+];
 
 describe("the baseline is compliant", () => {
-    test.each(resourcePolicies.map((p) => [p.name, p] as const))("%s: no violation on any production or staging resource", async (_n, policy) => {
-        for (const r of [...production, ...staging]) expect(await runResourcePolicy(policy, r)).toEqual([]);
-    });
-    test.each(stackPolicies.map((p) => [p.name, p] as const))("%s: no violation on production or staging", async (_n, policy) => {
-        expect(await runStackPolicy(policy, production)).toEqual([]);
-        expect(await runStackPolicy(policy, staging)).toEqual([]);
-    });
+    test.each(resourcePolicies.map((p) => [p.name, p] as const))(
+        "%s: no violation on any production or staging resource",
+        async (_n, policy) => {
+            for (const r of [...production, ...staging]) expect(await runResourcePolicy(policy, r)).toEqual([]);
+        },
+    );
+    test.each(stackPolicies.map((p) => [p.name, p] as const))(
+        "%s: no violation on production or staging",
+        async (_n, policy) => {
+            expect(await runStackPolicy(policy, production)).toEqual([]);
+            expect(await runStackPolicy(policy, staging)).toEqual([]);
+        },
+    );
 });
 
 describe("require-probes", () => {
@@ -52,7 +65,11 @@ describe("require-probes", () => {
         const d = clone(production).find((r) => r.name === "prod-api-bg-green")!;
         delete d.props.spec.template.spec.containers[0].readinessProbe;
         expect(await runResourcePolicy(requireProbes, d)).toEqual([
-            { message: "Deployment shop-production/api-green: container 'api' has no readinessProbe; add them (services.<name>.probes, default GET /api/health).", urn: undefined },
+            {
+                message:
+                    "Deployment shop-production/api-green: container 'api' has no readinessProbe; add them (services.<name>.probes, default GET /api/health).",
+                urn: undefined,
+            },
         ]);
     });
 });
@@ -71,7 +88,11 @@ describe("deny-unpinned-images", () => {
     test.each([
         ["ghcr.io/acme/api", false, "has no tag, so it means 'latest'"],
         ["ghcr.io/acme/api:latest", false, "uses the 'latest' tag"],
-        ["ghcr.io/acme/api:main", true, "uses the moving tag 'main'; production needs a digest or a release tag such as 1.2.3"],
+        [
+            "ghcr.io/acme/api:main",
+            true,
+            "uses the moving tag 'main'; production needs a digest or a release tag such as 1.2.3",
+        ],
         ["ghcr.io/acme/api:main", false, undefined],
         ["ghcr.io/acme/api:1.42.0", true, undefined],
         ["registry:5000/acme/api:v2.0.1-rc.1", true, undefined],
@@ -148,7 +169,9 @@ describe("require-canary-weight-on-plan", () => {
     test("weights that do not add up to 100, and a plan from policy config", async () => {
         const rs = clone(staging);
         find(rs, "stg-api-canary-route").props.spec.rules[0].backendRefs[0].weight = 80;
-        expect((await runStackPolicy(requireCanaryWeightOnPlan, rs, { steps: [10, 50, 100] })).map((v) => v.message)).toEqual([
+        expect(
+            (await runStackPolicy(requireCanaryWeightOnPlan, rs, { steps: [10, 50, 100] })).map((v) => v.message),
+        ).toEqual([
             "Deployment shop-staging/web-stable: canary weight 25 is not on the plan [10, 50, 100] (0 aborts, 100 promotes); step to the next planned weight.",
             "Deployment shop-staging/web-canary: canary weight 25 is not on the plan [10, 50, 100] (0 aborts, 100 promotes); step to the next planned weight.",
             "Deployment shop-staging/api-stable: canary weight 25 is not on the plan [10, 50, 100] (0 aborts, 100 promotes); step to the next planned weight.",
@@ -162,7 +185,16 @@ describe("require-canary-weight-on-plan", () => {
         const ingress = {
             ...find(clone(staging), "stg-api-canary-route"),
             type: "kubernetes:networking.k8s.io/v1:Ingress",
-            props: { metadata: { name: "api-canary", namespace: "shop-staging", annotations: { "nginx.ingress.kubernetes.io/canary": "true", "nginx.ingress.kubernetes.io/canary-weight": "150" } } },
+            props: {
+                metadata: {
+                    name: "api-canary",
+                    namespace: "shop-staging",
+                    annotations: {
+                        "nginx.ingress.kubernetes.io/canary": "true",
+                        "nginx.ingress.kubernetes.io/canary-weight": "150",
+                    },
+                },
+            },
         } as PolicyResource;
         expect((await runStackPolicy(requireCanaryWeightOnPlan, [ingress])).map((v) => v.message)).toEqual([
             "Ingress shop-staging/api-canary: canary weight 150 is not a number 0..100; set services.<name>.canary.weight.",
@@ -182,7 +214,9 @@ describe("require-backups-in-production", () => {
 
     test("no backup CronJob at all", async () => {
         const rs = clone(production).filter((r) => r.name !== "prod-backup-cron");
-        expect((await runStackPolicy(requireBackupsInProduction, rs)).map((v) => v.message)).toEqual(["No backup CronJob in this production stack; enable backup (runbook:backup.enabled)."]);
+        expect((await runStackPolicy(requireBackupsInProduction, rs)).map((v) => v.message)).toEqual([
+            "No backup CronJob in this production stack; enable backup (runbook:backup.enabled).",
+        ]);
     });
 
     test("no restore drill, or one that runs less than weekly", async () => {
@@ -198,7 +232,10 @@ describe("require-backups-in-production", () => {
     });
 
     test("the restore CronJob, suspended and yearly, is not judged as a backup", async () => {
-        expect(find(clone(production), "prod-backup-restore").props.spec).toMatchObject({ suspend: true, schedule: "0 0 1 1 *" });
+        expect(find(clone(production), "prod-backup-restore").props.spec).toMatchObject({
+            suspend: true,
+            schedule: "0 0 1 1 *",
+        });
         expect(await runStackPolicy(requireBackupsInProduction, clone(production))).toEqual([]);
     });
 
@@ -208,7 +245,12 @@ describe("require-backups-in-production", () => {
     });
 
     test("longest gap of a schedule", () => {
-        expect([longestGapHours("0 2 * * *"), longestGapHours("0 */6 * * *"), longestGapHours("0 2 * * 1-5"), longestGapHours("nope")]).toEqual([24, 6, 72, undefined]);
+        expect([
+            longestGapHours("0 2 * * *"),
+            longestGapHours("0 */6 * * *"),
+            longestGapHours("0 2 * * 1-5"),
+            longestGapHours("nope"),
+        ]).toEqual([24, 6, 72, undefined]);
     });
 });
 
@@ -232,7 +274,9 @@ describe("require-rollback-alerts", () => {
 
 describe("require-secure-backup-buckets", () => {
     test("a bucket without versioning, encryption and a full public access block", async () => {
-        const rs = clone(production).filter((r) => !["prod-backup-versioning", "prod-backup-encryption"].includes(r.name));
+        const rs = clone(production).filter(
+            (r) => !["prod-backup-versioning", "prod-backup-encryption"].includes(r.name),
+        );
         find(rs, "prod-backup-public-access").props.restrictPublicBuckets = false;
         expect((await runStackPolicy(requireSecureBackupBuckets, rs)).map((v) => v.message)).toEqual([
             "Bucket prod-backup-bucket is not versioned; add a BucketVersioning with status Enabled.",
@@ -244,6 +288,8 @@ describe("require-secure-backup-buckets", () => {
     test("a public ACL", async () => {
         const rs = clone(production);
         find(rs, "prod-backup-bucket").props.acl = "public-read";
-        expect((await runStackPolicy(requireSecureBackupBuckets, rs)).map((v) => v.message)).toEqual(["Bucket prod-backup-bucket has ACL 'public-read'; backups must not be public."]);
+        expect((await runStackPolicy(requireSecureBackupBuckets, rs)).map((v) => v.message)).toEqual([
+            "Bucket prod-backup-bucket has ACL 'public-read'; backups must not be public.",
+        ]);
     });
 });

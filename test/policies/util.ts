@@ -9,7 +9,13 @@ export interface Violation {
     urn?: string;
 }
 
-const options = () => ({ protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] });
+const options = () => ({
+    protect: false,
+    ignoreChanges: [],
+    aliases: [],
+    customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+    additionalSecretOutputs: [],
+});
 
 class NotApplicable extends Error {}
 
@@ -19,7 +25,12 @@ export function urnOf(type: string, name: string): string {
 
 export async function runResourcePolicy(
     policy: ResourceValidationPolicy,
-    r: { type: string; name?: string; props: Record<string, any>; provider?: { type: string; props: Record<string, any> } },
+    r: {
+        type: string;
+        name?: string;
+        props: Record<string, any>;
+        provider?: { type: string; props: Record<string, any> };
+    },
     config: object = {},
 ): Promise<Violation[]> {
     const violations: Violation[] = [];
@@ -42,14 +53,19 @@ export async function runResourcePolicy(
     const v0 = policy.validateResource;
     const validate = v0 === undefined ? [] : Array.isArray(v0) ? v0 : [v0];
     try {
-        for (const v of validate) await v(args as any, (message: string, urn?: string) => violations.push({ message, urn }));
+        for (const v of validate)
+            await v(args as any, (message: string, urn?: string) => violations.push({ message, urn }));
     } catch (e) {
         if (!(e instanceof NotApplicable)) throw e;
     }
     return violations;
 }
 
-export async function runStackPolicy(policy: StackValidationPolicy, resources: PolicyResource[], config: object = {}): Promise<Violation[]> {
+export async function runStackPolicy(
+    policy: StackValidationPolicy,
+    resources: PolicyResource[],
+    config: object = {},
+): Promise<Violation[]> {
     const violations: Violation[] = [];
     const args = {
         resources,
@@ -92,7 +108,8 @@ export function clone(resources: PolicyResource[]): PolicyResource[] {
     const copies = resources.map((r) => ({ ...r, props: JSON.parse(JSON.stringify(r.props)) }));
     for (const c of copies) {
         const deps = c.propertyDependencies?.bucket;
-        if (deps) c.propertyDependencies = { bucket: deps.map((d) => copies.find((x) => x.urn === d.urn) as PolicyResource) };
+        if (deps)
+            c.propertyDependencies = { bucket: deps.map((d) => copies.find((x) => x.urn === d.urn) as PolicyResource) };
     }
     return copies;
 }

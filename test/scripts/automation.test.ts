@@ -17,8 +17,14 @@ describe("isLanguageHostRace", () => {
     });
     test.each([
         ["a policy violation", "error: update failed\nenforce-deploy-gate: production is frozen (Q4 freeze)"],
-        ["a panic elsewhere in the CLI", "panic: send on closed channel\ngithub.com/pulumi/pulumi/pkg/v3/engine.diagEvent(...)\n\t/workspace/pkg/engine/events.go:578"],
-        ["another language-host panic", "panic: runtime error: invalid memory address\n\tpulumi-language-nodejs/main.go:600"],
+        [
+            "a panic elsewhere in the CLI",
+            "panic: send on closed channel\ngithub.com/pulumi/pulumi/pkg/v3/engine.diagEvent(...)\n\t/workspace/pkg/engine/events.go:578",
+        ],
+        [
+            "another language-host panic",
+            "panic: runtime error: invalid memory address\n\tpulumi-language-nodejs/main.go:600",
+        ],
     ])("%s is not retried", (_what, message) => {
         expect(isLanguageHostRace(message)).toBe(false);
     });

@@ -37,8 +37,13 @@ afterEach(() => fs.rmSync(backend, { recursive: true, force: true }));
 test("a lock whose process is gone is removed, then what the cut-short write left; the checkpoint stays", () => {
     const file = lock(deadPid());
     const said = recoverStack(backend, "runbook", "local");
-    expect(said[0]).toMatch(/^removed the lock of stack 'local' left by pid \d+ at 2026-11-23T20:12:13Z \(that process is gone/);
-    expect(said.slice(1).sort()).toEqual(["removed local.json.18eac5bce0f81431.tmp, left half-written by an interrupted update", "removed local.json.attrs, left half-written by an interrupted update"]);
+    expect(said[0]).toMatch(
+        /^removed the lock of stack 'local' left by pid \d+ at 2026-11-23T20:12:13Z \(that process is gone/,
+    );
+    expect(said.slice(1).sort()).toEqual([
+        "removed local.json.18eac5bce0f81431.tmp, left half-written by an interrupted update",
+        "removed local.json.attrs, left half-written by an interrupted update",
+    ]);
     expect(fs.existsSync(file)).toBe(false);
     expect(fs.existsSync(`${file}.attrs`)).toBe(false);
     expect(fs.readdirSync(stacks())).toEqual(["local.json"]);
@@ -49,9 +54,14 @@ test("a lock held by a live process, or taken on another host, is left alone and
     const other = lock(deadPid(), "another-host");
     const said = recoverStack(backend, "runbook", "local");
     expect(said).toHaveLength(2);
-    for (const line of said) expect(line).toMatch(/^stack 'local' is locked by pid \d+ on .* since 2026-11-23T20:12:13Z; left alone$/);
+    for (const line of said)
+        expect(line).toMatch(/^stack 'local' is locked by pid \d+ on .* since 2026-11-23T20:12:13Z; left alone$/);
     expect(fs.existsSync(live) && fs.existsSync(other)).toBe(true);
-    expect(fs.readdirSync(stacks()).sort()).toEqual(["local.json", "local.json.18eac5bce0f81431.tmp", "local.json.attrs"]);
+    expect(fs.readdirSync(stacks()).sort()).toEqual([
+        "local.json",
+        "local.json.18eac5bce0f81431.tmp",
+        "local.json.attrs",
+    ]);
 });
 
 test("with no lock at all, a sidecar that is not empty is kept", () => {

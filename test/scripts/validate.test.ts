@@ -7,7 +7,10 @@ import { ROOT } from "../util/stack";
 const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
 
 function validate(args: string[]) {
-    const r = spawnSync(TSX, [path.join(ROOT, "scripts", "validate.ts"), ...args], { encoding: "utf8", env: { ...process.env, RUNBOOK_RELEASE_APPROVALS: undefined } });
+    const r = spawnSync(TSX, [path.join(ROOT, "scripts", "validate.ts"), ...args], {
+        encoding: "utf8",
+        env: { ...process.env, RUNBOOK_RELEASE_APPROVALS: undefined },
+    });
     return { code: r.status, out: r.stdout, err: r.stderr };
 }
 

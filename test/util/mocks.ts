@@ -15,7 +15,16 @@ export function installMocks(): void {
             newResource: (args) => {
                 registered.push({ type: args.type, name: args.name, inputs: args.inputs });
                 // Mocks do not auto-name Kubernetes objects; echo what the program set.
-                return { id: `${args.name}-id`, state: { ...args.inputs, ...(args.type === "aws:s3/bucket:Bucket" ? { bucket: `${args.name}-abc123` } : {}), ...(args.type === "aws:iam/role:Role" ? { arn: `arn:aws:iam::123456789012:role/${args.name}` } : {}) } };
+                return {
+                    id: `${args.name}-id`,
+                    state: {
+                        ...args.inputs,
+                        ...(args.type === "aws:s3/bucket:Bucket" ? { bucket: `${args.name}-abc123` } : {}),
+                        ...(args.type === "aws:iam/role:Role"
+                            ? { arn: `arn:aws:iam::123456789012:role/${args.name}` }
+                            : {}),
+                    },
+                };
             },
             call: (args) => {
                 throw new Error(`unexpected call to ${args.token}`);
