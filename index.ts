@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DateTime } from "luxon";
 import { RunbookStack } from "./components/runbook-stack";
-import { applyReleaseEnv, parseStackConfig, rawFromPulumiConfig } from "./config/load";
+import { parseStackConfig } from "./config/load";
+import { applyReleaseEnv, rawFromPulumiConfig } from "./config/sources";
 import { CONFIG_NAMESPACE } from "./config/schema";
 import type { DeploymentRecord } from "./lib/deployment-record";
 import { readSignatureFile } from "./lib/signature-file";

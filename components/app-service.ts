@@ -1,8 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { formatPath } from "../config/load";
+import { formatPath } from "../config/errors";
 import { serviceProblems } from "../lib/checks";
-import type { AlertsConfig, ServiceConfig } from "../config/load";
+import type { AlertsConfig, ServiceConfig } from "../config/types";
 import { appSelector, recommendedLabels } from "../lib/labels";
 import { alertTarget, serviceAlertRules } from "../lib/promql";
 import { AlertRules } from "./alert-rules";

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { AutoscalingConfig } from "../config/load";
+import type { AutoscalingConfig } from "../config/types";
 
 export interface AutoscalerArgs {
     namespace: pulumi.Input<string>;

@@ -2,7 +2,7 @@ import * as crypto from "node:crypto";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { BackupConfig } from "../config/load";
+import type { BackupConfig } from "../config/types";
 import { DUMP_SCRIPT, FETCH_SCRIPT, RESTORE_SCRIPT, UPLOAD_SCRIPT } from "../lib/backup-script";
 import { RERUN_IF_FAILED } from "./workload";
 

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { Color } from "../config/load";
+import type { Color } from "../config/types";
 import { smokeTestScript } from "../lib/backup-script";
 import { appSelector, COLOR_LABEL, imageVersion, recommendedLabels, smokeJobName } from "../lib/labels";
 import { deploymentArgs, RERUN_IF_FAILED, serviceArgs, SWITCH_WITHOUT_SETTLE, type StrategyArgs } from "./workload";

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "../config/load";
+import type { StackConfig } from "../config/types";
 import { recommendedLabels } from "../lib/labels";
 import { backupAlertRules } from "../lib/promql";
 import { DateTime } from "luxon";

@@ -2,7 +2,7 @@
 // labels and the rollout settings.
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
-import type { ServiceConfig } from "../config/load";
+import type { ServiceConfig } from "../config/types";
 import { toProbe } from "../lib/probes";
 
 /** What every deployment strategy component takes (blue/green, canary, rolling). */

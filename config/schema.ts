@@ -6,6 +6,17 @@
 // and ", got <value>".
 import { z } from "zod";
 import { cronProblem } from "../lib/checks";
+import {
+    ALERT_DEFAULTS,
+    ANALYSIS_DEFAULTS,
+    BACKUP_DEFAULTS,
+    DEFAULT_CANARY_STEP_MINUTES,
+    DEFAULT_CONTAINER_PORT,
+    DEFAULT_PROGRESS_DEADLINE_SECONDS,
+    DEFAULT_SERVICE_PORT,
+    ROLLING_DEFAULTS,
+    SMOKE_TEST_DEFAULTS,
+} from "./defaults";
 
 export const CONFIG_NAMESPACE = "runbook";
 
@@ -92,9 +103,9 @@ const autoscalingSchema = z.strictObject({
 });
 
 const smokeTestSchema = z.strictObject({
-    enabled: z.boolean({ error: "expected true or false" }).default(true),
-    image: image.default("curlimages/curl:8.11.1"),
-    timeoutSeconds: int(10, 3600).default(300),
+    enabled: z.boolean({ error: "expected true or false" }).default(SMOKE_TEST_DEFAULTS.enabled),
+    image: image.default(SMOKE_TEST_DEFAULTS.image),
+    timeoutSeconds: int(10, 3600).default(SMOKE_TEST_DEFAULTS.timeoutSeconds),
 });
 
 const blueGreenSchema = z.strictObject({
@@ -108,7 +119,7 @@ const blueGreenSchema = z.strictObject({
      * 24h); the first `pulumi up` or release after that scales it to 0. Unset: kept.
      */
     scaleDownAfter: duration.optional(),
-    smokeTest: smokeTestSchema.default({ enabled: true, image: "curlimages/curl:8.11.1", timeoutSeconds: 300 }),
+    smokeTest: smokeTestSchema.default(() => ({ ...SMOKE_TEST_DEFAULTS })),
 });
 
 export const ROUTERS = ["gatewayApi", "nginx", "replicas"] as const;
@@ -142,7 +153,7 @@ const canarySchema = z.strictObject({
     steps: z.array(int(1, 100), { error: "expected a list of integers 1..100" }).optional(),
     router: routerSchema.default({ type: "replicas" }),
     /** Minutes to watch each step before the next (runbooks 000/001/003: 15–30). */
-    stepMinutes: int(1, 1440).default(30),
+    stepMinutes: int(1, 1440).default(DEFAULT_CANARY_STEP_MINUTES),
 });
 
 const rollingSchema = z.strictObject({
@@ -150,12 +161,12 @@ const rollingSchema = z.strictObject({
         .union([int(0, 1000), z.string().regex(/^[0-9]+%$/)], {
             error: "expected an integer or a percentage such as '25%'",
         })
-        .default("25%"),
+        .default(ROLLING_DEFAULTS.maxSurge),
     maxUnavailable: z
         .union([int(0, 1000), z.string().regex(/^[0-9]+%$/)], {
             error: "expected an integer or a percentage such as '25%'",
         })
-        .default(0),
+        .default(ROLLING_DEFAULTS.maxUnavailable),
 });
 
 export const STRATEGIES = ["blueGreen", "canary", "rolling"] as const;
@@ -164,8 +175,8 @@ export const serviceSchema = z.strictObject({
     /** Stable image (rolling, canary) — blue/green takes its images from `blueGreen`. */
     image: image.optional(),
     strategy: enumOf(STRATEGIES),
-    port: int(1, 65535).default(3000),
-    servicePort: int(1, 65535).default(80),
+    port: int(1, 65535).default(DEFAULT_CONTAINER_PORT),
+    servicePort: int(1, 65535).default(DEFAULT_SERVICE_PORT),
     /** Port and path Prometheus scrapes; a ServiceMonitor is created when set. */
     metrics: z.strictObject({ port: int(1, 65535).optional(), path: httpPath.default("/metrics") }).optional(),
     /** Endpoints the smoke test checks through the preview Service (any non-2xx fails). */
@@ -190,8 +201,8 @@ export const serviceSchema = z.strictObject({
             z.string({ error: "expected a string" }),
         )
         .default({}),
-    rollout: rollingSchema.default({ maxSurge: "25%", maxUnavailable: 0 }),
-    progressDeadlineSeconds: int(60, 7200).default(600),
+    rollout: rollingSchema.default(() => ({ ...ROLLING_DEFAULTS })),
+    progressDeadlineSeconds: int(60, 7200).default(DEFAULT_PROGRESS_DEADLINE_SECONDS),
     blueGreen: blueGreenSchema.optional(),
     canary: canarySchema.optional(),
 });
@@ -201,15 +212,15 @@ const secretRef = z.strictObject({ name: dnsLabel, key: z.string({ error: "expec
 
 export const backupSchema = z.strictObject({
     enabled: z.boolean({ error: "expected true or false" }).default(true),
-    schedule: cron.default("0 2 * * *"),
+    schedule: cron.default(BACKUP_DEFAULTS.schedule),
     /** Days a backup object is kept before the bucket's lifecycle rule expires it. */
-    retentionDays: int(1, 3650).default(30),
-    preDeploy: z.boolean({ error: "expected true or false" }).default(true),
+    retentionDays: int(1, 3650).default(BACKUP_DEFAULTS.retentionDays),
+    preDeploy: z.boolean({ error: "expected true or false" }).default(BACKUP_DEFAULTS.preDeploy),
     /** Runbook 001 waits 600 s for the pre-deploy backup. */
-    deadlineSeconds: int(60, 86400).default(600),
-    backoffLimit: int(0, 10).default(2),
-    dumpImage: image.default("postgres:16.6-alpine"),
-    uploadImage: image.default("amazon/aws-cli:2.22.35"),
+    deadlineSeconds: int(60, 86400).default(BACKUP_DEFAULTS.deadlineSeconds),
+    backoffLimit: int(0, 10).default(BACKUP_DEFAULTS.backoffLimit),
+    dumpImage: image.default(BACKUP_DEFAULTS.dumpImage),
+    uploadImage: image.default(BACKUP_DEFAULTS.uploadImage),
     /** Database URL from an existing Kubernetes Secret; or set the Pulumi secret runbook:databaseUrl. */
     databaseSecret: secretRef.optional(),
     bucket: z
@@ -219,15 +230,15 @@ export const backupSchema = z.strictObject({
                 .string()
                 .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: "expected an S3 bucket name" })
                 .optional(),
-            prefix: z.string().default("backups"),
+            prefix: z.string().default(BACKUP_DEFAULTS.bucketPrefix),
             region: z
                 .string()
                 .regex(/^[a-z]{2}(-[a-z]+)+-[0-9]$/, { error: "expected an AWS region such as eu-west-1" })
-                .default("eu-west-1"),
+                .default(BACKUP_DEFAULTS.bucketRegion),
             /** An S3-compatible store's endpoint (MinIO, Ceph, versitygw) instead of AWS's own. */
             endpoint: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }).optional(),
         })
-        .default({ prefix: "backups", region: "eu-west-1" }),
+        .default(() => ({ prefix: BACKUP_DEFAULTS.bucketPrefix, region: BACKUP_DEFAULTS.bucketRegion })),
     /** Runbook 001's `kubectl create job --from=cronjob/<partOf>-restore`: what it restores, where. */
     restore: z
         .strictObject({
@@ -236,15 +247,15 @@ export const backupSchema = z.strictObject({
             /** Object key (under the bucket) of the dump to restore; unset = the newest dump. */
             dumpKey: z.string().min(1).optional(),
             /** Runbook 001 waits 1800 s for the restore. */
-            deadlineSeconds: int(60, 86400).default(1800),
+            deadlineSeconds: int(60, 86400).default(BACKUP_DEFAULTS.restoreDeadlineSeconds),
         })
-        .default({ deadlineSeconds: 1800 }),
+        .default(() => ({ deadlineSeconds: BACKUP_DEFAULTS.restoreDeadlineSeconds })),
     /** Restores the newest dump into a scratch database on a schedule and compares row counts [001, 003]. */
     restoreDrill: z
         .strictObject({
             /** The scratch database (never the backed-up one): its schema `public` is replaced each run. */
             databaseSecret: secretRef,
-            schedule: cron.default("0 4 * * 1"),
+            schedule: cron.default(BACKUP_DEFAULTS.restoreDrillSchedule),
         })
         .optional(),
     /** IAM role the backup ServiceAccount assumes (IRSA); created when `oidcProviderArn` is set. */
@@ -258,26 +269,26 @@ export const backupSchema = z.strictObject({
 
 export const alertsSchema = z.strictObject({
     enabled: z.boolean({ error: "expected true or false" }).default(true),
-    runbookBaseUrl: z.url({ error: "expected an absolute URL" }).default("https://runbooks.example.com/deploy"),
-    errorRateCritical: ratio.default(0.01),
-    errorRateWarning: ratio.default(0.005),
-    errorRateFor: duration.default("5m"),
-    latencyP95Seconds: positive.default(0.5),
-    latencyP99Seconds: positive.default(10),
-    latencyFor: duration.default("5m"),
-    restartsMax: int(0, 1000).default(3),
-    restartsWindow: duration.default("5m"),
-    memoryRatio: ratio.default(0.9),
-    backupMaxAgeHours: int(1, 720).default(24),
+    runbookBaseUrl: z.url({ error: "expected an absolute URL" }).default(ALERT_DEFAULTS.runbookBaseUrl),
+    errorRateCritical: ratio.default(ALERT_DEFAULTS.errorRateCritical),
+    errorRateWarning: ratio.default(ALERT_DEFAULTS.errorRateWarning),
+    errorRateFor: duration.default(ALERT_DEFAULTS.errorRateFor),
+    latencyP95Seconds: positive.default(ALERT_DEFAULTS.latencyP95Seconds),
+    latencyP99Seconds: positive.default(ALERT_DEFAULTS.latencyP99Seconds),
+    latencyFor: duration.default(ALERT_DEFAULTS.latencyFor),
+    restartsMax: int(0, 1000).default(ALERT_DEFAULTS.restartsMax),
+    restartsWindow: duration.default(ALERT_DEFAULTS.restartsWindow),
+    memoryRatio: ratio.default(ALERT_DEFAULTS.memoryRatio),
+    backupMaxAgeHours: int(1, 720).default(ALERT_DEFAULTS.backupMaxAgeHours),
     /** Metric names the services expose (Prometheus client defaults). */
     requestsMetric: z
         .string()
         .regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/)
-        .default("http_requests_total"),
+        .default(ALERT_DEFAULTS.requestsMetric),
     durationMetric: z
         .string()
         .regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/)
-        .default("http_request_duration_seconds"),
+        .default(ALERT_DEFAULTS.durationMetric),
     /** Extra labels put on every alert (routing in Alertmanager). */
     labels: z.record(z.string(), z.string()).default({}),
 });
@@ -322,11 +333,11 @@ export const analysisSchema = z.strictObject({
         .url({ protocol: /^https?$/, error: "expected an http(s) URL such as http://prometheus.monitoring:9090" })
         .optional(),
     /** Seconds between two queries while a step is watched. */
-    intervalSeconds: int(1, 3600).default(30),
+    intervalSeconds: int(1, 3600).default(ANALYSIS_DEFAULTS.intervalSeconds),
     /** A query with no data fails the step once the step has run this long (never a pass). */
-    noDataGraceSeconds: int(0, 86400).default(300),
+    noDataGraceSeconds: int(0, 86400).default(ANALYSIS_DEFAULTS.noDataGraceSeconds),
     /** Minutes a blue/green switch is watched before the release is called done. */
-    postSwitchMinutes: int(1, 1440).default(15),
+    postSwitchMinutes: int(1, 1440).default(ANALYSIS_DEFAULTS.postSwitchMinutes),
 });
 
 /** The `runbook:*` keys of a stack, before environment defaults are applied. */

@@ -5,7 +5,8 @@ import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { checkLimits, InputLimitError } from "../lib/input-limits";
 import { CONFIG_NAMESPACE } from "./schema";
-import { applyReleaseEnv, type RawConfig } from "./load";
+import { applyReleaseEnv } from "./sources";
+import type { RawConfig } from "./types";
 
 export class StackFileError extends Error {}
 

@@ -2,7 +2,7 @@
 // `npm run validate` (through parseStackConfig) and the components call the same functions,
 // so validate rejects what preview or the API server would reject for reasons in the config.
 import { CronExpressionParser } from "cron-parser";
-import type { ServiceConfig } from "../config/load";
+import type { ServiceConfig } from "../config/types";
 import { podsForWeight, replicaSplit, WEIGHT_TOLERANCE } from "./traffic";
 
 /** A problem at a config path below `runbook:` (the caller formats the path). */

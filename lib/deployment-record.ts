@@ -4,7 +4,7 @@
 // going back to what was live, which the deploy gate lets through a freeze.
 import * as crypto from "node:crypto";
 import type { DateTime } from "luxon";
-import type { Color, StackConfig } from "../config/load";
+import type { Color, StackConfig } from "../config/types";
 
 export interface ServiceRecord {
     strategy: string;

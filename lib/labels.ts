@@ -1,7 +1,7 @@
 // The recommended app.kubernetes.io/* labels, and the selector labels that must stay
 // stable for the life of a Deployment (a selector cannot change in place).
 import * as crypto from "node:crypto";
-import type { Color, ServiceConfig } from "../config/load";
+import type { Color, ServiceConfig } from "../config/types";
 
 export const MANAGED_BY = "pulumi";
 

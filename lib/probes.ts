@@ -1,7 +1,7 @@
 // Typed probe builders (cdk8s-plus style): httpProbe("/api/health", { port: 3000 }).
 // Timings default to runbook 004's values through config/defaults.ts.
 import type * as k8s from "@pulumi/kubernetes";
-import type { ResolvedProbe } from "../config/load";
+import type { ResolvedProbe } from "../config/types";
 
 type Probe = k8s.types.input.core.v1.Probe;
 

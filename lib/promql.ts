@@ -1,7 +1,8 @@
 // PromQL for the runbooks' rollback triggers, built from typed thresholds and checked
 // with Prometheus' own grammar (@prometheus-io/lezer-promql) before anything is deployed.
+import { RESTORE_DRILL_MAX_AGE_DAYS } from "../config/defaults";
 import { parser } from "@prometheus-io/lezer-promql";
-import type { AlertsConfig } from "../config/load";
+import type { AlertsConfig } from "../config/types";
 
 export interface AlertRule {
     alert: string;
@@ -191,9 +192,6 @@ export function serviceAlertRules(t: ServiceAlertTarget, a: AlertsConfig): Alert
     rules.forEach((r) => checkPromQL(r.alert, r.expr));
     return rules;
 }
-
-/** Days within which a restore must have been tested [001: "Backup restoration tested (within last 7 days)"]. */
-export const RESTORE_DRILL_MAX_AGE_DAYS = 7;
 
 /**
  * Alerts on the backup CronJob: a failed run, or no success within the allowed age; and on

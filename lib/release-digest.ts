@@ -4,7 +4,7 @@
 // these fields, the digest over them, the role they approve as and when they signed.
 import { createHash } from "node:crypto";
 import * as canonicalizeModule from "canonicalize";
-import type { StackConfig } from "../config/load";
+import type { StackConfig } from "../config/types";
 import { decodeConfigValue } from "./config-value";
 
 type Canonicalize = (value: unknown) => string | undefined;

@@ -1,7 +1,7 @@
 // The release record: who deploys what, approved by whom. It is stamped as annotations on
 // every workload, so a reviewer of the rendered manifests sees it and the policy pack
 // reads it from the resources the program registers.
-import type { ReleaseConfig, Strategy } from "../config/load";
+import type { ReleaseConfig, Strategy } from "../config/types";
 import type { SignedApproval } from "./signed-approvals";
 
 export const ANNOTATION_PREFIX = "runbook.dev";

@@ -3,7 +3,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
-import type { StackConfig } from "../config/load";
+import type { StackConfig } from "../config/types";
 import { stackFilePath } from "../config/stack-file";
 import { Kubectl } from "./kube";
 import { drillRefusalFor, pulumiEnv, stackConfigOrProblems, UsageError } from "./ci-common";

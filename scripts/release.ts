@@ -15,7 +15,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { DateTime } from "luxon";
-import type { ServiceConfig } from "../config/load";
+import type { ServiceConfig } from "../config/types";
 import { stackFilePath } from "../config/stack-file";
 import { describeReading, gateAction, judge, readTrigger, type Reading } from "../lib/analysis";
 import { alertTarget, rolloutTriggers, type Trigger } from "../lib/promql";

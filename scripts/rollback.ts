@@ -11,7 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { DateTime } from "luxon";
-import type { ServiceConfig } from "../config/load";
+import type { ServiceConfig } from "../config/types";
 import { COLOR_LABEL, smokeJobName } from "../lib/labels";
 import { openStack, restoreStackFile, ROOT, serviceKey, stackKubectl, up, type Opened } from "./automation";
 import { runMainAsync, UsageError } from "./ci-common";

@@ -3,7 +3,8 @@
 // Exit codes: 0 valid, 1 invalid (every problem printed), 2 unusable arguments.
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { ConfigError, parseStackConfig } from "../config/load";
+import { ConfigError } from "../config/errors";
+import { parseStackConfig } from "../config/load";
 import { readStack, StackFileError, stackFilePath, UnknownStackError } from "../config/stack-file";
 
 function usage(message: string): never {

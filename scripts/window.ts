@@ -6,7 +6,8 @@
 // Exit codes: 0 allowed, 1 denied, 2 unusable input.
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { ConfigError, parseStackConfig } from "../config/load";
+import { ConfigError } from "../config/errors";
+import { parseStackConfig } from "../config/load";
 import { readStack, StackFileError, UnknownStackError } from "../config/stack-file";
 import { CalendarError } from "../lib/calendar";
 import { decide, formatInstant } from "../lib/deploy-gate";

@@ -1,5 +1,6 @@
 // Canary variants through the whole program: Gateway API, NGINX and the replica fallback.
-import { parseStackConfig, type StackConfig } from "../../config/load";
+import { parseStackConfig } from "../../config/load";
+import type { StackConfig } from "../../config/types";
 import { byName, installMocks, ofType, registered, reset, settle } from "../util/mocks";
 import { rawValues, stackConfig } from "../util/stack";
 

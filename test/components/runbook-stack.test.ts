@@ -1,6 +1,7 @@
 // The whole program per stack file, through Pulumi's mocks: what each component asks for.
 import * as pulumi from "@pulumi/pulumi";
-import { parseStackConfig, type StackConfig } from "../../config/load";
+import { parseStackConfig } from "../../config/load";
+import type { StackConfig } from "../../config/types";
 import { byName, installMocks, ofType, registered, reset, settle } from "../util/mocks";
 import { rawValues, stackConfig } from "../util/stack";
 

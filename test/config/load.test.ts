@@ -1,4 +1,6 @@
-import { applyReleaseEnv, ConfigError, parseStackConfig } from "../../config/load";
+import { ConfigError } from "../../config/errors";
+import { parseStackConfig } from "../../config/load";
+import { applyReleaseEnv } from "../../config/sources";
 import { rawValues, stackConfig } from "../util/stack";
 
 /** Problems reported for the `base` stack file with `change` applied to its values. */

@@ -1,7 +1,7 @@
 // promtool unit tests for the rendered rollback-trigger alerts: for each alert, input
 // series that put it just above its threshold (it must fire, with exactly the labels and
 // annotations of the rule) and just below (it must stay silent).
-import type { AlertsConfig } from "../../config/load";
+import type { AlertsConfig } from "../../config/types";
 
 interface Rule {
     alert: string;

@@ -1,6 +1,7 @@
 // Loads the repository's stack files the way index.ts does, for tests.
 import * as path from "node:path";
-import { parseStackConfig, type StackConfig } from "../../config/load";
+import { parseStackConfig } from "../../config/load";
+import type { StackConfig } from "../../config/types";
 import { rawFromStackFile } from "../../config/stack-file";
 
 export const ROOT = path.resolve(__dirname, "../..");
