@@ -1,7 +1,14 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import {
+    autoscalerArgsOf,
+    blueGreenArgsOf,
+    canaryArgsOf,
+    rollingArgsOf,
+    serviceProblems,
+    type ServiceContext,
+} from "../config/component-args";
 import { formatPath } from "../config/errors";
-import { serviceProblems } from "../lib/checks";
 import type { AlertsConfig, ServiceConfig } from "../config/types";
 import { appSelector, recommendedLabels } from "../lib/labels";
 import { alertTarget, serviceAlertRules } from "../lib/promql";
@@ -24,7 +31,8 @@ export interface AppServiceArgs {
 }
 
 /**
- * One service of a stack: its strategy (blue/green, canary or rolling), HPA,
+ * One service of a stack file (the program's own composite; other programs use the
+ * strategy components directly): its strategy (blue/green, canary or rolling), HPA,
  * PodDisruptionBudget (production), metrics Service + ServiceMonitor and alert rules.
  */
 export class AppService extends pulumi.ComponentResource {
@@ -41,12 +49,11 @@ export class AppService extends pulumi.ComponentResource {
     constructor(name: string, args: AppServiceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("runbook:app:AppService", name, {}, opts);
         const s = args.service;
-        // The same checks `npm run validate` makes, for programs that build ServiceConfig themselves.
+        // The same checks `npm run validate` makes, told with the stack file's paths.
         const problems = serviceProblems(s);
         if (problems.length > 0)
             throw new pulumi.ResourceError(problems.map((p) => `${formatPath(p.path)}: ${p.message}`).join("\n"), this);
-        const common = {
-            service: s,
+        const ctx: ServiceContext = {
             namespace: args.namespace,
             environment: args.environment,
             partOf: args.partOf,
@@ -59,15 +66,15 @@ export class AppService extends pulumi.ComponentResource {
         let target: string;
         switch (s.strategy) {
             case "blueGreen":
-                this.blueGreen = new BlueGreenDeployment(`${name}-bg`, common, { parent: this });
+                this.blueGreen = new BlueGreenDeployment(`${name}-bg`, blueGreenArgsOf(s, ctx), { parent: this });
                 target = this.blueGreen.activeDeploymentName;
                 break;
             case "canary":
-                this.canary = new CanaryRelease(`${name}-canary`, common, { parent: this });
+                this.canary = new CanaryRelease(`${name}-canary`, canaryArgsOf(s, ctx), { parent: this });
                 target = this.canary.stableDeploymentName;
                 break;
             case "rolling":
-                this.rolling = new RollingDeployment(`${name}-rolling`, common, { parent: this });
+                this.rolling = new RollingDeployment(`${name}-rolling`, rollingArgsOf(s, ctx), { parent: this });
                 target = this.rolling.deploymentName;
                 break;
         }
@@ -75,13 +82,7 @@ export class AppService extends pulumi.ComponentResource {
 
         this.autoscaler = new Autoscaler(
             `${name}-autoscaler`,
-            {
-                namespace: args.namespace,
-                name: s.name,
-                targetDeployment: target,
-                autoscaling: s.autoscaling,
-                labels: labels("autoscaler"),
-            },
+            autoscalerArgsOf(s, { namespace: args.namespace, targetDeployment: target, labels: labels("autoscaler") }),
             { parent: this },
         );
 

@@ -1,55 +1,90 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { AutoscalingConfig } from "../config/types";
+import { DEFAULT_SCALE_DOWN_STABILIZATION, DEFAULT_TARGET_CPU } from "../config/defaults";
+import type { Problem } from "../lib/checks";
+import { throwProblems } from "./workload";
 
 export interface AutoscalerArgs {
     namespace: pulumi.Input<string>;
     /** metadata.name of the HPA. */
     name: string;
-    /** Deployment the HPA scales (for blue/green: the live colour). */
-    targetDeployment: string;
-    autoscaling: AutoscalingConfig;
-    labels: Record<string, string>;
+    /** Deployment the HPA scales (for blue/green: the live colour's). */
+    targetDeployment: pulumi.Input<string>;
+    /** At least 1. */
+    minReplicas: number;
+    /** At least `minReplicas`. */
+    maxReplicas: number;
+    /**
+     * Average CPU utilisation the HPA keeps, percent of requests.
+     * @default 70 (MCP RAG Demo runbook, Step 8: "CPU Usage should be < 70%")
+     */
+    targetCpuUtilization?: number;
+    /** Average memory utilisation the HPA keeps, percent of requests; unset: CPU only. */
+    targetMemoryUtilization?: number;
+    /**
+     * Seconds of lower recommendations before the HPA scales down.
+     * @default 300
+     */
+    scaleDownStabilizationSeconds?: number;
+    /** @default {} */
+    labels?: Record<string, string>;
 }
 
-/** An autoscaling/v2 HPA with the runbook 004 bounds per stack (staging 2–5, production 5–20). */
+/** Every problem of the args, paths relative to them (what the constructor throws). */
+export function autoscalerProblems(a: AutoscalerArgs): Problem[] {
+    const out: Problem[] = [];
+    if (!(a.minReplicas >= 1))
+        out.push({ path: ["minReplicas"], message: `expected at least 1, got ${a.minReplicas}` });
+    else if (a.maxReplicas < a.minReplicas)
+        out.push({
+            path: ["maxReplicas"],
+            message: `expected at least minReplicas (${a.minReplicas}), got ${a.maxReplicas}`,
+        });
+    return out;
+}
+
+/** An autoscaling/v2 HPA; the Mykadoo runbook's bounds per environment come from the stack config (staging 2–5, production 5–20). */
 export class Autoscaler extends pulumi.ComponentResource {
     public readonly hpa: k8s.autoscaling.v2.HorizontalPodAutoscaler;
 
     constructor(name: string, args: AutoscalerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("runbook:scale:Autoscaler", name, {}, opts);
-        const a = args.autoscaling;
-        if (a.minReplicas < 1)
-            throw new pulumi.ResourceError(`'minReplicas' must be at least 1, got ${a.minReplicas}`, this);
-        if (a.maxReplicas < a.minReplicas)
-            throw new pulumi.ResourceError(
-                `'maxReplicas' must be at least minReplicas (${a.minReplicas}), got ${a.maxReplicas}`,
-                this,
-            );
+        throwProblems(autoscalerProblems(args), this);
         const metrics: k8s.types.input.autoscaling.v2.MetricSpec[] = [
             {
                 type: "Resource",
-                resource: { name: "cpu", target: { type: "Utilization", averageUtilization: a.targetCpuUtilization } },
+                resource: {
+                    name: "cpu",
+                    target: {
+                        type: "Utilization",
+                        averageUtilization: args.targetCpuUtilization ?? DEFAULT_TARGET_CPU,
+                    },
+                },
             },
         ];
-        if (a.targetMemoryUtilization !== undefined)
+        if (args.targetMemoryUtilization !== undefined)
             metrics.push({
                 type: "Resource",
                 resource: {
                     name: "memory",
-                    target: { type: "Utilization", averageUtilization: a.targetMemoryUtilization },
+                    target: { type: "Utilization", averageUtilization: args.targetMemoryUtilization },
                 },
             });
         this.hpa = new k8s.autoscaling.v2.HorizontalPodAutoscaler(
             `${name}-hpa`,
             {
-                metadata: { name: args.name, namespace: args.namespace, labels: args.labels },
+                metadata: { name: args.name, namespace: args.namespace, labels: args.labels ?? {} },
                 spec: {
                     scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: args.targetDeployment },
-                    minReplicas: a.minReplicas,
-                    maxReplicas: a.maxReplicas,
+                    minReplicas: args.minReplicas,
+                    maxReplicas: args.maxReplicas,
                     metrics,
-                    behavior: { scaleDown: { stabilizationWindowSeconds: a.scaleDownStabilizationSeconds } },
+                    behavior: {
+                        scaleDown: {
+                            stabilizationWindowSeconds:
+                                args.scaleDownStabilizationSeconds ?? DEFAULT_SCALE_DOWN_STABILIZATION,
+                        },
+                    },
                 },
             },
             { parent: this },

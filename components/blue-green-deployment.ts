@@ -1,13 +1,62 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Color } from "../config/types";
+import { DEFAULT_HEALTH_PATH, SMOKE_TEST_DEFAULTS } from "../config/defaults";
 import { smokeTestScript } from "../lib/backup-script";
+import { imageProblems, type Problem } from "../lib/checks";
 import { appSelector, COLOR_LABEL, imageVersion, recommendedLabels, smokeJobName } from "../lib/labels";
-import { deploymentArgs, RERUN_IF_FAILED, serviceArgs, SWITCH_WITHOUT_SETTLE, type StrategyArgs } from "./workload";
+import {
+    deploymentArgs,
+    RERUN_IF_FAILED,
+    resolveWorkloadArgs,
+    serviceArgs,
+    SWITCH_WITHOUT_SETTLE,
+    throwProblems,
+    workloadProblems,
+    type ResolvedWorkloadArgs,
+    type WorkloadArgs,
+} from "./workload";
 
-export type BlueGreenDeploymentArgs = StrategyArgs;
+export interface BlueGreenDeploymentArgs extends WorkloadArgs {
+    /** The colour that serves traffic once this update is done; flip it back to roll back. */
+    activeColor: Color;
+    /** Each colour's image, with a tag or digest. */
+    images: Record<Color, string>;
+    /**
+     * Pods kept on the colour that is not live, for a rollback; 0 frees them.
+     * @default replicas
+     */
+    idleReplicas?: number;
+    /**
+     * Paths the smoke test GETs through the colour's own Service before the switch (any non-2xx fails).
+     * @default ["/api/health"]
+     */
+    healthEndpoints?: string[];
+    /**
+     * The smoke-test Job run against the colour going live.
+     * @default { enabled: true, image: "curlimages/curl:8.11.1", timeoutSeconds: 300 }
+     */
+    smokeTest?: { enabled?: boolean; image?: string; timeoutSeconds?: number };
+}
 
 const COLORS: readonly Color[] = ["blue", "green"];
+
+/** Names of the Kubernetes objects a BlueGreenDeployment of `name` creates (the smoke Job's digest as zeros). */
+export function blueGreenNames(name: string, smokeTest = true): string[] {
+    const names = [name, `${name}-preview`, `${name}-green`, `${name}-blue`];
+    if (smokeTest) names.push(`${name}-smoke-green-00000000`);
+    return names;
+}
+
+/** Every problem of the args, paths relative to them (what the constructor throws). */
+export function blueGreenProblems(args: BlueGreenDeploymentArgs, extraNames: string[] = []): Problem[] {
+    const names = [...blueGreenNames(args.name, args.smokeTest?.enabled ?? SMOKE_TEST_DEFAULTS.enabled), ...extraNames];
+    const out = [...workloadProblems(args, names)];
+    for (const color of COLORS) out.push(...imageProblems(["images", color], args.images[color]));
+    if (args.idleReplicas !== undefined && !(Number.isInteger(args.idleReplicas) && args.idleReplicas >= 0))
+        out.push({ path: ["idleReplicas"], message: `expected an integer of at least 0, got ${args.idleReplicas}` });
+    return out;
+}
 
 /**
  * The blue/green runbook (000, 001, 002) as one update:
@@ -35,26 +84,24 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
 
     constructor(name: string, args: BlueGreenDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
         super("runbook:deploy:BlueGreenDeployment", name, {}, opts);
-        const s = args.service;
-        const bg = s.blueGreen;
-        if (!bg)
-            throw new pulumi.ResourceError(
-                `'blueGreen' must be set for service '${s.name}' (strategy blueGreen)`,
-                this,
-            );
-        this.activeColor = bg.activeColor;
-        const target = bg.activeColor;
-        const selectorOf = (c: Color) => ({ ...appSelector(s.name, args.environment), [COLOR_LABEL]: c });
-        const replicasOf = (c: Color) => (c === target ? s.autoscaling.minReplicas : bg.idleReplicas);
+        throwProblems(blueGreenProblems(args), this);
+        const w = resolveWorkloadArgs(args);
+        const smokeTest = { ...SMOKE_TEST_DEFAULTS, ...definedOnly(args.smokeTest) };
+        const healthEndpoints = args.healthEndpoints ?? [DEFAULT_HEALTH_PATH];
+        this.activeColor = args.activeColor;
+        const target = args.activeColor;
+        const selectorOf = (c: Color) => ({ ...appSelector(w.name, w.environment), [COLOR_LABEL]: c });
+        const idleReplicas = args.idleReplicas ?? w.replicas;
+        const replicasOf = (c: Color) => (c === target ? w.replicas : idleReplicas);
 
         const deployments = {} as Record<Color, k8s.apps.v1.Deployment>;
         for (const color of COLORS) {
-            const image = bg.images[color];
+            const image = args.images[color];
             const labels = {
                 ...recommendedLabels({
-                    app: s.name,
-                    partOf: args.partOf,
-                    environment: args.environment,
+                    app: w.name,
+                    partOf: w.partOf,
+                    environment: w.environment,
                     version: imageVersion(image),
                     component: "server",
                 }),
@@ -63,33 +110,32 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
             deployments[color] = new k8s.apps.v1.Deployment(
                 `${name}-${color}`,
                 deploymentArgs({
-                    service: s,
-                    namespace: args.namespace,
-                    name: `${s.name}-${color}`,
+                    workload: w,
+                    name: `${w.name}-${color}`,
                     image,
                     replicas: replicasOf(color),
                     labels,
                     selector: selectorOf(color),
-                    annotations: args.annotations,
+                    annotations: w.annotations,
                 }),
                 // Only the colour going live waits for the backup; the idle one is left as it is.
-                { parent: this, dependsOn: color === target ? args.dependsOn : undefined },
+                { parent: this, dependsOn: color === target ? w.dependsOn : undefined },
             );
         }
         this.deployments = deployments;
-        this.activeDeploymentName = `${s.name}-${target}`;
+        this.activeDeploymentName = `${w.name}-${target}`;
 
         const svcLabels = (component: string) =>
-            recommendedLabels({ app: s.name, partOf: args.partOf, environment: args.environment, component });
+            recommendedLabels({ app: w.name, partOf: w.partOf, environment: w.environment, component });
         // The preview Service always points at the newest release, the colour going live.
         this.previewService = new k8s.core.v1.Service(
             `${name}-preview`,
             serviceArgs({
-                name: `${s.name}-preview`,
-                namespace: args.namespace,
+                name: `${w.name}-preview`,
+                namespace: w.namespace,
                 labels: svcLabels("preview"),
                 selector: selectorOf(target),
-                service: s,
+                servicePort: w.servicePort,
                 annotations: { ...SWITCH_WITHOUT_SETTLE },
             }),
             { parent: this },
@@ -100,17 +146,21 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
             colorServices[color] = new k8s.core.v1.Service(
                 `${name}-svc-${color}`,
                 serviceArgs({
-                    name: `${s.name}-${color}`,
-                    namespace: args.namespace,
+                    name: `${w.name}-${color}`,
+                    namespace: w.namespace,
                     labels: { ...svcLabels("colour"), [COLOR_LABEL]: color },
                     selector: selectorOf(color),
-                    service: s,
+                    servicePort: w.servicePort,
                 }),
                 { parent: this },
             );
             // A colour scaled to 0 has nothing to test; it is tested when it runs pods again.
-            if (bg.smokeTest.enabled && replicasOf(color) > 0)
-                this.smokeTests[color] = this.smokeTest(name, args, color, deployments[color], colorServices[color]);
+            if (smokeTest.enabled && replicasOf(color) > 0)
+                this.smokeTests[color] = this.smokeTest(
+                    name,
+                    { workload: w, color, image: args.images[color], healthEndpoints, smokeTest },
+                    [deployments[color], colorServices[color]],
+                );
         }
         this.colorServices = colorServices;
 
@@ -122,11 +172,11 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
         this.activeService = new k8s.core.v1.Service(
             `${name}-active`,
             serviceArgs({
-                name: s.name,
-                namespace: args.namespace,
+                name: w.name,
+                namespace: w.namespace,
                 labels: svcLabels("server"),
                 selector: selectorOf(target),
-                service: s,
+                servicePort: w.servicePort,
                 annotations: { ...SWITCH_WITHOUT_SETTLE },
             }),
             { parent: this, dependsOn: switchAfter },
@@ -140,35 +190,28 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
     }
 
     /** A Job that checks every health endpoint of one colour through its own Service. */
-    private smokeTest(
-        name: string,
-        args: BlueGreenDeploymentArgs,
-        color: Color,
-        deployment: k8s.apps.v1.Deployment,
-        service: k8s.core.v1.Service,
-    ): k8s.batch.v1.Job {
-        const s = args.service;
-        const bg = s.blueGreen as NonNullable<typeof s.blueGreen>;
+    private smokeTest(name: string, t: SmokeTestSpec, after: pulumi.Resource[]): k8s.batch.v1.Job {
+        const w = t.workload;
         // The Job's name changes with what it tests, so a new image is tested by a fresh Job
         // and an unchanged colour keeps the Job that passed.
-        const jobName = smokeJobName(s, color);
-        const url = pulumi.interpolate`http://${s.name}-${color}.${args.namespace}.svc.cluster.local:${s.servicePort}`;
+        const jobName = smokeJobName(w.name, t.color, t.image, t.healthEndpoints);
+        const url = pulumi.interpolate`http://${w.name}-${t.color}.${w.namespace}.svc.cluster.local:${w.servicePort}`;
         const labels = {
             ...recommendedLabels({
-                app: s.name,
-                partOf: args.partOf,
-                environment: args.environment,
+                app: w.name,
+                partOf: w.partOf,
+                environment: w.environment,
                 component: "smoke-test",
             }),
-            [COLOR_LABEL]: color,
+            [COLOR_LABEL]: t.color,
         };
         return new k8s.batch.v1.Job(
-            `${name}-smoke-${color}`,
+            `${name}-smoke-${t.color}`,
             {
-                metadata: { name: jobName, namespace: args.namespace, labels, annotations: { ...RERUN_IF_FAILED } },
+                metadata: { name: jobName, namespace: w.namespace, labels, annotations: { ...RERUN_IF_FAILED } },
                 spec: {
                     backoffLimit: 0,
-                    activeDeadlineSeconds: bg.smokeTest.timeoutSeconds,
+                    activeDeadlineSeconds: t.smokeTest.timeoutSeconds,
                     ttlSecondsAfterFinished: 86400,
                     template: {
                         metadata: { labels },
@@ -177,9 +220,9 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
                             containers: [
                                 {
                                     name: "smoke-test",
-                                    image: bg.smokeTest.image,
+                                    image: t.smokeTest.image,
                                     command: ["/bin/sh", "-c"],
-                                    args: [url.apply((u) => smokeTestScript(u, s.healthEndpoints))],
+                                    args: [url.apply((u) => smokeTestScript(u, t.healthEndpoints))],
                                     resources: {
                                         requests: { cpu: "50m", memory: "32Mi" },
                                         limits: { cpu: "200m", memory: "64Mi" },
@@ -190,7 +233,20 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
                     },
                 },
             },
-            { parent: this, dependsOn: [deployment, service] },
+            { parent: this, dependsOn: after },
         );
     }
+}
+
+interface SmokeTestSpec {
+    workload: ResolvedWorkloadArgs;
+    color: Color;
+    image: string;
+    healthEndpoints: string[];
+    smokeTest: { enabled: boolean; image: string; timeoutSeconds: number };
+}
+
+/** `o` without its undefined fields, so spreading it over defaults keeps them. */
+function definedOnly<T extends object>(o: T | undefined): Partial<T> {
+    return Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -1,13 +1,37 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { imageProblems, type Problem } from "../lib/checks";
 import { appSelector, imageVersion, recommendedLabels } from "../lib/labels";
-import { deploymentArgs, serviceArgs, type StrategyArgs } from "./workload";
+import {
+    deploymentArgs,
+    resolveWorkloadArgs,
+    serviceArgs,
+    throwProblems,
+    workloadProblems,
+    type WorkloadArgs,
+} from "./workload";
 
-export type RollingDeploymentArgs = StrategyArgs;
+export interface RollingDeploymentArgs extends WorkloadArgs {
+    /** The image, with a tag or digest. */
+    image: string;
+}
+
+/** Names of the Kubernetes objects a RollingDeployment of `name` creates. */
+export function rollingNames(name: string): string[] {
+    return [name];
+}
+
+/** Every problem of the args, paths relative to them (what the constructor throws). */
+export function rollingProblems(args: RollingDeploymentArgs, extraNames: string[] = []): Problem[] {
+    return [
+        ...workloadProblems(args, [...rollingNames(args.name), ...extraNames]),
+        ...imageProblems(["image"], args.image),
+    ];
+}
 
 /**
- * The plain rolling update of runbooks 000, 003 and 004: one Deployment (maxSurge,
- * maxUnavailable, a progress deadline of 10 minutes by default) behind one Service.
+ * The plain rolling update of the Mahavishnu, DOC-0020 and Mykadoo runbooks: one Deployment
+ * (maxSurge, maxUnavailable, a progress deadline of 10 minutes by default) behind one Service.
  */
 export class RollingDeployment extends pulumi.ComponentResource {
     public readonly deployment: k8s.apps.v1.Deployment;
@@ -16,42 +40,33 @@ export class RollingDeployment extends pulumi.ComponentResource {
 
     constructor(name: string, args: RollingDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
         super("runbook:deploy:RollingDeployment", name, {}, opts);
-        const s = args.service;
-        const selector = appSelector(s.name, args.environment);
-        this.deploymentName = s.name;
+        throwProblems(rollingProblems(args), this);
+        const w = resolveWorkloadArgs(args);
+        const selector = appSelector(w.name, w.environment);
+        const labels = (component: string, version?: string) =>
+            recommendedLabels({ app: w.name, partOf: w.partOf, environment: w.environment, component, version });
+        this.deploymentName = w.name;
         this.deployment = new k8s.apps.v1.Deployment(
             `${name}-deployment`,
             deploymentArgs({
-                service: s,
-                namespace: args.namespace,
-                name: s.name,
-                image: s.image,
-                replicas: s.autoscaling.minReplicas,
-                labels: recommendedLabels({
-                    app: s.name,
-                    partOf: args.partOf,
-                    environment: args.environment,
-                    version: imageVersion(s.image),
-                    component: "server",
-                }),
+                workload: w,
+                name: w.name,
+                image: args.image,
+                replicas: w.replicas,
+                labels: labels("server", imageVersion(args.image)),
                 selector,
-                annotations: args.annotations,
+                annotations: w.annotations,
             }),
-            { parent: this, dependsOn: args.dependsOn },
+            { parent: this, dependsOn: w.dependsOn },
         );
         this.service = new k8s.core.v1.Service(
             `${name}-svc`,
             serviceArgs({
-                name: s.name,
-                namespace: args.namespace,
-                labels: recommendedLabels({
-                    app: s.name,
-                    partOf: args.partOf,
-                    environment: args.environment,
-                    component: "server",
-                }),
+                name: w.name,
+                namespace: w.namespace,
+                labels: labels("server"),
                 selector,
-                service: s,
+                servicePort: w.servicePort,
             }),
             { parent: this },
         );

@@ -66,6 +66,8 @@ export const PROBE_DEFAULTS: Readonly<Record<"liveness" | "readiness" | "startup
 
 /** The container port the runbooks' services listen on (Mykadoo runbook, Health Checks: Kubernetes Probes). */
 export const DEFAULT_CONTAINER_PORT = 3000;
+/** Pods of a component's serving Deployment when its args name none: the staging minimum. */
+export const DEFAULT_REPLICAS = ENVIRONMENT_DEFAULTS.staging.minReplicas;
 /** The Service's port (ours: plain HTTP inside the cluster). */
 export const DEFAULT_SERVICE_PORT = 80;
 /** Rollout deadline, seconds (NovaCron runbook, Step 2: `kubectl rollout status --timeout=600s`). */
@@ -81,6 +83,9 @@ export const SMOKE_TEST_DEFAULTS = {
     /** ours: the smoke Job's deadline, seconds. */
     timeoutSeconds: 300,
 } as const;
+
+/** Canary steps when a component's args name none (the same in every environment). */
+export const DEFAULT_CANARY_STEPS: readonly number[] = ENVIRONMENT_DEFAULTS.staging.canarySteps;
 
 /** Minutes each canary step is watched (Mahavishnu runbook, Deployment Procedures: Canary Deployment: "Monitor for 30 minutes"). */
 export const DEFAULT_CANARY_STEP_MINUTES = 30;

@@ -3,7 +3,10 @@
 // turned into that form here, and only here.
 import { closest, distance } from "fastest-levenshtein";
 import { z } from "zod";
+import { describeValue } from "../lib/checks";
 import { CONFIG_NAMESPACE, stackConfigSchema } from "./schema";
+
+export { describeValue };
 
 /** A bad stack configuration: every problem, one per line, each with its config path. */
 export class ConfigError extends Error {
@@ -24,18 +27,6 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
         else out += out === "" ? String(p) : `.${String(p)}`;
     }
     return `${CONFIG_NAMESPACE}:${out}`;
-}
-
-export function describeValue(v: unknown): string {
-    if (v === undefined) return "nothing";
-    if (v === null) return "null";
-    if (Array.isArray(v)) return v.length === 0 ? "an empty list" : `a list (${truncate(JSON.stringify(v))})`;
-    if (typeof v === "object") return `an object (${truncate(JSON.stringify(v))})`;
-    return truncate(JSON.stringify(v));
-}
-
-function truncate(s: string): string {
-    return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
 /** Known keys of the (possibly wrapped) schema found at `path`, for typo suggestions. */

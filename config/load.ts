@@ -1,7 +1,7 @@
 // Parses a stack's `runbook:*` configuration: the schema (config/schema.ts), the rules
 // that span fields (config/rules.ts), the defaults (config/resolve.ts) and the components'
 // own checks, every problem reported at once (config/errors.ts).
-import { serviceProblems } from "../lib/checks";
+import { serviceProblems } from "./component-args";
 import { ConfigError, formatPath, issueMessages } from "./errors";
 import { resolveService } from "./resolve";
 import { crossFieldProblems } from "./rules";

@@ -1,7 +1,6 @@
 // The rules that span fields of a schema-checked stack config (the schema checks each field
-// alone). Each returns its problems with their config paths; parseStackConfig reports them
-// all at once.
-import { ENVIRONMENT_DEFAULTS, type Environment } from "./defaults";
+// alone; the components' own checks run in config/component-args.ts). Each returns its
+// problems with their config paths; parseStackConfig reports them all at once.
 import { describeValue, formatPath } from "./errors";
 import type { StackConfigInput } from "./schema";
 
@@ -15,8 +14,6 @@ export function crossFieldProblems(cfg: StackConfigInput, hasDatabaseUrl: boolea
         const base = ["services", name];
         const atService: At = (path, msg) => at([...base, ...path], msg);
         strategyProblems(s, atService);
-        replicaBoundsProblems(s, cfg.environment, atService);
-        canaryPlanProblems(s, cfg.environment, atService);
         probeProblems(s, atService);
     }
     alertProblems(cfg.alerts, at);
@@ -46,27 +43,6 @@ function strategyProblems(s: ServiceInput, at: At): void {
             ["image"],
             "expected no image for strategy 'blueGreen' (set blueGreen.blue.image and blueGreen.green.image), got " +
                 describeValue(s.image),
-        );
-}
-
-function replicaBoundsProblems(s: ServiceInput, environment: Environment, at: At): void {
-    const defaults = ENVIRONMENT_DEFAULTS[environment];
-    const min = s.autoscaling.minReplicas ?? defaults.minReplicas;
-    const max = s.autoscaling.maxReplicas ?? defaults.maxReplicas;
-    if (max < min) at(["autoscaling", "maxReplicas"], `expected at least minReplicas (${min}), got ${max}`);
-}
-
-/** The plan's steps climb to 100, and the weight set is one of them (or 0, the abort). */
-function canaryPlanProblems(s: ServiceInput, environment: Environment, at: At): void {
-    if (!s.canary) return;
-    const steps = s.canary.steps ?? ENVIRONMENT_DEFAULTS[environment].canarySteps;
-    const increasing = steps.every((w, i) => i === 0 || w > steps[i - 1]);
-    if (!increasing || steps[steps.length - 1] !== 100)
-        at(["canary", "steps"], `expected strictly increasing weights ending at 100, got ${describeValue(steps)}`);
-    else if (s.canary.weight !== 0 && !steps.includes(s.canary.weight))
-        at(
-            ["canary", "weight"],
-            `expected 0 (abort) or a step of the plan [${steps.join(", ")}], got ${s.canary.weight}`,
         );
 }
 

@@ -5,7 +5,7 @@
 // Messages are written as "expected …"; the formatter in ./load.ts adds the config path
 // and ", got <value>".
 import { z } from "zod";
-import { cronProblem } from "../lib/checks";
+import { cronProblem, IMAGE_EXPECTATION, isPinnedImage } from "../lib/checks";
 import {
     ALERT_DEFAULTS,
     ANALYSIS_DEFAULTS,
@@ -50,14 +50,7 @@ const quantity = z
         error: "expected a Kubernetes quantity such as 500m, 2, 512Mi or 2Gi",
     });
 
-/** Image reference with an explicit tag or digest: a bare name would deploy `latest`. */
-export const IMAGE_PATTERN =
-    /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
-const image = z
-    .string({ error: "expected an image reference with a tag or digest (repo/name:1.2.3 or repo/name@sha256:…)" })
-    .refine((s) => IMAGE_PATTERN.test(s) && (/@sha256:/.test(s) || /:[^/]+$/.test(s)), {
-        error: "expected an image reference with a tag or digest (repo/name:1.2.3 or repo/name@sha256:…)",
-    });
+const image = z.string({ error: IMAGE_EXPECTATION }).refine((s) => isPinnedImage(s), { error: IMAGE_EXPECTATION });
 
 const httpPath = z
     .string({ error: "expected an HTTP path starting with '/'" })

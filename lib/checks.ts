@@ -1,9 +1,7 @@
-// Every check a component makes on its config, as pure functions over the resolved config.
-// `npm run validate` (through parseStackConfig) and the components call the same functions,
-// so validate rejects what preview or the API server would reject for reasons in the config.
+// Checks on plain values that the schema and the components share (durations, quantities,
+// cron schedules, image references). Each component's own checks live beside it
+// (e.g. canaryProblems in components/canary-release.ts).
 import { CronExpressionParser } from "cron-parser";
-import type { ServiceConfig } from "../config/types";
-import { podsForWeight, replicaSplit, WEIGHT_TOLERANCE } from "./traffic";
 
 /** A problem at a config path below `runbook:` (the caller formats the path). */
 export interface Problem {
@@ -53,82 +51,30 @@ export function cronProblem(schedule: string): string | undefined {
     }
 }
 
-/** Names the program derives from a service name, longest first; each must be a DNS-1035 label. */
-export function derivedNames(s: Pick<ServiceConfig, "name" | "strategy" | "blueGreen">): string[] {
-    const names = [s.name, `${s.name}-metrics`];
-    if (s.strategy === "canary") names.push(`${s.name}-canary`, `${s.name}-stable`);
-    if (s.strategy === "blueGreen") {
-        names.push(`${s.name}-preview`, `${s.name}-green`, `${s.name}-blue`);
-        // The smoke Job's name carries colour and an 8-character digest; its pods get it as a label.
-        if (s.blueGreen?.smokeTest.enabled) names.push(`${s.name}-smoke-green-00000000`);
-    }
-    return names.sort((a, b) => b.length - a.length);
+/** Image reference with an explicit tag or digest: a bare name would deploy `latest`. */
+const IMAGE_PATTERN =
+    /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+export const IMAGE_EXPECTATION =
+    "expected an image reference with a tag or digest (repo/name:1.2.3 or repo/name@sha256:…)";
+
+export function isPinnedImage(image: string): boolean {
+    return IMAGE_PATTERN.test(image) && (/@sha256:/.test(image) || /:[^/]+$/.test(image));
 }
 
-/** Every problem of one resolved service, paths relative to `runbook:`. */
-export function serviceProblems(s: ServiceConfig): Problem[] {
-    const out: Problem[] = [];
-    const at = (path: PropertyKey[], message: string) => out.push({ path: ["services", s.name, ...path], message });
+/** The image at `path`, unless it is pinned to a tag or digest. */
+export function imageProblems(path: PropertyKey[], image: string): Problem[] {
+    return isPinnedImage(image) ? [] : [{ path, message: `${IMAGE_EXPECTATION}, got ${describeValue(image)}` }];
+}
 
-    if (!/^[a-z]/.test(s.name))
-        at(
-            [],
-            `expected a service name starting with a letter (its Services need DNS-1035 names), got ${JSON.stringify(s.name)}`,
-        );
-    const longest = derivedNames(s)[0];
-    if (longest.length > 63)
-        at(
-            [],
-            `expected a name of at most ${63 - (longest.length - s.name.length)} characters (the longest name derived from it, '${longest}', must fit 63), got ${s.name.length}`,
-        );
+/** A value as a message tells what was given: nothing, a list (…), an object (…), or its JSON. */
+export function describeValue(v: unknown): string {
+    if (v === undefined) return "nothing";
+    if (v === null) return "null";
+    if (Array.isArray(v)) return v.length === 0 ? "an empty list" : `a list (${truncate(JSON.stringify(v))})`;
+    if (typeof v === "object") return `an object (${truncate(JSON.stringify(v))})`;
+    return truncate(JSON.stringify(v));
+}
 
-    for (const r of ["cpu", "memory"] as const) {
-        const req = quantityValue(s.resources.requests[r]);
-        const lim = quantityValue(s.resources.limits[r]);
-        if (req !== undefined && lim !== undefined && req > lim)
-            at(
-                ["resources", "requests", r],
-                `expected at most the limit (${s.resources.limits[r]}), got ${s.resources.requests[r]}`,
-            );
-    }
-    for (const kind of ["liveness", "startup"] as const) {
-        const p = s.probes[kind];
-        if (p?.successThreshold !== undefined && p.successThreshold !== 1)
-            at(
-                ["probes", kind, "successThreshold"],
-                `expected 1 (the API server allows no other value for a ${kind} probe), got ${p.successThreshold}`,
-            );
-    }
-
-    const bg = s.blueGreen;
-    // Not when maxReplicas is below minReplicas: that is reported already, and fixing it fixes this.
-    if (bg && bg.idleReplicas > s.autoscaling.maxReplicas && s.autoscaling.maxReplicas >= s.autoscaling.minReplicas)
-        at(
-            ["blueGreen", "idleReplicas"],
-            `expected at most autoscaling.maxReplicas (${s.autoscaling.maxReplicas}), got ${bg.idleReplicas}`,
-        );
-
-    const c = s.canary;
-    if (c && c.router.type === "replicas") {
-        const pods = s.autoscaling.minReplicas;
-        if (pods < 2)
-            at(
-                ["autoscaling", "minReplicas"],
-                `expected at least 2 to split traffic by replicas (one stable pod, one canary pod), got ${pods}`,
-            );
-        else
-            c.steps.forEach((w, i) => {
-                if (w >= 100) return;
-                const split = replicaSplit(w, pods);
-                if (Math.abs(split.percent - w) <= WEIGHT_TOLERANCE) return;
-                const need = podsForWeight(w);
-                at(
-                    ["canary", "steps", i],
-                    `expected a weight the replica router can honour within ${WEIGHT_TOLERANCE} percentage point with ${pods} pods (autoscaling.minReplicas), got ${w}: ` +
-                        `${pods} pods give ${+split.percent.toFixed(1)} % (${split.canary} of ${pods}); ${w} % needs ${need.exact} pods (${need.within} come within ${WEIGHT_TOLERANCE} point), ` +
-                        "or set canary.router to gatewayApi or nginx",
-                );
-            });
-    }
-    return out;
+function truncate(s: string): string {
+    return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }

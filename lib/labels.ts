@@ -1,7 +1,7 @@
 // The recommended app.kubernetes.io/* labels, and the selector labels that must stay
 // stable for the life of a Deployment (a selector cannot change in place).
 import * as crypto from "node:crypto";
-import type { Color, ServiceConfig } from "../config/types";
+import type { Color } from "../config/types";
 
 export const MANAGED_BY = "pulumi";
 
@@ -55,12 +55,11 @@ export function imageVersion(image: string): string {
  * The smoke-test Job of one colour, named after what it tests (colour, image, health
  * endpoints): `npm run rollback` looks it up to know a colour was tested with its image.
  */
-export function smokeJobName(s: Pick<ServiceConfig, "name" | "healthEndpoints" | "blueGreen">, color: Color): string {
-    const image = s.blueGreen?.images[color] ?? "";
+export function smokeJobName(app: string, color: Color, image: string, healthEndpoints: string[]): string {
     const digest = crypto
         .createHash("sha256")
-        .update(`${color}|${image}|${s.healthEndpoints.join(",")}`)
+        .update(`${color}|${image}|${healthEndpoints.join(",")}`)
         .digest("hex")
         .slice(0, 8);
-    return `${s.name}-smoke-${color}-${digest}`;
+    return `${app}-smoke-${color}-${digest}`;
 }

@@ -59,7 +59,7 @@ export function canaryPlan(args: {
     stableImage: string;
     canaryImage: string;
     weight: number;
-    steps: number[];
+    steps: readonly number[];
     replicas: number;
     routed: boolean;
 }): CanaryPlan {

@@ -67,13 +67,14 @@ export function checkCanGoBack(kubectl: Kubectl, namespace: string, s: ServiceCo
                 `Deployment ${namespace}/${name} runs ${image}, not ${bg.images[color]} as the stack says; run pulumi up --refresh first`,
             );
         if (bg.smokeTest.enabled) {
-            const job = kubectl.find("job", smokeJobName(s, color), namespace);
+            const jobName = smokeJobName(s.name, color, bg.images[color], s.healthEndpoints);
+            const job = kubectl.find("job", jobName, namespace);
             const passed = (job?.status?.conditions ?? []).some(
                 (c: { type: string; status: string }) => c.type === "Complete" && c.status === "True",
             );
             if (!passed)
                 throw new RefusedError(
-                    `${color} was never tested with ${image} (smoke Job ${smokeJobName(s, color)} has not completed)`,
+                    `${color} was never tested with ${image} (smoke Job ${jobName} has not completed)`,
                 );
         }
     }

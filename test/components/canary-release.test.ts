@@ -1,7 +1,7 @@
 // Canary variants through the whole program: Gateway API, NGINX and the replica fallback.
 import { parseStackConfig } from "../../config/load";
 import type { StackConfig } from "../../config/types";
-import { byName, installMocks, ofType, registered, reset, settle } from "../util/mocks";
+import { byName, construct, installMocks, ofType, registered, reset } from "../util/mocks";
 import { rawValues, stackConfig } from "../util/stack";
 
 installMocks();
@@ -10,9 +10,7 @@ const { RunbookStack } = require("../../components/runbook-stack") as typeof imp
 
 async function render(config: StackConfig) {
     reset();
-    const stack = new RunbookStack("stg", { config });
-    await settle();
-    return stack;
+    return construct((opts) => new RunbookStack("stg", { config }, opts));
 }
 
 function staging(change: (v: Record<string, any>) => void): StackConfig {

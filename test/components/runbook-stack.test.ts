@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { parseStackConfig } from "../../config/load";
 import type { StackConfig } from "../../config/types";
-import { byName, installMocks, ofType, registered, reset, settle } from "../util/mocks";
+import { byName, construct, installMocks, ofType, registered, reset } from "../util/mocks";
 import { rawValues, stackConfig } from "../util/stack";
 
 installMocks();
@@ -31,9 +31,9 @@ async function render(config: StackConfig, name = "t") {
     reset();
     dependsOn.clear();
     const databaseUrl = config.hasDatabaseUrl ? pulumi.secret("postgres://u:p@db/shop") : undefined;
-    const stack = new RunbookStack(name, { config, databaseUrl }, { transformations: [captureDependsOn] });
-    await settle();
-    return stack;
+    return construct((opts) => new RunbookStack(name, { config, databaseUrl }, opts), {
+        transformations: [captureDependsOn],
+    });
 }
 
 function withValues(stack: string, change: (v: Record<string, any>) => void): StackConfig {

@@ -318,7 +318,7 @@ describe("bad config: one error listing every problem", () => {
             "staging",
             (v) => (v.services.web.canary.steps = [5, 25, 100]),
             [
-                "runbook:services.web.canary.steps[0]: expected a weight the replica router can honour within 1 percentage point with 4 pods (autoscaling.minReplicas), got 5: 4 pods give 25 % (1 of 4); 5 % needs 20 pods (17 come within 1 point), or set canary.router to gatewayApi or nginx",
+                "runbook:services.web.canary.steps[0]: expected a weight the replica router can honour within 1 percentage point with 4 pods, got 5: 4 pods give 25 % (1 of 4); 5 % needs 20 pods (17 come within 1 point), or set canary.router to gatewayApi or nginx",
             ],
         ],
         [

@@ -11,7 +11,7 @@ import { requireProbes } from "../../policies/require-probes";
 import { requireResourceLimits } from "../../policies/require-resource-limits";
 import { requireRollbackAlerts } from "../../policies/require-rollback-alerts";
 import { requireSecureBackupBuckets } from "../../policies/require-secure-backup-buckets";
-import { installMocks, registered, reset, settle } from "../util/mocks";
+import { construct, installMocks, registered, reset } from "../util/mocks";
 import { stackConfig } from "../util/stack";
 import { clone, find, policyResources, runResourcePolicy, runStackPolicy } from "./util";
 
@@ -24,8 +24,9 @@ let staging: PolicyResource[];
 
 async function resourcesOf(stack: string): Promise<PolicyResource[]> {
     reset();
-    new RunbookStack(stack === "production" ? "prod" : "stg", { config: stackConfig(stack) });
-    await settle();
+    await construct(
+        (opts) => new RunbookStack(stack === "production" ? "prod" : "stg", { config: stackConfig(stack) }, opts),
+    );
     return policyResources(registered);
 }
 

@@ -40,9 +40,24 @@ export function promiseOf<T>(o: pulumi.Output<T>): Promise<T> {
     return new Promise((resolve) => o.apply(resolve));
 }
 
-/** Waits until every registration has gone through the mocks. */
-export async function settle(): Promise<void> {
-    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+/**
+ * Builds a component with a transformation that records every resource it creates (the
+ * engine calls transformations synchronously, as each child is constructed), then waits
+ * until each of those has been registered through the mocks (its URN resolves). What the
+ * component did not create is therefore known to be absent, not merely not yet seen.
+ */
+export async function construct<T extends pulumi.Resource>(
+    make: (opts: pulumi.ComponentResourceOptions) => T,
+    opts: pulumi.ComponentResourceOptions = {},
+): Promise<T> {
+    const created: pulumi.Resource[] = [];
+    const record: pulumi.ResourceTransformation = (args) => {
+        created.push(args.resource);
+        return undefined;
+    };
+    const value = make({ ...opts, transformations: [record, ...(opts.transformations ?? [])] });
+    await Promise.all(created.map((r) => promiseOf(r.urn)));
+    return value;
 }
 
 export function byName(name: string): Registered {
