@@ -14,6 +14,7 @@ export default tseslint.config(
             ".pulumi-state/",
             "rendered/",
             "coverage/",
+            "dist/",
             "**/*.js",
             "**/*.mjs",
         ],

@@ -1,23 +1,11 @@
 // The README's example program ("Components in your own program"), run as written through
 // Pulumi's mocks: the components with a handful of fields and no stack config of ours.
-import * as fs from "node:fs";
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as ts from "typescript";
 import { byName, installMocks, ofType, promiseOf, registered } from "../util/mocks";
+import { PACKAGE_NAME, readmeExample } from "../util/readme";
 
 installMocks();
-
-const README = fs.readFileSync(path.join(__dirname, "../../README.md"), "utf8");
-
-/** The first TypeScript block of the README's section `heading`. */
-function exampleOf(heading: string): string {
-    const section = README.split(/^## /m).find((s) => s.startsWith(`${heading}\n`));
-    if (!section) throw new Error(`README has no section '## ${heading}'`);
-    const block = /```ts\n([\s\S]*?)```/.exec(section);
-    if (!block) throw new Error(`README section '${heading}' has no ts block`);
-    return block[1];
-}
 
 /** Runs the example as a CommonJS module whose import of the package is the entry point. */
 async function runExample(source: string): Promise<Record<string, unknown>> {
@@ -31,7 +19,7 @@ async function runExample(source: string): Promise<Record<string, unknown>> {
     };
     const requireFor = (id: string) =>
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        id === "runbook-as-code" ? require("../../components") : require(id);
+        id === PACKAGE_NAME ? require("../../components") : require(id);
     // As the language host runs a program: inside a root stack, whose outputs are the module's exports.
     const outputs = await pulumi.runtime.runInPulumiStack(async () => {
         // Every resource the example creates is recorded as it is constructed.
@@ -50,7 +38,7 @@ const container = (name: string) => spec(name).template.spec.containers[0];
 describe("the README's example program", () => {
     let outputs: Record<string, unknown>;
     beforeAll(async () => {
-        outputs = await runExample(exampleOf("Components in your own program"));
+        outputs = await runExample(readmeExample("Components in your own program"));
     });
 
     test("its exports are the live colour and the canary's weight", () => {
