@@ -5,6 +5,7 @@ import { parseStackConfig } from "./config/load";
 import { applyReleaseEnv, rawFromPulumiConfig } from "./config/sources";
 import { CONFIG_NAMESPACE } from "./config/schema";
 import type { DeploymentRecord } from "./lib/deployment-record";
+import { strategyState } from "./lib/release";
 import { readSignatureFile } from "./lib/signature-file";
 
 // Parse once, before any resource is registered: bad config stops here with every problem.
@@ -33,12 +34,8 @@ async function main() {
         signedApprovals,
     });
     return {
-        activeColors: Object.fromEntries(
-            stack.services.filter((s) => s.blueGreen).map((s) => [s.serviceName, s.blueGreen!.activeColor]),
-        ),
-        canaryWeights: Object.fromEntries(
-            stack.services.filter((s) => s.canary).map((s) => [s.serviceName, s.canary!.plan.canaryWeight]),
-        ),
+        // activeColors and canaryWeights: what `ci:preview` compares with the deployed stack.
+        ...strategyState(config),
         serviceNames: stack.services.map((s) => s.serviceName),
         backupSchedule: stack.backup?.schedule ?? null,
         release: stack.release,

@@ -4,7 +4,7 @@ import type { Color } from "../config/types";
 import { DEFAULT_HEALTH_PATH, SMOKE_TEST_DEFAULTS } from "../config/defaults";
 import { smokeTestScript } from "../lib/backup-script";
 import { imageProblems, type Problem } from "../lib/checks";
-import { appSelector, COLOR_LABEL, imageVersion, recommendedLabels, smokeJobName } from "../lib/labels";
+import { appSelector, COLOR_LABEL, smokeJobName } from "../lib/labels";
 import {
     deploymentArgs,
     RERUN_IF_FAILED,
@@ -14,6 +14,7 @@ import {
     throwProblems,
     workloadProblems,
     type ResolvedWorkloadArgs,
+    workloadLabels,
     type WorkloadArgs,
 } from "./workload";
 
@@ -97,16 +98,7 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
         const deployments = {} as Record<Color, k8s.apps.v1.Deployment>;
         for (const color of COLORS) {
             const image = args.images[color];
-            const labels = {
-                ...recommendedLabels({
-                    app: w.name,
-                    partOf: w.partOf,
-                    environment: w.environment,
-                    version: imageVersion(image),
-                    component: "server",
-                }),
-                [COLOR_LABEL]: color,
-            };
+            const labels = { ...workloadLabels(w, "server", image), [COLOR_LABEL]: color };
             deployments[color] = new k8s.apps.v1.Deployment(
                 `${name}-${color}`,
                 deploymentArgs({
@@ -125,8 +117,7 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
         this.deployments = deployments;
         this.activeDeploymentName = `${w.name}-${target}`;
 
-        const svcLabels = (component: string) =>
-            recommendedLabels({ app: w.name, partOf: w.partOf, environment: w.environment, component });
+        const svcLabels = (component: string) => workloadLabels(w, component);
         // The preview Service always points at the newest release, the colour going live.
         this.previewService = new k8s.core.v1.Service(
             `${name}-preview`,
@@ -196,15 +187,7 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
         // and an unchanged colour keeps the Job that passed.
         const jobName = smokeJobName(w.name, t.color, t.image, t.healthEndpoints);
         const url = pulumi.interpolate`http://${w.name}-${t.color}.${w.namespace}.svc.cluster.local:${w.servicePort}`;
-        const labels = {
-            ...recommendedLabels({
-                app: w.name,
-                partOf: w.partOf,
-                environment: w.environment,
-                component: "smoke-test",
-            }),
-            [COLOR_LABEL]: t.color,
-        };
+        const labels = { ...workloadLabels(w, "smoke-test"), [COLOR_LABEL]: t.color };
         return new k8s.batch.v1.Job(
             `${name}-smoke-${t.color}`,
             {

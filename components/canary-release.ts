@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { appSelector, imageVersion, recommendedLabels, TRACK_LABEL } from "../lib/labels";
+import { appSelector, TRACK_LABEL } from "../lib/labels";
 import { DEFAULT_CANARY_STEPS, DEFAULT_REPLICAS } from "../config/defaults";
 import { describeValue, imageProblems, type Problem } from "../lib/checks";
 import {
@@ -19,6 +19,7 @@ import {
     TAKE_BACK_DRIFT,
     throwProblems,
     workloadProblems,
+    workloadLabels,
     type WorkloadArgs,
 } from "./workload";
 
@@ -167,16 +168,7 @@ export class CanaryRelease extends pulumi.ComponentResource {
                     name: `${w.name}-${t}`,
                     image,
                     replicas,
-                    labels: {
-                        ...recommendedLabels({
-                            app: w.name,
-                            partOf: w.partOf,
-                            environment: w.environment,
-                            version: imageVersion(image),
-                            component: "server",
-                        }),
-                        [TRACK_LABEL]: t,
-                    },
+                    labels: { ...workloadLabels(w, "server", image), [TRACK_LABEL]: t },
                     selector: selectorOf(t),
                     annotations: {
                         ...w.annotations,
@@ -189,8 +181,7 @@ export class CanaryRelease extends pulumi.ComponentResource {
         this.canary = deployment("canary", c.image, this.plan.canaryReplicas);
         this.stableDeploymentName = `${w.name}-stable`;
 
-        const svcLabels = (component: string) =>
-            recommendedLabels({ app: w.name, partOf: w.partOf, environment: w.environment, component });
+        const svcLabels = (component: string) => workloadLabels(w, component);
         if (!routed) {
             this.service = new k8s.core.v1.Service(
                 `${name}-svc`,

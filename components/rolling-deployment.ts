@@ -1,13 +1,14 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { imageProblems, type Problem } from "../lib/checks";
-import { appSelector, imageVersion, recommendedLabels } from "../lib/labels";
+import { appSelector } from "../lib/labels";
 import {
     deploymentArgs,
     resolveWorkloadArgs,
     serviceArgs,
     throwProblems,
     workloadProblems,
+    workloadLabels,
     type WorkloadArgs,
 } from "./workload";
 
@@ -43,8 +44,6 @@ export class RollingDeployment extends pulumi.ComponentResource {
         throwProblems(rollingProblems(args), this);
         const w = resolveWorkloadArgs(args);
         const selector = appSelector(w.name, w.environment);
-        const labels = (component: string, version?: string) =>
-            recommendedLabels({ app: w.name, partOf: w.partOf, environment: w.environment, component, version });
         this.deploymentName = w.name;
         this.deployment = new k8s.apps.v1.Deployment(
             `${name}-deployment`,
@@ -53,7 +52,7 @@ export class RollingDeployment extends pulumi.ComponentResource {
                 name: w.name,
                 image: args.image,
                 replicas: w.replicas,
-                labels: labels("server", imageVersion(args.image)),
+                labels: workloadLabels(w, "server", args.image),
                 selector,
                 annotations: w.annotations,
             }),
@@ -64,7 +63,7 @@ export class RollingDeployment extends pulumi.ComponentResource {
             serviceArgs({
                 name: w.name,
                 namespace: w.namespace,
-                labels: labels("server"),
+                labels: workloadLabels(w, "server"),
                 selector,
                 servicePort: w.servicePort,
             }),

@@ -6,7 +6,7 @@ import { recommendedLabels } from "../lib/labels";
 import { backupAlertRules } from "../lib/promql";
 import { DateTime } from "luxon";
 import { decideRollout, type DeploymentRecord, type RolloutDecision } from "../lib/deployment-record";
-import { releaseAnnotations, releaseRecord, type ReleaseRecord } from "../lib/release";
+import { releaseAnnotations, releaseRecord, releaseStrategy, type ReleaseRecord } from "../lib/release";
 import type { SignedApproval } from "../lib/signed-approvals";
 import { AlertRules } from "./alert-rules";
 import { AppService } from "./app-service";
@@ -90,13 +90,7 @@ export class RunbookStack extends pulumi.ComponentResource {
                     "Undo those changes, or remove runbook:release.rollback to deploy them as a release (through the deploy gate).",
                 this,
             );
-        const strategies = [...new Set(cfg.services.map((s) => s.strategy))];
-        this.release = releaseRecord(
-            cfg.release,
-            strategies.length === 1 ? strategies[0] : "mixed",
-            this.rollout.rollback,
-            args.signedApprovals,
-        );
+        this.release = releaseRecord(cfg.release, releaseStrategy(cfg), this.rollout.rollback, args.signedApprovals);
 
         const backupLabels = recommendedLabels({
             app: `${cfg.partOf}-backup`,

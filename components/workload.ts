@@ -13,6 +13,7 @@ import {
     ROLLING_DEFAULTS,
 } from "../config/defaults";
 import { quantityValue, type Problem } from "../lib/checks";
+import { imageVersion, recommendedLabels } from "../lib/labels";
 import { httpProbe } from "../lib/probes";
 
 type Probe = k8s.types.input.core.v1.Probe;
@@ -170,6 +171,17 @@ export function throwProblems(problems: Problem[], component: pulumi.Resource): 
     const field = (path: PropertyKey[]) =>
         path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join("");
     throw new pulumi.ResourceError(problems.map((p) => `'${field(p.path)}': ${p.message}`).join("\n"), component);
+}
+
+/** The recommended labels of one of the workload's objects; with `image`, its version too. */
+export function workloadLabels(w: ResolvedWorkloadArgs, component: string, image?: string): Record<string, string> {
+    return recommendedLabels({
+        app: w.name,
+        partOf: w.partOf,
+        environment: w.environment,
+        component,
+        version: image === undefined ? undefined : imageVersion(image),
+    });
 }
 
 export interface DeploymentSpec {

@@ -5,12 +5,35 @@ import { decodeConfigValue } from "../lib/config-value";
 import { CONFIG_NAMESPACE } from "./schema";
 import type { RawConfig } from "./types";
 
+/** Release fields given besides the stack file: by CI variables, or by a command's flags. */
+export interface ReleaseOverrides {
+    version?: string;
+    commit?: string;
+    operator?: string;
+    /** "name:role,name:role" */
+    approvals?: string;
+    /** Marks the release a hotfix (`release.hotfix`), keeping what the stack file says of it. */
+    hotfix?: boolean;
+    postmortem?: string;
+}
+
 /**
- * CI variables that fill in the release record without editing the stack file:
+ * The CI variables that fill in the release record without editing the stack file:
  * RUNBOOK_RELEASE_VERSION, RUNBOOK_RELEASE_COMMIT, RUNBOOK_RELEASE_OPERATOR,
  * RUNBOOK_RELEASE_APPROVALS ("name:role,name:role"), RUNBOOK_HOTFIX_POSTMORTEM.
  */
-export function applyReleaseEnv(values: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {
+export function releaseOverridesFromEnv(env: NodeJS.ProcessEnv): ReleaseOverrides {
+    return {
+        ...(env.RUNBOOK_RELEASE_VERSION ? { version: env.RUNBOOK_RELEASE_VERSION } : {}),
+        ...(env.RUNBOOK_RELEASE_COMMIT ? { commit: env.RUNBOOK_RELEASE_COMMIT } : {}),
+        ...(env.RUNBOOK_RELEASE_OPERATOR ? { operator: env.RUNBOOK_RELEASE_OPERATOR } : {}),
+        ...(env.RUNBOOK_RELEASE_APPROVALS !== undefined ? { approvals: env.RUNBOOK_RELEASE_APPROVALS } : {}),
+        ...(env.RUNBOOK_HOTFIX_POSTMORTEM ? { postmortem: env.RUNBOOK_HOTFIX_POSTMORTEM } : {}),
+    };
+}
+
+/** The stack's values with `overrides` applied to its release record. */
+export function applyReleaseOverrides(values: Record<string, unknown>, o: ReleaseOverrides): Record<string, unknown> {
     const given = values.release;
     // A release of the wrong type is left for the schema to report.
     if (given !== undefined && (given === null || typeof given !== "object" || Array.isArray(given))) return values;
@@ -20,13 +43,14 @@ export function applyReleaseEnv(values: Record<string, unknown>, env: NodeJS.Pro
         release[key] = v;
         changed = true;
     };
-    if (env.RUNBOOK_RELEASE_VERSION) set("version", env.RUNBOOK_RELEASE_VERSION);
-    if (env.RUNBOOK_RELEASE_COMMIT) set("commit", env.RUNBOOK_RELEASE_COMMIT);
-    if (env.RUNBOOK_RELEASE_OPERATOR) set("operator", env.RUNBOOK_RELEASE_OPERATOR);
-    if (env.RUNBOOK_RELEASE_APPROVALS !== undefined)
+    if (o.version) set("version", o.version);
+    if (o.commit) set("commit", o.commit);
+    if (o.operator) set("operator", o.operator);
+    if (o.approvals !== undefined)
         set(
             "approvals",
-            env.RUNBOOK_RELEASE_APPROVALS.split(",")
+            o.approvals
+                .split(",")
                 .map((s) => s.trim())
                 .filter((s) => s !== "")
                 .map((s) => {
@@ -34,9 +58,17 @@ export function applyReleaseEnv(values: Record<string, unknown>, env: NodeJS.Pro
                     return i < 0 ? { name: s, role: "" } : { name: s.slice(0, i), role: s.slice(i + 1) };
                 }),
         );
-    if (env.RUNBOOK_HOTFIX_POSTMORTEM)
-        set("hotfix", { ...(release.hotfix as object | undefined), postmortem: env.RUNBOOK_HOTFIX_POSTMORTEM });
+    if (o.hotfix || o.postmortem)
+        set("hotfix", {
+            ...(release.hotfix as object | undefined),
+            ...(o.postmortem ? { postmortem: o.postmortem } : {}),
+        });
     return changed ? { ...values, release } : values;
+}
+
+/** The stack's values with the CI variables of `env` applied (see releaseOverridesFromEnv). */
+export function applyReleaseEnv(values: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {
+    return applyReleaseOverrides(values, releaseOverridesFromEnv(env));
 }
 
 /**

@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { checkLimits, InputLimitError } from "../lib/input-limits";
 import { CONFIG_NAMESPACE } from "./schema";
-import { applyReleaseEnv } from "./sources";
+import { applyReleaseOverrides, releaseOverridesFromEnv, type ReleaseOverrides } from "./sources";
 import type { RawConfig } from "./types";
 
 export class StackFileError extends Error {}
@@ -78,14 +78,23 @@ function isSecure(v: unknown): boolean {
 
 /**
  * A stack's `runbook:*` values as the program would see them: read from
- * Pulumi.<stack>.yaml, with the RUNBOOK_RELEASE_* variables of `env` applied.
+ * Pulumi.<stack>.yaml, with the RUNBOOK_RELEASE_* variables of `env` applied, then
+ * `overrides` (a command's own flags) over them.
  */
-export function readStack(projectDir: string, stack: string, env: NodeJS.ProcessEnv): RawConfig {
+export function readStack(
+    projectDir: string,
+    stack: string,
+    env: NodeJS.ProcessEnv,
+    overrides: ReleaseOverrides = {},
+): RawConfig {
     const file = stackFilePath(projectDir, stack);
     if (!fs.existsSync(file))
         throw new UnknownStackError(
             `unknown stack '${stack}': ${path.basename(file)} not found (known: ${knownStacks(projectDir).join(", ") || "none"})`,
         );
     const raw = rawFromStackFile(file);
-    return { ...raw, values: applyReleaseEnv(raw.values, env) };
+    return {
+        ...raw,
+        values: applyReleaseOverrides(raw.values, { ...releaseOverridesFromEnv(env), ...overrides }),
+    };
 }

@@ -58,7 +58,7 @@ export function decide(args: {
           : [];
     const hotfix = release?.hotfix ? hotfixProblems(release, policy.approvals) : undefined;
     const hotfixNote = () =>
-        `as a hotfix (postmortem ${release?.hotfix?.postmortem ?? "none"}; approved by ${release?.approvals.map((a) => `${a.name} (${a.role})`).join(", ")})`;
+        `as a hotfix (${release?.hotfix?.reason ? `because ${release.hotfix.reason}; ` : ""}postmortem ${release?.hotfix?.postmortem ?? "none"}; approved by ${release?.approvals.map((a) => `${a.name} (${a.role})`).join(", ")})`;
 
     // The runbooks' first response to a bad release, not a deploy: the program stamps the
     // rollback record only on an update that changes nothing but going back (deployment-record.ts).

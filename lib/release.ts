@@ -1,8 +1,10 @@
 // The release record: who deploys what, approved by whom. It is stamped as annotations on
 // every workload, so a reviewer of the rendered manifests sees it and the policy pack
 // reads it from the resources the program registers.
-import type { ReleaseConfig, Strategy } from "../config/types";
+import type { ReleaseConfig, StackConfig, Strategy } from "../config/types";
+import type { StrategyState } from "./preview-summary";
 import type { SignedApproval } from "./signed-approvals";
+import { canaryPlanOf } from "./traffic";
 
 export const ANNOTATION_PREFIX = "runbook.dev";
 export const RELEASE_ANNOTATIONS = {
@@ -13,6 +15,7 @@ export const RELEASE_ANNOTATIONS = {
     approvals: `${ANNOTATION_PREFIX}/approvals`,
     hotfix: `${ANNOTATION_PREFIX}/hotfix`,
     postmortem: `${ANNOTATION_PREFIX}/hotfix-postmortem`,
+    hotfixReason: `${ANNOTATION_PREFIX}/hotfix-reason`,
     rollback: `${ANNOTATION_PREFIX}/rollback`,
     /** Signed approvals ({statement, signature}, JSON): the pack verifies each. */
     signedApprovals: `${ANNOTATION_PREFIX}/signed-approvals`,
@@ -34,6 +37,24 @@ export interface ReleaseRecord {
     rollback?: { reason: string; by: string; at: string };
     /** From approvals/<stack>.yaml: approvals that prove themselves (lib/signed-approvals.ts). */
     signedApprovals?: SignedApproval[];
+}
+
+/** The release's strategy: the services' one, or "mixed" when they differ. */
+export function releaseStrategy(config: Pick<StackConfig, "services">): Strategy | "mixed" {
+    const strategies = [...new Set(config.services.map((s) => s.strategy))];
+    return strategies.length === 1 ? strategies[0] : "mixed";
+}
+
+/** Which colour is live and what share each canary gets, per service: the stack's outputs and the CI summary. */
+export function strategyState(config: Pick<StackConfig, "services">): StrategyState {
+    const activeColors: Record<string, string> = {};
+    const canaryWeights: Record<string, number> = {};
+    for (const s of config.services) {
+        if (s.blueGreen) activeColors[s.name] = s.blueGreen.activeColor;
+        // The share the canary really gets: 0 once promoted or aborted.
+        if (s.canary) canaryWeights[s.name] = canaryPlanOf(s).canaryWeight;
+    }
+    return { activeColors, canaryWeights };
 }
 
 export function releaseRecord(
@@ -67,6 +88,7 @@ export function releaseAnnotations(r: ReleaseRecord): Record<string, string> {
     if (r.hotfix !== undefined) {
         a[RELEASE_ANNOTATIONS.hotfix] = "true";
         if (r.hotfix.postmortem !== undefined) a[RELEASE_ANNOTATIONS.postmortem] = r.hotfix.postmortem;
+        if (r.hotfix.reason !== undefined) a[RELEASE_ANNOTATIONS.hotfixReason] = r.hotfix.reason;
     }
     return a;
 }
@@ -99,8 +121,11 @@ export function releaseFromAnnotations(a: Record<string, unknown> | undefined): 
     const version = get(RELEASE_ANNOTATIONS.version);
     if (version === undefined) return undefined;
     const approvals = stringRecords(get(RELEASE_ANNOTATIONS.approvals), ["name", "role"]);
+    const reason = get(RELEASE_ANNOTATIONS.hotfixReason);
     const hotfix =
-        get(RELEASE_ANNOTATIONS.hotfix) === "true" ? { postmortem: get(RELEASE_ANNOTATIONS.postmortem) } : undefined;
+        get(RELEASE_ANNOTATIONS.hotfix) === "true"
+            ? { postmortem: get(RELEASE_ANNOTATIONS.postmortem), ...(reason !== undefined ? { reason } : {}) }
+            : undefined;
     let rollback: ReleaseRecord["rollback"];
     try {
         const r: unknown = JSON.parse(get(RELEASE_ANNOTATIONS.rollback) ?? "null");

@@ -24,8 +24,7 @@ import {
     readGateConfigFile,
     resolveNow,
 } from "../policies/settings";
-import { releaseRecord, type ReleaseRecord } from "../lib/release";
-import { canaryPlanOf } from "../lib/traffic";
+import { releaseRecord, releaseStrategy, type ReleaseRecord } from "../lib/release";
 
 export class UsageError extends Error {}
 
@@ -90,9 +89,8 @@ export function gateRelease(
     at: DateTime,
     env: NodeJS.ProcessEnv,
 ): { release: ReleaseRecord; notes: string[] } {
-    const strategies = [...new Set(ctx.config.services.map((s) => s.strategy))];
     const record = (signed: SignedApproval[]) =>
-        releaseRecord(ctx.config.release, strategies.length === 1 ? strategies[0] : "mixed", undefined, signed);
+        releaseRecord(ctx.config.release, releaseStrategy(ctx.config), undefined, signed);
     let release: ReleaseRecord;
     try {
         release = record(readSignatureFile(ctx.dir, ctx.stack));
@@ -126,13 +124,19 @@ export function gateRelease(
     );
 }
 
+/**
+ * The deploy gate's verdict on the stack's release, as the pack will give it: the policy
+ * config (a file, or the defaults), at `at` or the gate's own clock. The one implementation
+ * behind `npm run window`, `ci:preview` and `ci:deploy`.
+ */
 export function gateVerdict(
     ctx: StackContext,
     policyConfigFile: string | undefined,
     env: NodeJS.ProcessEnv,
+    at?: DateTime,
 ): { result: GateResult; at: DateTime; next?: string } {
     const gateConfig = policyConfigFile ? readGateConfigFile(policyConfigFile) : parseGateConfig({});
-    const at = resolveNow(gateConfig, env);
+    at ??= resolveNow(gateConfig, env);
     const policy = gatePolicy(gateConfig, ctx.config.environment);
     const { release, notes } = gateRelease(ctx, policy, at, env);
     const result = decide({ environment: ctx.config.environment, at, policy, release, notes });
@@ -149,17 +153,6 @@ export function gateVerdict(
 export function drillRefusalFor(config: StackConfig, env: NodeJS.ProcessEnv): string | undefined {
     const settings = config.kubernetes.renderYamlToDirectory === undefined ? drillSettings(env) : [];
     return settings.length > 0 ? drillRefusal(settings) : undefined;
-}
-
-export function strategyState(config: StackConfig): StrategyState {
-    const activeColors: Record<string, string> = {};
-    const canaryWeights: Record<string, number> = {};
-    for (const s of config.services) {
-        if (s.blueGreen) activeColors[s.name] = s.blueGreen.activeColor;
-        // What the stack output says too: the share the canary really gets, 0 once promoted.
-        if (s.canary) canaryWeights[s.name] = canaryPlanOf(s).canaryWeight;
-    }
-    return { activeColors, canaryWeights };
 }
 
 /** The CLI environment: this project's toolchain first on PATH. */

@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { releaseRecord } from "../lib/release";
+import { releaseRecord, releaseStrategy } from "../lib/release";
 import {
     drillRefusalFor,
     gateVerdict,
@@ -43,8 +43,7 @@ function main(): number {
         process.stderr.write(`ci-deploy: ${stack}: invalid stack configuration, not deployed\n`);
         return 1;
     }
-    const strategies = [...new Set(config.services.map((s) => s.strategy))];
-    const release = releaseRecord(config.release, strategies.length === 1 ? strategies[0] : "mixed");
+    const release = releaseRecord(config.release, releaseStrategy(config));
     const base = {
         environment: config.environment,
         version: release.version,

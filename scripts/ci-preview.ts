@@ -14,9 +14,9 @@ import {
     runMain,
     runPulumi,
     stackConfigOrProblems,
-    strategyState,
     UsageError,
 } from "./ci-common";
+import { strategyState } from "../lib/release";
 
 const ROOT = path.resolve(__dirname, "..");
 

@@ -9,17 +9,10 @@ import { parseArgs } from "node:util";
 import { ConfigError } from "../config/errors";
 import { parseStackConfig } from "../config/load";
 import { readStack, StackFileError, UnknownStackError } from "../config/stack-file";
+import type { ReleaseOverrides } from "../config/sources";
 import { CalendarError } from "../lib/calendar";
-import { decide, formatInstant } from "../lib/deploy-gate";
-import { gateRelease } from "./ci-common";
-import {
-    gatePolicy,
-    parseGateConfig,
-    parseInstant,
-    PolicyConfigError,
-    readGateConfigFile,
-    resolveNow,
-} from "../policies/settings";
+import { parseInstant, PolicyConfigError } from "../policies/settings";
+import { gateVerdict } from "./ci-common";
 
 function unusable(message: string): never {
     process.stderr.write(`window: ${message}\n`);
@@ -51,14 +44,6 @@ function main(): void {
     if (!o.stack) unusable("--stack is required");
     const stack = o.stack;
 
-    let gateConfig;
-    try {
-        gateConfig = o["policy-config"] ? readGateConfigFile(o["policy-config"]) : parseGateConfig({});
-    } catch (e) {
-        if (e instanceof PolicyConfigError) unusable(e.problems.length === 1 ? e.problems[0] : e.message);
-        throw e;
-    }
-
     let at;
     if (o.at !== undefined) {
         at = parseInstant(o.at);
@@ -66,69 +51,57 @@ function main(): void {
             unusable(
                 `--at: expected an ISO 8601 instant with offset such as 2026-11-26T15:55:00+01:00, got ${JSON.stringify(o.at)}`,
             );
-    } else {
-        try {
-            at = resolveNow(gateConfig, process.env);
-        } catch (e) {
-            unusable((e as Error).message);
-        }
     }
 
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    if (o.operator) env.RUNBOOK_RELEASE_OPERATOR = o.operator;
-    if (o.approvals !== undefined) env.RUNBOOK_RELEASE_APPROVALS = o.approvals;
-    if (o.postmortem) env.RUNBOOK_HOTFIX_POSTMORTEM = o.postmortem;
+    // The flags fill in the release as the CI variables do, over them; nothing goes through the environment.
+    const overrides: ReleaseOverrides = {
+        ...(o.operator ? { operator: o.operator } : {}),
+        ...(o.approvals !== undefined ? { approvals: o.approvals } : {}),
+        ...(o.hotfix ? { hotfix: true } : {}),
+        ...(o.postmortem ? { postmortem: o.postmortem } : {}),
+    };
     let cfg;
     try {
-        const raw = readStack(dir, stack, env);
-        const values = raw.values;
-        if (o.hotfix && values.release && typeof values.release === "object")
-            values.release = {
-                ...(values.release as object),
-                hotfix: { ...((values.release as { hotfix?: object }).hotfix ?? {}) },
-            };
-        cfg = parseStackConfig(raw);
+        cfg = parseStackConfig(readStack(dir, stack, process.env, overrides));
     } catch (e) {
         if (e instanceof ConfigError || e instanceof StackFileError || e instanceof UnknownStackError)
             unusable(e.message);
         throw e;
     }
 
-    let result;
+    let verdict;
     try {
-        const policy = gatePolicy(gateConfig, cfg.environment);
-        const { release, notes } = gateRelease({ dir, stack, config: cfg }, policy, at, env);
-        result = decide({ environment: cfg.environment, at, policy, release, notes });
-        if (o.json) {
-            const iso = (t?: { toISO(): string | null }) => (t ? t.toISO() : null);
-            process.stdout.write(
-                JSON.stringify(
-                    {
-                        stack,
-                        environment: cfg.environment,
-                        at: at.toISO(),
-                        allowed: result.allowed,
-                        viaHotfix: result.viaHotfix,
-                        reason: result.verdict.reason,
-                        problems: result.problems,
-                        nextWindow: result.next ? { start: iso(result.next.start), end: iso(result.next.end) } : null,
-                        summary: result.summary,
-                    },
-                    null,
-                    2,
-                ) + "\n",
-            );
-        } else {
-            process.stdout.write(`${result.allowed ? "ALLOWED" : "DENIED"}: ${result.summary}\n`);
-            if (!result.allowed) for (const p of result.problems) process.stdout.write(`  - ${p}\n`);
-            if (result.next)
-                process.stdout.write(
-                    `next window: ${formatInstant(result.next.start, policy.timeZone)}${result.next.end ? ` – ${formatInstant(result.next.end, policy.timeZone)}` : ""}\n`,
-                );
-        }
+        verdict = gateVerdict({ dir, stack, config: cfg }, o["policy-config"], process.env, at);
     } catch (e) {
+        // A policy config or gate clock (RUNBOOK_NOW, the config's `now`) that cannot be used.
+        if (e instanceof PolicyConfigError) unusable(e.problems.length === 1 ? e.problems[0] : e.message);
         if (e instanceof CalendarError) unusable(e.message);
         throw e;
+    }
+    const { result, next } = verdict;
+    if (o.json) {
+        const iso = (t?: { toISO(): string | null }) => (t ? t.toISO() : null);
+        process.stdout.write(
+            JSON.stringify(
+                {
+                    stack,
+                    environment: cfg.environment,
+                    at: verdict.at.toISO(),
+                    allowed: result.allowed,
+                    viaHotfix: result.viaHotfix,
+                    reason: result.verdict.reason,
+                    problems: result.problems,
+                    nextWindow: result.next ? { start: iso(result.next.start), end: iso(result.next.end) } : null,
+                    summary: result.summary,
+                },
+                null,
+                2,
+            ) + "\n",
+        );
+    } else {
+        process.stdout.write(`${result.allowed ? "ALLOWED" : "DENIED"}: ${result.summary}\n`);
+        if (!result.allowed) for (const p of result.problems) process.stdout.write(`  - ${p}\n`);
+        if (next) process.stdout.write(`next window: ${next}\n`);
     }
     process.exit(result.allowed ? 0 : 1);
 }

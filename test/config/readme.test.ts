@@ -30,26 +30,46 @@ function leaves(schema: z.ZodType, prefix: string[] = []): string[][] {
     }
 }
 
+/**
+ * The keys a row's first cell names: `a.b.c` / `.d` / `.e` is a.b.c, a.b.d and a.b.e (a
+ * suffix of k segments replaces the last k segments of the first key); `a.b` / `x.y`
+ * names both in full.
+ */
+function rowKeys(row: string): string[] {
+    const cell = row.split(" | ")[0].replace(/^\| /, "");
+    const names = [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1]);
+    const first = names[0].split(".");
+    return names.map((n) => {
+        if (!n.startsWith(".")) return n;
+        const suffix = n.slice(1).split(".");
+        return [...first.slice(0, first.length - suffix.length), ...suffix].join(".");
+    });
+}
+
 describe("README configuration reference", () => {
     const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
-    const section = readme.slice(readme.indexOf("## Configuration reference"), readme.indexOf("## Validating a stack"));
+    const start = readme.indexOf("## Configuration reference");
+    const section = readme.slice(start, readme.indexOf("\n## ", start + 1));
     const rows = section.split("\n").filter((l) => l.startsWith("| `"));
-    const all = leaves(stackConfigSchema);
+    const documented = new Map(rows.flatMap((row) => rowKeys(row).map((k) => [k, row] as const)));
+    const all = leaves(stackConfigSchema).map((p) => p.join("."));
 
-    test("the schema has the keys this check walks", () => {
+    test("the schema has the keys this check walks, and the rows name keys", () => {
         expect(all.length).toBeGreaterThan(60);
-        expect(all).toContainEqual(["services", "<name>", "canary", "weight"]);
+        expect(all).toContain("services.<name>.canary.weight");
+        expect(rowKeys("| `a.b.c` / `.d` / `.x.e` | int |")).toEqual(["a.b.c", "a.b.d", "a.x.e"]);
+        expect(rowKeys("| `a.b` / `c.d` | int |")).toEqual(["a.b", "c.d"]);
     });
 
-    test.each(all.map((p) => [p.join(".")]))("%s is documented", (key) => {
-        const [first, ...rest] = key.split(".");
-        const head = first === "services" ? "services.<name>" : first;
-        const words = first === "services" ? rest.slice(1) : rest;
-        const documented = rows.some(
-            (row) =>
-                row.includes(`\`${head}`) &&
-                words.every((w) => new RegExp(`\\b${w.replace(/[<>]/g, "")}\\b`).test(row)),
-        );
-        expect(documented).toBe(true);
+    // A key is documented by its own row, or by the row of the object it belongs to (a probe,
+    // a router), never by a word that happens to appear in another row's description.
+    test.each(all.map((k) => [k]))("%s has its own row", (key) => {
+        const parts = key.split(".");
+        const owner = parts.map((_, i) => parts.slice(0, parts.length - i).join(".")).find((k) => documented.has(k));
+        expect(owner).toBeDefined();
+    });
+
+    test.each(rows.flatMap(rowKeys).map((k) => [k]))("the row for %s names a key of the schema", (key) => {
+        expect(all.some((leaf) => leaf === key || leaf.startsWith(`${key}.`))).toBe(true);
     });
 });

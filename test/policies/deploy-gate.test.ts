@@ -2,7 +2,7 @@ import type { PolicyResource } from "@pulumi/policy";
 import { DateTime } from "luxon";
 import { approvalProblems, DEFAULT_APPROVAL_RULES, hotfixProblems } from "../../lib/approvals";
 import { decide } from "../../lib/deploy-gate";
-import { releaseAnnotations, type ReleaseRecord } from "../../lib/release";
+import { releaseAnnotations, releaseFromAnnotations, type ReleaseRecord } from "../../lib/release";
 import {
     enforceDeployGate,
     refuseDrillSettingsInUpdates,
@@ -140,6 +140,21 @@ describe("decide", () => {
         expect(r.summary).toBe(
             "production deploy allowed at Thu 2026-12-24 11:00 UTC as a hotfix (postmortem PM-2026-117; approved by kim (governance-board), ola (governance-board)) although inside deny window 'christmas' (Dec 24–26 freeze) Thu 2026-12-24 00:00–Sun 2026-12-27 00:00 UTC",
         );
+    });
+
+    test("a hotfix's reason is stamped on the workloads, read back by the pack, and named in its report", () => {
+        const withReason = { ...hotfix, hotfix: { ...hotfix.hotfix, reason: "payment outage" } };
+        const a = releaseAnnotations(withReason);
+        expect(a["runbook.dev/hotfix-reason"]).toBe("payment outage");
+        const back = releaseFromAnnotations(a);
+        expect(back?.hotfix).toEqual({ postmortem: "PM-2026-117", reason: "payment outage" });
+        const r = decide({
+            environment: "production",
+            at: utc("2026-12-24T11:00:00Z"),
+            policy: prodPolicy,
+            release: back,
+        });
+        expect(r.summary).toContain("as a hotfix (because payment outage; postmortem PM-2026-117;");
     });
 
     test("a hotfix with one board member is blocked, naming what is missing", () => {
