@@ -5,6 +5,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { BackupConfig } from "../config/types";
 import { DUMP_SCRIPT, FETCH_SCRIPT, RESTORE_SCRIPT, UPLOAD_SCRIPT } from "../lib/backup-script";
 import { RERUN_IF_FAILED } from "./workload";
+import { RELEASE_ANNOTATIONS } from "../policies/lib/release-record";
+import { BACKUP_ROLE_LABEL } from "../policies/lib/well-known";
 
 const ONE_AT_A_TIME = { concurrencyPolicy: "Forbid", successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 3 };
 /** pg_dump / psql. */
@@ -273,8 +275,8 @@ export class BackupJob extends pulumi.ComponentResource {
                     metadata: {
                         name: `${args.name}-predeploy-${id}`,
                         namespace: args.namespace,
-                        labels: { ...args.labels, "runbook.dev/backup": "pre-deploy" },
-                        annotations: { "runbook.dev/release-version": args.release.version, ...RERUN_IF_FAILED },
+                        labels: { ...args.labels, [BACKUP_ROLE_LABEL]: "pre-deploy" },
+                        annotations: { [RELEASE_ANNOTATIONS.version]: args.release.version, ...RERUN_IF_FAILED },
                     },
                     spec: { ...jobSpec, ttlSecondsAfterFinished: 7 * 86400 },
                 },
@@ -332,7 +334,7 @@ export class BackupJob extends pulumi.ComponentResource {
                 metadata: {
                     name: args.restoreName,
                     namespace: args.namespace,
-                    labels: { ...args.labels, "runbook.dev/backup": "restore" },
+                    labels: { ...args.labels, [BACKUP_ROLE_LABEL]: "restore" },
                 },
                 spec: {
                     // Never runs on its own: it is the template of an on-demand restore.
@@ -355,7 +357,7 @@ export class BackupJob extends pulumi.ComponentResource {
                     metadata: {
                         name: `${args.restoreName}-drill`,
                         namespace: args.namespace,
-                        labels: { ...args.labels, "runbook.dev/backup": "restore-drill" },
+                        labels: { ...args.labels, [BACKUP_ROLE_LABEL]: "restore-drill" },
                     },
                     spec: {
                         schedule: b.restoreDrill.schedule,

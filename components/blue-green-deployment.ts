@@ -4,7 +4,8 @@ import type { Color } from "../config/types";
 import { DEFAULT_HEALTH_PATH, SMOKE_TEST_DEFAULTS } from "../config/defaults";
 import { smokeTestScript } from "../lib/backup-script";
 import { imageProblems, type Problem } from "../lib/checks";
-import { appSelector, COLOR_LABEL, smokeJobName } from "../lib/labels";
+import { appSelector, smokeJobName } from "../lib/labels";
+import { COLOR_LABEL } from "../policies/lib/well-known";
 import {
     deploymentArgs,
     RERUN_IF_FAILED,

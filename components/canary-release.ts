@@ -1,17 +1,15 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { appSelector, TRACK_LABEL } from "../lib/labels";
+import { appSelector } from "../lib/labels";
+import {
+    CANARY_STEPS_ANNOTATION,
+    CANARY_WEIGHT_ANNOTATION,
+    TRACK_LABEL,
+    WEIGHT_TOLERANCE,
+} from "../policies/lib/well-known";
 import { DEFAULT_CANARY_STEPS, DEFAULT_REPLICAS } from "../config/defaults";
 import { describeValue, imageProblems, type Problem } from "../lib/checks";
-import {
-    CANARY_WEIGHT_ANNOTATION,
-    canaryPlan,
-    effectiveWeight,
-    podsForWeight,
-    replicaSplit,
-    WEIGHT_TOLERANCE,
-    type CanaryPlan,
-} from "../lib/traffic";
+import { canaryPlan, effectiveWeight, podsForWeight, replicaSplit, type CanaryPlan } from "../lib/traffic";
 import {
     deploymentArgs,
     resolveWorkloadArgs,
@@ -150,11 +148,14 @@ export class CanaryRelease extends pulumi.ComponentResource {
         const c = args.canary;
         const router = c.router ?? { type: "replicas" };
         const routed = router.type !== "replicas";
+        const steps = c.steps ?? DEFAULT_CANARY_STEPS;
+        // The reviewed plan, on every object that carries a weight: what the policy pack checks the weight against.
+        const plan = { [CANARY_STEPS_ANNOTATION]: JSON.stringify(steps) };
         this.plan = canaryPlan({
             stableImage: args.image,
             canaryImage: c.image,
             weight: c.weight,
-            steps: c.steps ?? DEFAULT_CANARY_STEPS,
+            steps,
             replicas: w.replicas,
             routed,
         });
@@ -173,6 +174,7 @@ export class CanaryRelease extends pulumi.ComponentResource {
                     annotations: {
                         ...w.annotations,
                         [CANARY_WEIGHT_ANNOTATION]: String(effectiveWeight(c.weight, w.replicas, routed)),
+                        ...plan,
                     },
                 }),
                 { parent: this, dependsOn: w.dependsOn },
@@ -230,7 +232,7 @@ export class CanaryRelease extends pulumi.ComponentResource {
                         name: w.name,
                         namespace: w.namespace,
                         labels: svcLabels("route"),
-                        annotations: { ...TAKE_BACK_DRIFT },
+                        annotations: { ...plan, ...TAKE_BACK_DRIFT },
                     },
                     spec: {
                         parentRefs: [
@@ -303,6 +305,7 @@ export class CanaryRelease extends pulumi.ComponentResource {
                     {
                         "nginx.ingress.kubernetes.io/canary": "true",
                         "nginx.ingress.kubernetes.io/canary-weight": String(weight),
+                        ...plan,
                     },
                     [this.canaryService as k8s.core.v1.Service, this.canary],
                 ),

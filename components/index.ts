@@ -21,5 +21,11 @@ export { resolveWorkloadArgs, workloadProblems, type ContainerResources, type Wo
 export { execProbe, grpcProbe, httpProbe, tcpProbe, type ProbeTimings } from "../lib/probes";
 export type { Problem } from "../lib/checks";
 export type { Color } from "../config/types";
-export { COLOR_LABEL, ENVIRONMENT_LABEL, TRACK_LABEL } from "../lib/labels";
-export { CANARY_WEIGHT_ANNOTATION } from "../lib/traffic";
+export {
+    APP_LABEL,
+    CANARY_STEPS_ANNOTATION,
+    CANARY_WEIGHT_ANNOTATION,
+    COLOR_LABEL,
+    ENVIRONMENT_LABEL,
+    TRACK_LABEL,
+} from "../policies/lib/well-known";

@@ -1,7 +1,7 @@
 // Where a stack's raw `runbook:*` values come from besides its stack file
 // (config/stack-file.ts): Pulumi's config map inside the program, and the CI variables
 // that fill in the release record.
-import { decodeConfigValue } from "../lib/config-value";
+import { decodeConfigValue } from "../policies/lib/config-value";
 import { CONFIG_NAMESPACE } from "./schema";
 import type { RawConfig } from "./types";
 

@@ -3,7 +3,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { checkLimits, InputLimitError } from "../lib/input-limits";
+import { checkLimits, InputLimitError } from "../policies/lib/input-limits";
 import { CONFIG_NAMESPACE } from "./schema";
 import { applyReleaseOverrides, releaseOverridesFromEnv, type ReleaseOverrides } from "./sources";
 import type { RawConfig } from "./types";

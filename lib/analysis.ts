@@ -2,7 +2,7 @@
 // compared with the alert rule's own threshold. No data is never a pass: it is a failure
 // once the step has run longer than the grace period.
 import type { DateTime } from "luxon";
-import type { GateResult } from "./deploy-gate";
+import type { GateResult } from "../policies/lib/deploy-gate";
 import type { Trigger } from "./promql";
 
 export type Reading =

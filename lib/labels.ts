@@ -2,13 +2,9 @@
 // stable for the life of a Deployment (a selector cannot change in place).
 import * as crypto from "node:crypto";
 import type { Color } from "../config/types";
+import { APP_LABEL, ENVIRONMENT_LABEL } from "../policies/lib/well-known";
 
 export const MANAGED_BY = "pulumi";
-
-/** Label with the stack's environment: the policy pack reads it to pick its rules. */
-export const ENVIRONMENT_LABEL = "runbook.dev/environment";
-export const COLOR_LABEL = "runbook.dev/color";
-export const TRACK_LABEL = "runbook.dev/track";
 
 export interface LabelContext {
     app: string;
@@ -20,7 +16,7 @@ export interface LabelContext {
 
 export function recommendedLabels(c: LabelContext): Record<string, string> {
     const labels: Record<string, string> = {
-        "app.kubernetes.io/name": c.app,
+        [APP_LABEL]: c.app,
         "app.kubernetes.io/instance": `${c.app}-${c.environment}`,
         "app.kubernetes.io/part-of": c.partOf,
         "app.kubernetes.io/managed-by": MANAGED_BY,
@@ -33,7 +29,7 @@ export function recommendedLabels(c: LabelContext): Record<string, string> {
 
 /** Selector of every pod of one app, whatever its colour or track. */
 export function appSelector(app: string, environment: string): Record<string, string> {
-    return { "app.kubernetes.io/name": app, "app.kubernetes.io/instance": `${app}-${environment}` };
+    return { [APP_LABEL]: app, "app.kubernetes.io/instance": `${app}-${environment}` };
 }
 
 /** Kubernetes label values: at most 63 characters of [A-Za-z0-9_.-], alphanumeric ends. */

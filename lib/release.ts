@@ -1,43 +1,10 @@
-// The release record: who deploys what, approved by whom. It is stamped as annotations on
-// every workload, so a reviewer of the rendered manifests sees it and the policy pack
-// reads it from the resources the program registers.
+// The release record of this program's stacks: built from a stack file's release section
+// and strategies, written as the annotations the policy pack reads (policies/lib/release-record.ts).
 import type { ReleaseConfig, StackConfig, Strategy } from "../config/types";
+import type { ReleaseRecord } from "../policies/lib/release-record";
+import type { SignedApproval } from "../policies/lib/signed-approvals";
 import type { StrategyState } from "./preview-summary";
-import type { SignedApproval } from "./signed-approvals";
 import { canaryPlanOf } from "./traffic";
-
-export const ANNOTATION_PREFIX = "runbook.dev";
-export const RELEASE_ANNOTATIONS = {
-    version: `${ANNOTATION_PREFIX}/release-version`,
-    commit: `${ANNOTATION_PREFIX}/release-commit`,
-    operator: `${ANNOTATION_PREFIX}/operator`,
-    strategy: `${ANNOTATION_PREFIX}/strategy`,
-    approvals: `${ANNOTATION_PREFIX}/approvals`,
-    hotfix: `${ANNOTATION_PREFIX}/hotfix`,
-    postmortem: `${ANNOTATION_PREFIX}/hotfix-postmortem`,
-    hotfixReason: `${ANNOTATION_PREFIX}/hotfix-reason`,
-    rollback: `${ANNOTATION_PREFIX}/rollback`,
-    /** Signed approvals ({statement, signature}, JSON): the pack verifies each. */
-    signedApprovals: `${ANNOTATION_PREFIX}/signed-approvals`,
-} as const;
-
-export interface Approval {
-    name: string;
-    role: string;
-}
-
-export interface ReleaseRecord {
-    version: string;
-    commit?: string;
-    operator?: string;
-    strategy: string;
-    approvals: Approval[];
-    hotfix?: { postmortem?: string; reason?: string };
-    /** Set only on an update that does nothing but go back to what was live (lib/deployment-record.ts). */
-    rollback?: { reason: string; by: string; at: string };
-    /** From approvals/<stack>.yaml: approvals that prove themselves (lib/signed-approvals.ts). */
-    signedApprovals?: SignedApproval[];
-}
 
 /** The release's strategy: the services' one, or "mixed" when they differ. */
 export function releaseStrategy(config: Pick<StackConfig, "services">): Strategy | "mixed" {
@@ -75,77 +42,21 @@ export function releaseRecord(
     };
 }
 
-export function releaseAnnotations(r: ReleaseRecord): Record<string, string> {
-    const a: Record<string, string> = {
-        [RELEASE_ANNOTATIONS.version]: r.version,
-        [RELEASE_ANNOTATIONS.strategy]: r.strategy,
-        [RELEASE_ANNOTATIONS.approvals]: JSON.stringify(r.approvals),
-    };
-    if (r.commit !== undefined) a[RELEASE_ANNOTATIONS.commit] = r.commit;
-    if (r.operator !== undefined) a[RELEASE_ANNOTATIONS.operator] = r.operator;
-    if (r.rollback !== undefined) a[RELEASE_ANNOTATIONS.rollback] = JSON.stringify(r.rollback);
-    if (r.signedApprovals !== undefined) a[RELEASE_ANNOTATIONS.signedApprovals] = JSON.stringify(r.signedApprovals);
-    if (r.hotfix !== undefined) {
-        a[RELEASE_ANNOTATIONS.hotfix] = "true";
-        if (r.hotfix.postmortem !== undefined) a[RELEASE_ANNOTATIONS.postmortem] = r.hotfix.postmortem;
-        if (r.hotfix.reason !== undefined) a[RELEASE_ANNOTATIONS.hotfixReason] = r.hotfix.reason;
-    }
-    return a;
-}
-
-/**
- * The entries of a JSON array (an annotation's value) that have a string at each of `keys`,
- * reduced to those keys; anything else — not JSON, not an array — reads as none.
- */
-function stringRecords<K extends string>(json: string | undefined, keys: K[]): Record<K, string>[] {
-    let parsed: unknown;
-    try {
-        parsed = JSON.parse(json ?? "[]");
-    } catch {
-        return [];
-    }
-    if (!Array.isArray(parsed)) return [];
-    return parsed
-        .filter(
-            (x): x is Record<K, string> =>
-                x !== null &&
-                typeof x === "object" &&
-                keys.every((k) => typeof (x as Record<string, unknown>)[k] === "string"),
-        )
-        .map((x) => Object.fromEntries(keys.map((k) => [k, x[k]])) as Record<K, string>);
-}
-
-/** Reads a release record back from workload annotations (what the policy pack sees). */
-export function releaseFromAnnotations(a: Record<string, unknown> | undefined): ReleaseRecord | undefined {
-    const get = (k: string) => (typeof a?.[k] === "string" ? (a[k] as string) : undefined);
-    const version = get(RELEASE_ANNOTATIONS.version);
-    if (version === undefined) return undefined;
-    const approvals = stringRecords(get(RELEASE_ANNOTATIONS.approvals), ["name", "role"]);
-    const reason = get(RELEASE_ANNOTATIONS.hotfixReason);
-    const hotfix =
-        get(RELEASE_ANNOTATIONS.hotfix) === "true"
-            ? { postmortem: get(RELEASE_ANNOTATIONS.postmortem), ...(reason !== undefined ? { reason } : {}) }
-            : undefined;
-    let rollback: ReleaseRecord["rollback"];
-    try {
-        const r: unknown = JSON.parse(get(RELEASE_ANNOTATIONS.rollback) ?? "null");
-        if (r !== null && typeof r === "object") {
-            const { reason, by, at } = r as Record<string, unknown>;
-            if (typeof reason === "string" && typeof by === "string" && typeof at === "string")
-                rollback = { reason, by, at };
+/** Every image the stack's release may run: services (each colour, stable and canary), smoke tests, backups. */
+export function releaseImages(config: StackConfig): string[] {
+    const images = new Set<string>();
+    for (const s of config.services) {
+        images.add(s.image);
+        if (s.canary) images.add(s.canary.image);
+        if (s.blueGreen) {
+            images.add(s.blueGreen.images.blue);
+            images.add(s.blueGreen.images.green);
+            if (s.blueGreen.smokeTest.enabled) images.add(s.blueGreen.smokeTest.image);
         }
-    } catch {
-        rollback = undefined;
     }
-    const signedApprovals = stringRecords(get(RELEASE_ANNOTATIONS.signedApprovals), ["statement", "signature"]);
-    return {
-        ...(rollback ? { rollback } : {}),
-        ...(signedApprovals.length > 0 ? { signedApprovals } : {}),
-        version,
-        commit: get(RELEASE_ANNOTATIONS.commit),
-        operator: get(RELEASE_ANNOTATIONS.operator),
-        strategy: get(RELEASE_ANNOTATIONS.strategy) ?? "unknown",
-        approvals,
-        ...(hotfix ? { hotfix } : {}),
-    };
+    if (config.backup.enabled) {
+        images.add(config.backup.dumpImage);
+        images.add(config.backup.uploadImage);
+    }
+    return [...images].sort();
 }

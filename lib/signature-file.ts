@@ -5,8 +5,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseDocument, stringify } from "yaml";
 import { z } from "zod";
-import { checkLimits, InputLimitError } from "./input-limits";
-import type { SignedApproval } from "./signed-approvals";
+import { checkLimits, InputLimitError } from "../policies/lib/input-limits";
+import type { SignedApproval } from "../policies/lib/signed-approvals";
 
 export const SIGNATURE_DIR = "approvals";
 /** Far more than any real list of approvals; bigger files are refused unread. */

@@ -1,12 +1,8 @@
 // Canary traffic maths, free of Pulumi so it is tested directly. One function says what
-// share of traffic a canary really gets; the component, the stack outputs, the PR summary
-// and the policy pack all take the weight from it.
+// share of traffic a canary really gets; the component, the stack outputs and the PR summary
+// take the weight from it, and the component writes it where the policy pack reads it.
 
-/** On both canary Deployments: the weight the canary really gets (what the policy pack checks). */
-export const CANARY_WEIGHT_ANNOTATION = "runbook.dev/canary-weight";
-
-/** How far (percentage points) the replica router may miss the asked weight. */
-export const WEIGHT_TOLERANCE = 1;
+import { WEIGHT_TOLERANCE } from "../policies/lib/well-known";
 
 export interface CanaryPlan {
     /** Image the stable Deployment runs: the canary image once promoted at 100. */

@@ -1,5 +1,5 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { containersOf, describe, environmentOf, T } from "./resources";
+import { containersOf, environmentOf, forEachPodSpec } from "./resources";
 
 /** A version tag such as 1.42.0, v2.8.0-rc.1 or 16.6-alpine: not a moving name like `main` or `stable`. */
 const PINNED_TAG = /^v?\d+(\.\d+){1,2}([-+.][0-9A-Za-z.-]+)?$/;
@@ -20,16 +20,12 @@ export const denyUnpinnedImages: ResourceValidationPolicy = {
     name: "deny-unpinned-images",
     description:
         "Images are pinned: never `latest` or untagged; in production a digest or a release tag, so a rollback redeploys exactly what ran before.",
-    validateResource: (args, reportViolation) => {
-        if (args.type !== T.deployment && args.type !== T.job && args.type !== T.cronJob) return;
-        const production = environmentOf(args.props) === "production";
-        for (const c of containersOf(args.type, args.props, true)) {
+    validateResource: forEachPodSpec((pod, what, props, reportViolation) => {
+        const production = environmentOf(props) === "production";
+        for (const c of containersOf(pod, true)) {
             if (typeof c.image !== "string") continue;
             const problem = imageProblem(c.image, production);
-            if (problem)
-                reportViolation(
-                    `${describe(args.type, args.props, args.name)}: container '${c.name}' image '${c.image}' ${problem}; pin it.`,
-                );
+            if (problem) reportViolation(`${what}: container '${c.name}' image '${c.image}' ${problem}; pin it.`);
         }
-    },
+    }),
 };

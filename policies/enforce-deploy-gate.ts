@@ -1,10 +1,11 @@
-import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { decide, type GateResult } from "../lib/deploy-gate";
-import { releaseFromAnnotations, type ReleaseRecord } from "../lib/release";
-import { configHash } from "../lib/release-digest";
-import { releaseForGate } from "../lib/signed-approvals";
-import { operatorKeyFingerprints } from "../lib/ssh-signature";
-import { containersOf, metadata, reachesOutside, stackEnvironmentFromLabels, T } from "./resources";
+import * as k8s from "@pulumi/kubernetes";
+import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { decide, type GateResult } from "./lib/deploy-gate";
+import { releaseFromAnnotations, type ReleaseRecord } from "./lib/release-record";
+import { configHash } from "./lib/release-digest";
+import { releaseForGate } from "./lib/signed-approvals";
+import { operatorKeyFingerprints } from "./lib/ssh-signature";
+import { containersOf, metadata, podSpecOf, reachesOutside, stackEnvironmentFromLabels } from "./resources";
 import {
     drillRefusal,
     drillSettings,
@@ -19,27 +20,58 @@ import {
     type Mode,
 } from "./settings";
 
-/** The release record the program stamped on the stack's workloads. */
-export function releaseOf(resources: { type: string; props: Record<string, any> }[]): ReleaseRecord | undefined {
+/** The release record on the stack's Deployments (the release-record annotations). */
+export function releaseOf(resources: PolicyResource[]): ReleaseRecord | undefined {
     for (const r of resources) {
-        if (r.type !== T.deployment) continue;
-        const rec = releaseFromAnnotations(metadata(r.props).annotations);
+        const rec = releaseFromAnnotations(metadata(r.asType(k8s.apps.v1.Deployment)).annotations);
         if (rec) return rec;
     }
     return undefined;
 }
 
 /** Every image the stack's workloads run (containers and init containers). */
-export function imagesOf(resources: { type: string; props: Record<string, any> }[]): string[] {
+export function imagesOf(resources: PolicyResource[]): string[] {
     const images = new Set<string>();
     for (const r of resources)
-        for (const c of containersOf(r.type, r.props, true)) if (typeof c.image === "string") images.add(c.image);
+        for (const c of containersOf(podSpecOf(r), true)) if (typeof c.image === "string") images.add(c.image);
     return [...images].sort();
 }
 
-/** What the gate decided in this run, for the advisory hotfix report that runs after it. */
-export interface GateOutcome {
-    result?: GateResult;
+export interface GateOptions {
+    mode: Mode;
+    environment?: Environment;
+    env: NodeJS.ProcessEnv;
+}
+
+/**
+ * The gate's decision on the resources of one run: undefined when no environment is known
+ * (neither the stack's config nor any resource's label names one). Both gate policies call
+ * it, so neither depends on the other having run first.
+ */
+function judgeStack(
+    args: { resources: PolicyResource[]; getConfig<T extends object>(): T },
+    opts: GateOptions,
+): GateResult | undefined {
+    const environment = opts.environment ?? stackEnvironmentFromLabels(args.resources);
+    if (!environment) return undefined;
+    const config = parseGateConfig(args.getConfig<object>());
+    // The shell's clock counts in previews, and in updates that only render YAML.
+    const at = resolveNow(config, opts.env, isPreview(opts.env) || !args.resources.some(reachesOutside));
+    const policy = gatePolicy(config, environment);
+    let release = releaseOf(args.resources);
+    let notes: string[] = [];
+    if (release && policy.signatures) {
+        // What the approvals must bind, as the engine shows it: the stack it runs, the
+        // config it resolved, the images the workloads run.
+        const view = {
+            stack: opts.env.PULUMI_STACK ?? "",
+            images: imagesOf(args.resources),
+            config: configHash(engineConfig(opts.env)),
+            operatorKeys: operatorKeyFingerprints(opts.env),
+        };
+        ({ release, notes } = releaseForGate(release, policy.signatures, view, at));
+    }
+    return decide({ environment, at, policy, release, notes });
 }
 
 /**
@@ -47,12 +79,7 @@ export interface GateOutcome {
  * mode it is mandatory and blocks `pulumi up`; in pull-request mode it is advisory and
  * says whether the deploy would be allowed now and when the next window opens.
  */
-export function enforceDeployGate(opts: {
-    mode: Mode;
-    environment?: Environment;
-    env: NodeJS.ProcessEnv;
-    outcome?: GateOutcome;
-}): StackValidationPolicy {
+export function enforceDeployGate(opts: GateOptions): StackValidationPolicy {
     return {
         name: GATE_POLICY,
         description:
@@ -60,29 +87,8 @@ export function enforceDeployGate(opts: {
         enforcementLevel: opts.mode === "pull-request" ? "advisory" : "mandatory",
         configSchema: GATE_CONFIG_JSON_SCHEMA,
         validateStack: (args, reportViolation) => {
-            if (opts.outcome) opts.outcome.result = undefined;
-            const environment = opts.environment ?? stackEnvironmentFromLabels(args.resources);
-            if (!environment) return;
-            const config = parseGateConfig(args.getConfig<object>());
-            // The shell's clock counts in previews, and in updates that only render YAML.
-            const at = resolveNow(config, opts.env, isPreview(opts.env) || !args.resources.some(reachesOutside));
-            const policy = gatePolicy(config, environment);
-            let release = releaseOf(args.resources);
-            let notes: string[] = [];
-            if (release && policy.signatures) {
-                // What the approvals must bind, as the engine shows it: the stack it runs, the
-                // config it resolved, the images the workloads run.
-                const view = {
-                    stack: opts.env.PULUMI_STACK ?? "",
-                    images: imagesOf(args.resources),
-                    config: configHash(engineConfig(opts.env)),
-                    operatorKeys: operatorKeyFingerprints(opts.env),
-                };
-                ({ release, notes } = releaseForGate(release, policy.signatures, view, at));
-            }
-            const result = decide({ environment, at, policy, release, notes });
-            if (opts.outcome) opts.outcome.result = result;
-            if (!result.allowed)
+            const result = judgeStack(args, opts);
+            if (result && !result.allowed)
                 reportViolation(
                     opts.mode === "pull-request"
                         ? `[pull-request preview] would be blocked if deployed now: ${result.summary}`
@@ -93,22 +99,36 @@ export function enforceDeployGate(opts: {
 }
 
 /**
- * Advisory: a release that went through the gate as a hotfix says so in the output, with
- * its postmortem and approvers, so the post-hoc review [000, 003] has a record. Must come
- * after the gate in the pack (policies run in order, sharing `outcome`).
+ * Advisory: a release recorded as a hotfix or a rollback says so in the output — postmortem,
+ * reason, approvals; who rolled back and why — so the post-hoc review [000, 003] has a
+ * record. It reads only the release record on the workloads: whether the release may pass
+ * a closed window is enforce-deploy-gate's to say (each policy gets only its own config),
+ * and neither policy depends on the other having run.
  */
-export function reportHotfixDeploys(outcome: GateOutcome): StackValidationPolicy {
-    return {
-        name: "report-hotfix-deploys",
-        description:
-            "A deploy that passed the gate only as a hotfix is reported, with its postmortem reference and approvers; a rollback, with who and why.",
-        enforcementLevel: "advisory",
-        validateStack: (_args, reportViolation) => {
-            const r = outcome.result;
-            if (r?.allowed && r.viaHotfix) reportViolation(`went through as a hotfix: ${r.summary}`);
-            if (r?.allowed && r.viaRollback) reportViolation(`went through as a rollback: ${r.summary}`);
-        },
-    };
+export const reportHotfixDeploys: StackValidationPolicy = {
+    name: "report-hotfix-deploys",
+    description:
+        "A release recorded as a hotfix is reported with its postmortem reference and approvals, a rollback with who and why, for the post-hoc review.",
+    enforcementLevel: "advisory",
+    validateStack: (args, reportViolation) => {
+        const release = releaseOf(args.resources);
+        if (release?.hotfix) reportViolation(hotfixReport(release));
+        if (release?.rollback)
+            reportViolation(
+                `rollback to what was live before, by ${release.rollback.by} at ${release.rollback.at}: ${release.rollback.reason} (release ${release.version})`,
+            );
+    },
+};
+
+function hotfixReport(r: ReleaseRecord): string {
+    const typed = r.approvals.map((a) => `${a.name} (${a.role})`);
+    const signed = r.signedApprovals?.length ?? 0;
+    const approvals = [...typed, ...(signed > 0 ? [`${signed} signed (enforce-deploy-gate verifies them)`] : [])];
+    return (
+        `hotfix release ${r.version}: postmortem ${r.hotfix?.postmortem ?? "none"}` +
+        `${r.hotfix?.reason ? `, because ${r.hotfix.reason}` : ""}; approvals: ${approvals.join(", ") || "none"}. ` +
+        "Review it after the fact; it crosses a closed window or a freeze only with the hotfix approvals the gate requires."
+    );
 }
 
 /**

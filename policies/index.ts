@@ -6,12 +6,7 @@
 // in an update that changes a cluster it, like RUNBOOK_NOW, stops the run before any step.
 import { PolicyPack, type EnforcementLevel } from "@pulumi/policy";
 import { denyUnpinnedImages } from "./deny-unpinned-images";
-import {
-    enforceDeployGate,
-    refuseDrillSettingsInUpdates,
-    reportHotfixDeploys,
-    type GateOutcome,
-} from "./enforce-deploy-gate";
+import { enforceDeployGate, refuseDrillSettingsInUpdates, reportHotfixDeploys } from "./enforce-deploy-gate";
 import { requireBackupsInProduction } from "./require-backups-in-production";
 import { requireCanaryWeightOnPlan } from "./require-canary-weight-on-plan";
 import { requireHpaBounds } from "./require-hpa-bounds";
@@ -25,12 +20,11 @@ import { guardrailEnforcement, resolveMode, stackEnvironment } from "./settings"
 
 const environment = stackEnvironment(process.env);
 const guardrails: EnforcementLevel = guardrailEnforcement(environment);
-const outcome: GateOutcome = {};
 
 new PolicyPack("runbook-guardrails", {
     policies: [
-        enforceDeployGate({ mode: resolveMode(process.env), environment, env: process.env, outcome }),
-        reportHotfixDeploys(outcome),
+        enforceDeployGate({ mode: resolveMode(process.env), environment, env: process.env }),
+        reportHotfixDeploys,
         refuseDrillSettingsInUpdates(process.env),
         ...[
             requireProbes,

@@ -1,5 +1,6 @@
-import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { describe, environmentOf, metadata, T } from "./resources";
+import * as k8s from "@pulumi/kubernetes";
+import type { StackValidationPolicy } from "@pulumi/policy";
+import { describe, environmentOf, metadata, ofClass } from "./resources";
 
 const selects = (selector: Record<string, string>, labels: Record<string, string>) =>
     Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels[k] === v);
@@ -9,21 +10,19 @@ export const requirePdbInProduction: StackValidationPolicy = {
     description:
         "Every production Deployment's pods are covered by a PodDisruptionBudget, so node drains cannot take a service down.",
     validateStack: (args, reportViolation) => {
-        const pdbs = args.resources.filter((r) => r.type === T.pdb);
-        for (const d of args.resources.filter(
-            (r: PolicyResource) => r.type === T.deployment && environmentOf(r.props) === "production",
-        )) {
-            const podLabels = d.props?.spec?.template?.metadata?.labels ?? {};
+        const pdbs = ofClass(args.resources, k8s.policy.v1.PodDisruptionBudget);
+        for (const d of ofClass(args.resources, k8s.apps.v1.Deployment)) {
+            if (environmentOf(d.props) !== "production") continue;
+            const podLabels = d.props.spec?.template?.metadata?.labels ?? {};
             const ns = metadata(d.props).namespace;
             const covered = pdbs.some(
                 (p) =>
-                    metadata(p.props).namespace === ns &&
-                    selects(p.props?.spec?.selector?.matchLabels ?? {}, podLabels),
+                    metadata(p.props).namespace === ns && selects(p.props.spec?.selector?.matchLabels ?? {}, podLabels),
             );
             if (!covered)
                 reportViolation(
-                    `${describe(d.type, d.props, d.name)} has no PodDisruptionBudget selecting its pods; production services get one from the program (AppService).`,
-                    d.urn,
+                    `${describe(d.resource.type, d.props, d.resource.name)} has no PodDisruptionBudget selecting its pods; give every production Deployment one (the runbook components do: AppService).`,
+                    d.resource.urn,
                 );
         }
     },

@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import { DateTime, IANAZone } from "luxon";
 import { z } from "zod";
-import { DEFAULT_APPROVAL_RULES, type ApprovalRules } from "../lib/approvals";
+import { DEFAULT_APPROVAL_RULES, type ApprovalRules } from "./lib/approvals";
 import {
     businessHours,
     defaultFreezes,
@@ -12,12 +12,12 @@ import {
     windowProblems,
     type Calendar,
     type Window,
-} from "../lib/calendar";
+} from "./lib/calendar";
 
 export { parseInstant };
-import type { GatePolicy } from "../lib/deploy-gate";
-import { checkLimits, InputLimitError } from "../lib/input-limits";
-import { PRINCIPAL } from "../lib/ssh-signature";
+import type { GatePolicy } from "./lib/deploy-gate";
+import { checkLimits, InputLimitError } from "./lib/input-limits";
+import { PRINCIPAL } from "./lib/ssh-signature";
 
 export const GATE_POLICY = "enforce-deploy-gate";
 export const MODES = ["deploy", "pull-request"] as const;

@@ -12,9 +12,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { DateTime } from "luxon";
-import { parseStatement, releaseDigest, statementText, type ReleaseSubject } from "../lib/release-digest";
+import { parseStatement, releaseDigest, statementText, type ReleaseSubject } from "../policies/lib/release-digest";
 import { appendSignature, SignatureFileError } from "../lib/signature-file";
-import { APPROVAL_NAMESPACE, SshKeygenError, sshSign } from "../lib/ssh-signature";
+import { APPROVAL_NAMESPACE, SshKeygenError, sshSign } from "../policies/lib/ssh-signature";
 import { parseInstant } from "../policies/settings";
 import { releaseSubject, runMain, stackConfigOrProblems, UsageError } from "./ci-common";
 

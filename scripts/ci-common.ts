@@ -9,11 +9,11 @@ import { ConfigError } from "../config/errors";
 import { parseStackConfig } from "../config/load";
 import type { StackConfig } from "../config/types";
 import { readStack, StackFileError, UnknownStackError } from "../config/stack-file";
-import { decide, formatInstant, type GatePolicy, type GateResult } from "../lib/deploy-gate";
-import { configHash, releaseImages, type ReleaseSubject } from "../lib/release-digest";
+import { decide, formatInstant, type GatePolicy, type GateResult } from "../policies/lib/deploy-gate";
+import { configHash, type ReleaseSubject } from "../policies/lib/release-digest";
 import { readSignatureFile, SignatureFileError } from "../lib/signature-file";
-import { releaseForGate, type SignedApproval } from "../lib/signed-approvals";
-import { operatorKeyFingerprints } from "../lib/ssh-signature";
+import { releaseForGate, type SignedApproval } from "../policies/lib/signed-approvals";
+import { operatorKeyFingerprints } from "../policies/lib/ssh-signature";
 import { parseEventLog, previewFacts, type PreviewFacts, type StrategyState } from "../lib/preview-summary";
 import {
     drillRefusal,
@@ -24,7 +24,8 @@ import {
     readGateConfigFile,
     resolveNow,
 } from "../policies/settings";
-import { releaseRecord, releaseStrategy, type ReleaseRecord } from "../lib/release";
+import { releaseImages, releaseRecord, releaseStrategy } from "../lib/release";
+import type { ReleaseRecord } from "../policies/lib/release-record";
 
 export class UsageError extends Error {}
 

@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { parseStackConfig } from "../config/load";
 import { readStack } from "../config/stack-file";
-import { COLOR_LABEL, TRACK_LABEL } from "../lib/labels";
+import { COLOR_LABEL, TRACK_LABEL } from "../policies/lib/well-known";
 import { Kubectl } from "./kube";
 
 const ROOT = path.resolve(__dirname, "..");

@@ -10,7 +10,7 @@ import { ConfigError } from "../config/errors";
 import { parseStackConfig } from "../config/load";
 import { readStack, StackFileError, UnknownStackError } from "../config/stack-file";
 import type { ReleaseOverrides } from "../config/sources";
-import { CalendarError } from "../lib/calendar";
+import { CalendarError } from "../policies/lib/calendar";
 import { parseInstant, PolicyConfigError } from "../policies/settings";
 import { gateVerdict } from "./ci-common";
 

@@ -46,6 +46,12 @@ describe("Gateway API router (staging api at 25 %)", () => {
         expect(spec("stg-api-canary-stable").replicas).toBe(2);
     });
 
+    test("the HTTPRoute declares the service's step plan, for the policy pack", () => {
+        expect(byName("stg-api-canary-route").inputs.metadata.annotations["runbook.dev/canary-steps"]).toBe(
+            "[5,25,100]",
+        );
+    });
+
     test("the HPA scales the stable track", () => {
         expect(spec("stg-api-autoscaler-hpa").scaleTargetRef.name).toBe("api-stable");
         expect(ofType("kubernetes:policy/v1:PodDisruptionBudget")).toHaveLength(0);
@@ -64,6 +70,14 @@ describe("replica-ratio fallback (staging web at 5 % of 4 pods)", () => {
         expect(spec("stg-web-canary-canary").replicas).toBe(1);
         expect(registered.find((r) => r.name === "stg-web-canary-route")).toBeUndefined();
     });
+
+    test("both Deployments carry the weight the pods give and web's own plan, 25 → 50 → 100", () => {
+        for (const n of ["stg-web-canary-stable", "stg-web-canary-canary"])
+            expect(byName(n).inputs.metadata.annotations).toMatchObject({
+                "runbook.dev/canary-weight": "25",
+                "runbook.dev/canary-steps": "[25,50,100]",
+            });
+    });
 });
 
 describe("NGINX router", () => {
@@ -74,6 +88,7 @@ describe("NGINX router", () => {
             "nginx.ingress.kubernetes.io/canary": "true",
             "nginx.ingress.kubernetes.io/canary-weight": "25",
             "pulumi.com/patchForce": "true",
+            "runbook.dev/canary-steps": "[5,25,100]",
         });
         expect(canary.spec.rules[0]).toEqual({
             host: "api.staging.example",

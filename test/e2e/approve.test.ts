@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { parseStatement } from "../../lib/release-digest";
+import { parseStatement } from "../../policies/lib/release-digest";
 import { ROOT } from "../util/stack";
 import { productionLikeStack, Workspace, toolchainReady } from "./engine";
 

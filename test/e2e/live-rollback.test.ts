@@ -108,8 +108,8 @@ test("blue, then green live; in a freeze a release is blocked and the rollback t
     expect(r.stdout).toMatch(
         /^rolled back api: green → blue in [0-9]+ s \(update; [0-9.]+ s with start-up\), by oncall-kim: checkout errors after 1.42$/m,
     );
-    expect(r.all).toContain("went through as a rollback: staging rollback allowed at");
-    expect(r.all).toContain("although deploys are closed: inside deny window 'incident-freeze'");
+    expect(r.all).toContain("rollback to what was live before, by oncall-kim at ");
+    expect(r.all).toContain(": checkout errors after 1.42 (release ");
 
     // The API server: api selects blue, blue's pods serve it, no Job was created.
     expect(selected()).toBe("blue");

@@ -10,6 +10,7 @@ import * as path from "node:path";
 import type { Kubectl } from "../../scripts/kube";
 import { clusterKubeconfig, kubectl, removeStack } from "./cluster";
 import { expectOk, productionLikeStack, Workspace, toolchainReady } from "./engine";
+import { ROOT } from "../util/stack";
 
 jest.setTimeout(300_000);
 
@@ -22,6 +23,11 @@ const SIGNED_AT = "2026-11-26T09:00:00Z";
 let ws: Workspace;
 let k: Kubectl;
 let signers: ReturnType<Workspace["approvers"]>;
+/** The pack as the engine names it in its messages: its own package's name and version. */
+const PACK = (() => {
+    const p = JSON.parse(fs.readFileSync(path.join(ROOT, "policies", "package.json"), "utf8"));
+    return `runbook-guardrails v${p.version}`;
+})();
 
 beforeAll(() => {
     if (!toolchainReady())
@@ -61,12 +67,12 @@ const up = (at: string, env: Record<string, string> = {}, ...flags: string[]) =>
         ["up", "--stack", STACK, "--yes", "--policy-pack", "policies", "--policy-pack-config", clock(at), ...flags],
         env,
     );
-const DRILL_REFUSAL = "[mandatory]  runbook-guardrails v0.1.0  refuse-drill-settings-in-updates";
+const DRILL_REFUSAL = `[mandatory]  ${PACK}  refuse-drill-settings-in-updates`;
 
 test("inside the Christmas freeze, pulumi up is blocked by the gate before anything reaches the API server", () => {
     const r = up(FREEZE);
     expect(r.code).not.toBe(0);
-    expect(r.stdout).toContain("[mandatory]  runbook-guardrails v0.1.0  enforce-deploy-gate");
+    expect(r.stdout).toContain(`[mandatory]  ${PACK}  enforce-deploy-gate`);
     expect(r.stdout).toContain(
         "production deploy blocked at Thu 2026-12-24 11:00 UTC: deploys are closed: inside deny window 'christmas' (Dec 24–26 freeze)",
     );
@@ -80,7 +86,7 @@ test("a pull-request preview inside the freeze passes, with the advisory and the
         RUNBOOK_DEPLOY_MODE: "pull-request",
     });
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain("[advisory]  runbook-guardrails v0.1.0  enforce-deploy-gate");
+    expect(r.stdout).toContain(`[advisory]  ${PACK}  enforce-deploy-gate`);
     expect(r.stdout).toContain(
         "[pull-request preview] would be blocked if deployed now: production deploy blocked at Thu 2026-12-24 11:00 UTC",
     );
@@ -93,7 +99,7 @@ test("typed approvals and one signed by a key no signer holds do not count: pulu
     expectOk(ws.sign(STACK, "eve", "service-owner", SIGNED_AT));
     const r = up(WINDOW);
     expect(r.code).not.toBe(0);
-    expect(r.stdout).toContain("[mandatory]  runbook-guardrails v0.1.0  enforce-deploy-gate");
+    expect(r.stdout).toContain(`[mandatory]  ${PACK}  enforce-deploy-gate`);
     expect(r.stdout).toContain(
         "production deploy blocked at Thu 2026-11-26 15:55 UTC: needs 1 governance-sentinel approval from different people, has 0",
     );
@@ -153,7 +159,7 @@ test("in the window with signed approvals, pulumi up passes and the API server h
     expect(deployment("api-green").status.readyReplicas).toBe(5);
 });
 
-test("a hotfix with two signed Governance Board approvals and a postmortem goes through the freeze and says so", () => {
+test("a hotfix with two signed Governance Board approvals and a postmortem goes through the freeze and is recorded", () => {
     const hotfix = {
         RUNBOOK_RELEASE_VERSION: "1.42.1",
         RUNBOOK_RELEASE_APPROVALS: "",
@@ -164,9 +170,9 @@ test("a hotfix with two signed Governance Board approvals and a postmortem goes 
     const r = up(FREEZE, hotfix);
     expect(r.stdout).not.toContain("[mandatory]");
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain("[advisory]  runbook-guardrails v0.1.0  report-hotfix-deploys");
+    expect(r.stdout).toContain(`[advisory]  ${PACK}  report-hotfix-deploys`);
     expect(r.stdout).toContain(
-        "went through as a hotfix: production deploy allowed at Thu 2026-12-24 11:00 UTC as a hotfix (postmortem PM-2026-117",
+        "hotfix release 1.42.1: postmortem PM-2026-117; approvals: 2 signed (enforce-deploy-gate verifies them).",
     );
     expect(deployment("api-green").metadata.annotations).toMatchObject({
         "runbook.dev/hotfix": "true",

@@ -1,13 +1,12 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { DateTime } from "luxon";
-import { approvalProblems, DEFAULT_APPROVAL_RULES, hotfixProblems } from "../../lib/approvals";
-import { decide } from "../../lib/deploy-gate";
-import { releaseAnnotations, releaseFromAnnotations, type ReleaseRecord } from "../../lib/release";
+import { approvalProblems, DEFAULT_APPROVAL_RULES, hotfixProblems } from "../../policies/lib/approvals";
+import { decide } from "../../policies/lib/deploy-gate";
+import { releaseAnnotations, releaseFromAnnotations, type ReleaseRecord } from "../../policies/lib/release-record";
 import {
     enforceDeployGate,
     refuseDrillSettingsInUpdates,
     reportHotfixDeploys,
-    type GateOutcome,
 } from "../../policies/enforce-deploy-gate";
 import {
     drillSettings,
@@ -19,7 +18,7 @@ import {
     resolveNow,
     stackEnvironment,
 } from "../../policies/settings";
-import { runResourcePolicy, runStackPolicy, urnOf } from "./util";
+import { policyResource, runResourcePolicy, runStackPolicy } from "./util";
 
 const rules = DEFAULT_APPROVAL_RULES.production;
 const approved: ReleaseRecord = {
@@ -277,21 +276,13 @@ const UNSIGNED = { environments: { production: { approvals: { signed: false } } 
 
 describe("the enforce-deploy-gate policy", () => {
     const workload = (release: ReleaseRecord, environment = "production"): PolicyResource =>
-        ({
-            type: "kubernetes:apps/v1:Deployment",
-            name: "api-green",
-            urn: urnOf("kubernetes:apps/v1:Deployment", "api-green"),
-            props: {
-                metadata: {
-                    name: "api-green",
-                    labels: { "runbook.dev/environment": environment },
-                    annotations: releaseAnnotations(release),
-                },
+        policyResource("kubernetes:apps/v1:Deployment", "api-green", {
+            metadata: {
+                name: "api-green",
+                labels: { "runbook.dev/environment": environment },
+                annotations: releaseAnnotations(release),
             },
-            opts: {},
-            dependencies: [],
-            propertyDependencies: {},
-        }) as unknown as PolicyResource;
+        });
 
     test("deploy mode is mandatory and blocks inside a freeze", async () => {
         const policy = enforceDeployGate({ mode: "deploy", env: { RUNBOOK_NOW: "2026-12-24T11:00:00Z" } });
@@ -353,25 +344,39 @@ describe("the enforce-deploy-gate policy", () => {
         ]);
     });
 
-    test("a hotfix inside a freeze passes the gate and is reported by report-hotfix-deploys", async () => {
-        const outcome: GateOutcome = {};
-        const gate = enforceDeployGate({ mode: "deploy", env: { RUNBOOK_NOW: "2026-12-24T11:00:00Z" }, outcome });
+    test("a hotfix inside a freeze passes the gate, and report-hotfix-deploys records it on its own", async () => {
+        const gate = enforceDeployGate({ mode: "deploy", env: { RUNBOOK_NOW: "2026-12-24T11:00:00Z" } });
         expect(await runStackPolicy(gate, [workload(hotfix)], UNSIGNED)).toEqual([]);
-        const report = await runStackPolicy(reportHotfixDeploys(outcome), [workload(hotfix)]);
-        expect(report.map((x) => x.message)).toEqual([
-            expect.stringMatching(
-                /^went through as a hotfix: production deploy allowed at Thu 2026-12-24 11:00 UTC as a hotfix \(postmortem PM-2026-117/,
-            ),
+        // The report reads the release record alone: it needs neither the gate's config nor its run.
+        const withReason = { ...hotfix, hotfix: { postmortem: "PM-2026-117", reason: "checkout down" } };
+        expect((await runStackPolicy(reportHotfixDeploys, [workload(withReason)])).map((x) => x.message)).toEqual([
+            "hotfix release 1.42.0: postmortem PM-2026-117, because checkout down; approvals: kim (governance-board), ola (governance-board). Review it after the fact; it crosses a closed window or a freeze only with the hotfix approvals the gate requires.",
+        ]);
+    });
+
+    test("report-hotfix-deploys names signed approvals by count and a rollback by who and why", async () => {
+        const signed = {
+            ...hotfix,
+            approvals: [],
+            signedApprovals: [
+                { statement: "s1", signature: "g1" },
+                { statement: "s2", signature: "g2" },
+            ],
+        };
+        expect((await runStackPolicy(reportHotfixDeploys, [workload(signed)])).map((x) => x.message)).toEqual([
+            expect.stringContaining("approvals: 2 signed (enforce-deploy-gate verifies them)."),
+        ]);
+        const rollback = {
+            ...approved,
+            rollback: { reason: "errors after 1.42", by: "oncall-kim", at: "2026-12-24T11:00:00Z" },
+        };
+        expect((await runStackPolicy(reportHotfixDeploys, [workload(rollback)])).map((x) => x.message)).toEqual([
+            "rollback to what was live before, by oncall-kim at 2026-12-24T11:00:00Z: errors after 1.42 (release 1.42.0)",
         ]);
     });
 
     test("a normal deploy is not reported as a hotfix", async () => {
-        const outcome: GateOutcome = {};
-        await runStackPolicy(
-            enforceDeployGate({ mode: "deploy", env: { RUNBOOK_NOW: "2026-11-26T15:55:00Z" }, outcome }),
-            [workload(approved)],
-        );
-        expect(await runStackPolicy(reportHotfixDeploys(outcome), [workload(approved)])).toEqual([]);
+        expect(await runStackPolicy(reportHotfixDeploys, [workload(approved)])).toEqual([]);
     });
 
     test("in an update that reaches a cluster the shell's clock does not count; the config's does", async () => {

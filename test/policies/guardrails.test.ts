@@ -132,8 +132,8 @@ describe("require-pdb-in-production", () => {
     test("a production Deployment without a PodDisruptionBudget", async () => {
         const rs = clone(production).filter((r) => r.name !== "prod-web-pdb");
         expect((await runStackPolicy(requirePdbInProduction, rs)).map((v) => v.message)).toEqual([
-            "Deployment shop-production/web-blue has no PodDisruptionBudget selecting its pods; production services get one from the program (AppService).",
-            "Deployment shop-production/web-green has no PodDisruptionBudget selecting its pods; production services get one from the program (AppService).",
+            "Deployment shop-production/web-blue has no PodDisruptionBudget selecting its pods; give every production Deployment one (the runbook components do: AppService).",
+            "Deployment shop-production/web-green has no PodDisruptionBudget selecting its pods; give every production Deployment one (the runbook components do: AppService).",
         ]);
     });
 });
@@ -167,18 +167,40 @@ describe("require-canary-weight-on-plan", () => {
         ]);
     });
 
-    test("weights that do not add up to 100, and a plan from policy config", async () => {
+    test("weights that do not add up to 100; each object's own plan wins over the config's", async () => {
         const rs = clone(staging);
         find(rs, "stg-api-canary-route").props.spec.rules[0].backendRefs[0].weight = 80;
+        // Every canary object declares its service's plan (api 5/25/100, web 25/50/100): the config's steps do not apply.
         expect(
             (await runStackPolicy(requireCanaryWeightOnPlan, rs, { steps: [10, 50, 100] })).map((v) => v.message),
+        ).toEqual(["HTTPRoute shop-staging/api: backend weights add up to 105, not 100."]);
+    });
+
+    test("a service's own plan: web at 50 is on its plan 25 → 50 → 100, off the default one", async () => {
+        const rs = clone(staging);
+        for (const n of ["stg-web-canary-stable", "stg-web-canary-canary"])
+            find(rs, n).props.metadata.annotations["runbook.dev/canary-weight"] = "50";
+        expect(await runStackPolicy(requireCanaryWeightOnPlan, rs)).toEqual([]);
+        for (const n of ["stg-web-canary-stable", "stg-web-canary-canary"])
+            delete find(rs, n).props.metadata.annotations["runbook.dev/canary-steps"];
+        expect((await runStackPolicy(requireCanaryWeightOnPlan, rs)).map((v) => v.message)).toEqual([
+            "Deployment shop-staging/web-stable: canary weight 50 is not on the plan [5, 25, 100] (0 aborts, 100 promotes); step to the next planned weight.",
+            "Deployment shop-staging/web-canary: canary weight 50 is not on the plan [5, 25, 100] (0 aborts, 100 promotes); step to the next planned weight.",
+        ]);
+    });
+
+    test("an object that declares no plan is held to the config's steps; a malformed plan is named", async () => {
+        const rs = clone(staging);
+        const route = find(rs, "stg-api-canary-route");
+        delete route.props.metadata.annotations["runbook.dev/canary-steps"];
+        expect(
+            (await runStackPolicy(requireCanaryWeightOnPlan, [route], { steps: [10, 50, 100] })).map((v) => v.message),
         ).toEqual([
-            "Deployment shop-staging/web-stable: canary weight 25 is not on the plan [10, 50, 100] (0 aborts, 100 promotes); step to the next planned weight.",
-            "Deployment shop-staging/web-canary: canary weight 25 is not on the plan [10, 50, 100] (0 aborts, 100 promotes); step to the next planned weight.",
-            "Deployment shop-staging/api-stable: canary weight 25 is not on the plan [10, 50, 100] (0 aborts, 100 promotes); step to the next planned weight.",
-            "Deployment shop-staging/api-canary: canary weight 25 is not on the plan [10, 50, 100] (0 aborts, 100 promotes); step to the next planned weight.",
-            "HTTPRoute shop-staging/api: backend weights add up to 105, not 100.",
             "HTTPRoute shop-staging/api: canary weight 25 is not on the plan [10, 50, 100] (0 aborts, 100 promotes); step to the next planned weight.",
+        ]);
+        route.props.metadata.annotations["runbook.dev/canary-steps"] = "[25, 5, 100]";
+        expect((await runStackPolicy(requireCanaryWeightOnPlan, [route])).map((v) => v.message)).toEqual([
+            'HTTPRoute shop-staging/api: annotation runbook.dev/canary-steps is "[25, 5, 100]", not a rising JSON array of whole percentages 1..100.',
         ]);
     });
 
@@ -259,7 +281,7 @@ describe("require-rollback-alerts", () => {
     test("a production app without its PrometheusRule", async () => {
         const rs = clone(production).filter((r) => r.name !== "prod-web-alerts-rule");
         expect((await runStackPolicy(requireRollbackAlerts, rs)).map((v) => v.message)).toEqual([
-            "Production app 'web' has no PrometheusRule alert ErrorRateCritical, ErrorRateWarning, LatencyP95High, PodRestartsHigh, MemoryHigh, ReadinessFailing; keep runbook:alerts.enabled true.",
+            "Production app 'web' has no PrometheusRule alert ErrorRateCritical, ErrorRateWarning, LatencyP95High, PodRestartsHigh, MemoryHigh, ReadinessFailing; add them (the runbook program: keep runbook:alerts.enabled true).",
         ]);
     });
 
@@ -268,7 +290,7 @@ describe("require-rollback-alerts", () => {
         const rule = find(rs, "prod-api-alerts-rule").props.spec.groups[0];
         rule.rules = rule.rules.filter((r: { alert: string }) => r.alert !== "LatencyP95High");
         expect((await runStackPolicy(requireRollbackAlerts, rs)).map((v) => v.message)).toEqual([
-            "Production app 'api' has no PrometheusRule alert LatencyP95High; keep runbook:alerts.enabled true.",
+            "Production app 'api' has no PrometheusRule alert LatencyP95High; add them (the runbook program: keep runbook:alerts.enabled true).",
         ]);
     });
 });

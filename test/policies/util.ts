@@ -19,6 +19,33 @@ const options = () => ({
 
 class NotApplicable extends Error {}
 
+/**
+ * `isType`/`asType` as the SDK's server answers them: a class matches by the type token it
+ * carries (`__pulumiType`, which validateResourceOfType also reads), else by `isInstance`.
+ */
+function isTypeOf(type: string, cls: any): boolean {
+    const token = cls?.__pulumiType;
+    if (typeof token === "string" && token !== "") return token === type;
+    return typeof cls?.isInstance === "function" && cls.isInstance({ __pulumiType: type }) === true;
+}
+
+function typeChecks(type: string, props: Record<string, any>) {
+    return {
+        isType: (cls: any) => isTypeOf(type, cls),
+        asType: (cls: any) => (isTypeOf(type, cls) ? props : undefined),
+    };
+}
+
+/** As methods over the object's own type and props, so a test's `{ ...r, type, props }` copy answers for itself. */
+const resourceTypeChecks = {
+    isType(this: { type: string }, cls: any): boolean {
+        return isTypeOf(this.type, cls);
+    },
+    asType(this: { type: string; props: Record<string, any> }, cls: any) {
+        return isTypeOf(this.type, cls) ? this.props : undefined;
+    },
+};
+
 export function urnOf(type: string, name: string): string {
     return `urn:pulumi:test::runbook::${type}::${name}`;
 }
@@ -43,8 +70,7 @@ export async function runResourcePolicy(
         opts: options(),
         provider: r.provider && { ...r.provider, urn: urnOf(r.provider.type, "provider"), name: "provider" },
         stackTags: new Map<string, string>(),
-        isType: () => false,
-        asType: () => undefined,
+        ...typeChecks(r.type, r.props),
         getConfig: <T extends object>() => config as T,
         notApplicable: (reason?: string): never => {
             throw new NotApplicable(reason);
@@ -52,11 +78,14 @@ export async function runResourcePolicy(
     };
     const v0 = policy.validateResource;
     const validate = v0 === undefined ? [] : Array.isArray(v0) ? v0 : [v0];
-    try {
-        for (const v of validate)
+    // Each validation on its own, as the server runs them: one that does not apply (another
+    // kind's validateResourceOfType) does not stop the others.
+    for (const v of validate) {
+        try {
             await v(args as any, (message: string, urn?: string) => violations.push({ message, urn }));
-    } catch (e) {
-        if (!(e instanceof NotApplicable)) throw e;
+        } catch (e) {
+            if (!(e instanceof NotApplicable)) throw e;
+        }
     }
     return violations;
 }
@@ -85,17 +114,9 @@ export async function runStackPolicy(
 
 /** PolicyResources from what the program registered; `bucket` references become dependencies as the engine records them. */
 export function policyResources(registered: Registered[]): PolicyResource[] {
-    const out: PolicyResource[] = registered.map((r) => ({
-        type: r.type,
-        props: JSON.parse(JSON.stringify(r.inputs)),
-        urn: urnOf(r.type, r.name),
-        name: r.name,
-        opts: options() as any,
-        dependencies: [],
-        propertyDependencies: {},
-        isType: () => false,
-        asType: () => undefined,
-    })) as unknown as PolicyResource[];
+    const out: PolicyResource[] = registered.map((r) =>
+        policyResource(r.type, r.name, JSON.parse(JSON.stringify(r.inputs))),
+    );
     for (const r of out) {
         const bucket = out.find((b) => b.type === "aws:s3/bucket:Bucket" && r.props.bucket === `${b.name}-id`);
         if (bucket) r.propertyDependencies = { bucket: [bucket] };
@@ -103,9 +124,26 @@ export function policyResources(registered: Registered[]): PolicyResource[] {
     return out;
 }
 
+/** A resource as a stack policy sees it, with `isType`/`asType` over its own type and props. */
+export function policyResource(type: string, name: string, props: Record<string, any>): PolicyResource {
+    return {
+        type,
+        props,
+        urn: urnOf(type, name),
+        name,
+        opts: options() as any,
+        dependencies: [],
+        propertyDependencies: {},
+        ...resourceTypeChecks,
+    } as unknown as PolicyResource;
+}
+
 /** A deep copy, so each case changes one field of the baseline. */
 export function clone(resources: PolicyResource[]): PolicyResource[] {
-    const copies = resources.map((r) => ({ ...r, props: JSON.parse(JSON.stringify(r.props)) }));
+    const copies = resources.map((r) => {
+        const c = policyResource(r.type, r.name, JSON.parse(JSON.stringify(r.props)));
+        return { ...c, urn: r.urn, propertyDependencies: r.propertyDependencies };
+    });
     for (const c of copies) {
         const deps = c.propertyDependencies?.bucket;
         if (deps)

@@ -4,7 +4,7 @@
 // made by the operator count; every other one is named with the reason it does not.
 import type { DateTime } from "luxon";
 import { parseInstant } from "./calendar";
-import type { Approval, ReleaseRecord } from "./release";
+import type { Approval, ReleaseRecord } from "./release-record";
 import { parseStatement, type ReleaseSubject, type Statement } from "./release-digest";
 import { allowedSignersLine, sshVerify } from "./ssh-signature";
 

@@ -4,7 +4,6 @@
 // these fields, the digest over them, the role they approve as and when they signed.
 import { createHash } from "node:crypto";
 import * as canonicalizeModule from "canonicalize";
-import type { StackConfig } from "../config/types";
 import { decodeConfigValue } from "./config-value";
 
 type Canonicalize = (value: unknown) => string | undefined;
@@ -60,25 +59,6 @@ export function configHash(config: Record<string, string>): string {
         values[SERVICES_KEY] = copy;
     }
     return sha256(canonicalize(values) as string);
-}
-
-/** Every image the stack's release may run: services (each colour, stable and canary), smoke tests, backups. */
-export function releaseImages(config: StackConfig): string[] {
-    const images = new Set<string>();
-    for (const s of config.services) {
-        images.add(s.image);
-        if (s.canary) images.add(s.canary.image);
-        if (s.blueGreen) {
-            images.add(s.blueGreen.images.blue);
-            images.add(s.blueGreen.images.green);
-            if (s.blueGreen.smokeTest.enabled) images.add(s.blueGreen.smokeTest.image);
-        }
-    }
-    if (config.backup.enabled) {
-        images.add(config.backup.dumpImage);
-        images.add(config.backup.uploadImage);
-    }
-    return [...images].sort();
 }
 
 /** The digest of a release: sha256 over its fields, canonicalized. */

@@ -1,7 +1,7 @@
 // Approval rules [003]: production needs a Governance Sentinel and a Service Owner, two
 // different people, neither of them the operator; a hotfix needs two Governance Board
 // members and a postmortem reference.
-import type { Approval, ReleaseRecord } from "./release";
+import type { Approval, ReleaseRecord } from "./release-record";
 
 export interface RoleRequirement {
     role: string;

@@ -3,7 +3,7 @@
 import type { DateTime } from "luxon";
 import { approvalProblems, hotfixProblems, type ApprovalRules } from "./approvals";
 import { evaluate, nextOpen, type Calendar, type OpenPeriod, type Verdict } from "./calendar";
-import type { ReleaseRecord } from "./release";
+import type { ReleaseRecord } from "./release-record";
 import type { SignatureRules } from "./signed-approvals";
 
 export interface GatePolicy {

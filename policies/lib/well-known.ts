@@ -1,0 +1,30 @@
+// The labels and annotations the pack reads: its whole contract with the programs it judges.
+// The runbook components write every one of them; any other Pulumi program that wants a
+// policy to know what it deploys writes them too (README "Policy pack": well-known labels).
+// Nothing here is a value of the runbook program: the pack reads it off the resources.
+
+export const ANNOTATION_PREFIX = "runbook.dev";
+
+/** On every object: `production` or `staging`, the environment whose rules apply. */
+export const ENVIRONMENT_LABEL = `${ANNOTATION_PREFIX}/environment`;
+/** On a blue/green Deployment's pods and its Service's selector: `blue` or `green`. */
+export const COLOR_LABEL = `${ANNOTATION_PREFIX}/color`;
+/** On a canary's pods: `stable` or `canary`. */
+export const TRACK_LABEL = `${ANNOTATION_PREFIX}/track`;
+/** The recommended Kubernetes label naming the app an object belongs to (alerts are per app). */
+export const APP_LABEL = "app.kubernetes.io/name";
+
+/** On both Deployments of a canary split by replicas: the share of traffic the canary gets. */
+export const CANARY_WEIGHT_ANNOTATION = `${ANNOTATION_PREFIX}/canary-weight`;
+/**
+ * On every object that carries a canary weight (HTTPRoute, canary Ingress, replica-split
+ * Deployments): the reviewed step plan, a JSON array of percentages such as `[5,25,100]`.
+ */
+export const CANARY_STEPS_ANNOTATION = `${ANNOTATION_PREFIX}/canary-steps`;
+/** How far (percentage points) a split by whole replicas may miss its step. */
+export const WEIGHT_TOLERANCE = 1;
+
+/** On backup objects (component `backup`): `pre-deploy` (the Job before a release), `restore`, `restore-drill`; none on the backup CronJob. */
+export const BACKUP_ROLE_LABEL = `${ANNOTATION_PREFIX}/backup`;
+/** The recommended label naming an object's part in its app: backups are `backup`. */
+export const COMPONENT_LABEL = "app.kubernetes.io/component";
