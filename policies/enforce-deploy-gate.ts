@@ -123,7 +123,15 @@ export const reportHotfixDeploys: StackValidationPolicy = {
 function hotfixReport(r: ReleaseRecord): string {
     const typed = r.approvals.map((a) => `${a.name} (${a.role})`);
     const signed = r.signedApprovals?.length ?? 0;
-    const approvals = [...typed, ...(signed > 0 ? [`${signed} signed (enforce-deploy-gate verifies them)`] : [])];
+    // Unverified here: which signatures count (signer, role, this release) is the gate's to check.
+    const approvals = [
+        ...typed,
+        ...(signed > 0
+            ? [
+                  `${signed} signature${signed === 1 ? "" : "s"} attached (enforce-deploy-gate counts those that verify for this release)`,
+              ]
+            : []),
+    ];
     return (
         `hotfix release ${r.version}: postmortem ${r.hotfix?.postmortem ?? "none"}` +
         `${r.hotfix?.reason ? `, because ${r.hotfix.reason}` : ""}; approvals: ${approvals.join(", ") || "none"}. ` +

@@ -364,7 +364,9 @@ describe("the enforce-deploy-gate policy", () => {
             ],
         };
         expect((await runStackPolicy(reportHotfixDeploys, [workload(signed)])).map((x) => x.message)).toEqual([
-            expect.stringContaining("approvals: 2 signed (enforce-deploy-gate verifies them)."),
+            expect.stringContaining(
+                "approvals: 2 signatures attached (enforce-deploy-gate counts those that verify for this release).",
+            ),
         ]);
         const rollback = {
             ...approved,
