@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages whose tools the project runs, when a tool is missing:
-#   ssh-keygen (openssh-client): signing and verifying approvals (lib/ssh-signature.ts)
+#   ssh-keygen (openssh-client): signing and verifying approvals (policies/lib/ssh-signature.ts)
 #   with --tests also: initdb, pg_dump, psql (postgresql): the backup tests' real server;
 #   aws (awscli): the S3 client the backup pods run, against the tests' S3 server
 #   bash scripts/system-packages.sh [--tests]

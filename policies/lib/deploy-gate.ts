@@ -11,7 +11,7 @@ export interface GatePolicy {
     approvals: ApprovalRules;
     /** Zone the messages show times in. */
     timeZone: string;
-    /** Set when approvals count only signed (lib/signed-approvals.ts). */
+    /** Set when approvals count only signed (signed-approvals.ts). */
     signatures?: SignatureRules;
 }
 

@@ -1,4 +1,4 @@
-// Approvals that prove themselves: each is a statement (lib/release-digest.ts) signed with
+// Approvals that prove themselves: each is a statement (release-digest.ts) signed with
 // the approver's SSH key. Only the ones that verify against the platform team's signers,
 // for a role the signer holds, for this very release and config, recent enough and not
 // made by the operator count; every other one is named with the reason it does not.

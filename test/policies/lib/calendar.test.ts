@@ -9,7 +9,7 @@ import {
     windowProblems,
     type Calendar,
     type Window,
-} from "../../policies/lib/calendar";
+} from "../../../policies/lib/calendar";
 
 const utc = (s: string) => DateTime.fromISO(s, { zone: "UTC" });
 const production: Calendar = { allow: [businessHours("UTC")], deny: defaultFreezes("UTC") };

@@ -12,14 +12,14 @@ import {
     parseStatement,
     type ReleaseSubject,
     configHash,
-} from "../../policies/lib/release-digest";
+} from "../../../policies/lib/release-digest";
 import {
     verifySignedApprovals,
     type ReleaseUnderReview,
     type SignatureRules,
     type SignedApproval,
-} from "../../policies/lib/signed-approvals";
-import { fingerprints, heldKeyFingerprints, sshSign } from "../../policies/lib/ssh-signature";
+} from "../../../policies/lib/signed-approvals";
+import { fingerprints, heldKeyFingerprints, sshSign } from "../../../policies/lib/ssh-signature";
 
 let dir: string;
 const key = (name: string) => path.join(dir, name);
