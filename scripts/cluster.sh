@@ -215,6 +215,18 @@ install_stages() {
     || fail "create the simulated node" "node kwok-node-0 did not become Ready"
 }
 
+create_cluster() {
+  kwokctl --config "$dir/kwokctl.yaml" create cluster --name "$CLUSTER_NAME" --runtime binary \
+    --etcd-binary "$bin/etcd" \
+    --kube-apiserver-binary "$bin/kube-apiserver" \
+    --kube-controller-manager-binary "$bin/kube-controller-manager" \
+    --kube-scheduler-binary "$bin/kube-scheduler" \
+    --kwok-controller-binary "$bin/kwok" \
+    --secure-port --kube-authorization --kube-admission \
+    --enable-crds Stage \
+    --kubeconfig "$kubeconfig" --wait 120s >>"$log" 2>&1
+}
+
 up() {
   build
   if running; then
@@ -237,16 +249,16 @@ options:
   # Every component listens on loopback only.
   bindAddress: 127.0.0.1
 EOF
-  kwokctl --config "$dir/kwokctl.yaml" create cluster --name "$CLUSTER_NAME" --runtime binary \
-    --etcd-binary "$bin/etcd" \
-    --kube-apiserver-binary "$bin/kube-apiserver" \
-    --kube-controller-manager-binary "$bin/kube-controller-manager" \
-    --kube-scheduler-binary "$bin/kube-scheduler" \
-    --kwok-controller-binary "$bin/kwok" \
-    --secure-port --kube-authorization --kube-admission \
-    --enable-crds Stage \
-    --kubeconfig "$kubeconfig" --wait 120s >>"$log" 2>&1 \
-    || fail "start the cluster" "kwokctl create cluster failed"
+  # kwokctl picks free ports when it creates the cluster; another process on the machine
+  # can take one before the component binds it, and then the API server never answers.
+  # A second attempt picks new ports; a second failure is a real one.
+  if ! create_cluster; then
+    step "the cluster did not start; removing it and trying once more with new ports"
+    kwokctl delete cluster --name "$CLUSTER_NAME" >>"$log" 2>&1 || true
+    stop_leftovers
+    rm -rf "$dir/kwok" "$kubeconfig"
+    create_cluster || fail "start the cluster" "kwokctl create cluster failed twice"
+  fi
   step "installing kwok stages and the simulated node"
   install_stages
   step "installing CRDs (prometheus-operator, Gateway API)"
