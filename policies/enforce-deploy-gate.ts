@@ -45,8 +45,7 @@ export interface GateOptions {
 
 /**
  * The gate's decision on the resources of one run: undefined when no environment is known
- * (neither the stack's config nor any resource's label names one). Both gate policies call
- * it, so neither depends on the other having run first.
+ * (neither the stack's config nor any resource's label names one).
  */
 function judgeStack(
     args: { resources: PolicyResource[]; getConfig<T extends object>(): T },

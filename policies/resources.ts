@@ -161,12 +161,18 @@ export interface PodSpec {
 type ReportViolation = (message: string, urn?: string) => void;
 type Validation = NonNullable<Extract<ResourceValidationPolicy["validateResource"], (...a: any[]) => any>>;
 
+type WithTemplate = { spec?: { template?: { spec?: PodSpec } } } | undefined;
+type WithJobTemplate = { spec?: { jobTemplate?: { spec?: { template?: { spec?: PodSpec } } } } } | undefined;
+/** Where the kinds that run pods keep their pod spec: Deployment and Job in a template, CronJob one deeper. */
+const templatePod = (p: WithTemplate) => p?.spec?.template?.spec;
+const jobTemplatePod = (p: WithJobTemplate) => p?.spec?.jobTemplate?.spec?.template?.spec;
+
 /** The pod spec of a resource that runs pods (Deployment, Job, CronJob); undefined for any other kind. */
 export function podSpecOf(r: Pick<PolicyResource, "asType">): PodSpec | undefined {
     return (
-        r.asType(k8s.apps.v1.Deployment)?.spec?.template?.spec ??
-        r.asType(k8s.batch.v1.Job)?.spec?.template?.spec ??
-        r.asType(k8s.batch.v1.CronJob)?.spec?.jobTemplate?.spec?.template?.spec
+        templatePod(r.asType(k8s.apps.v1.Deployment)) ??
+        templatePod(r.asType(k8s.batch.v1.Job)) ??
+        jobTemplatePod(r.asType(k8s.batch.v1.CronJob))
     );
 }
 
@@ -176,25 +182,26 @@ export function containersOf(pod: PodSpec | undefined, includeInit = false): Con
     return [...(pod.containers ?? []), ...(includeInit ? (pod.initContainers ?? []) : [])];
 }
 
+type WithMetadata = { metadata?: ObjectMeta };
+
 /**
  * One check of a pod spec, as validations of each kind that runs pods (validateResourceOfType
  * for Deployment, Job and CronJob): `what` names the resource in messages.
  */
 export function forEachPodSpec(
-    check: (pod: PodSpec, what: string, props: { metadata?: ObjectMeta }, report: ReportViolation) => void,
+    check: (pod: PodSpec, what: string, props: WithMetadata, report: ReportViolation) => void,
 ): Validation[] {
-    const run = (pod: PodSpec | undefined, type: string, props: any, name: string, report: ReportViolation) => {
-        if (pod) check(pod, describe(type, props, name), props, report);
+    const run = (
+        pod: PodSpec | undefined,
+        props: WithMetadata,
+        args: { type: string; name: string },
+        report: ReportViolation,
+    ) => {
+        if (pod) check(pod, describe(args.type, props, args.name), props, report);
     };
     return [
-        validateResourceOfType(k8s.apps.v1.Deployment, (d, args, report) =>
-            run(d.spec?.template?.spec, args.type, d, args.name, report),
-        ),
-        validateResourceOfType(k8s.batch.v1.Job, (j, args, report) =>
-            run(j.spec?.template?.spec, args.type, j, args.name, report),
-        ),
-        validateResourceOfType(k8s.batch.v1.CronJob, (c, args, report) =>
-            run(c.spec?.jobTemplate?.spec?.template?.spec, args.type, c, args.name, report),
-        ),
+        validateResourceOfType(k8s.apps.v1.Deployment, (d, args, report) => run(templatePod(d), d, args, report)),
+        validateResourceOfType(k8s.batch.v1.Job, (j, args, report) => run(templatePod(j), j, args, report)),
+        validateResourceOfType(k8s.batch.v1.CronJob, (c, args, report) => run(jobTemplatePod(c), c, args, report)),
     ];
 }

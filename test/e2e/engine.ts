@@ -125,6 +125,23 @@ export class Workspace {
     }
 
     /**
+     * A package of this repository's as `npm publish` would upload it (`npm pack`, prepack
+     * included; `args` picks a workspace, e.g. `-w policies`), written to `dest`: the tarball's path.
+     */
+    pack(args: string[], dest: string): string {
+        const packed = this.exec("npm", ["pack", ...args, "--json", "--pack-destination", dest], {}, ROOT);
+        expectOk(packed);
+        return path.join(dest, (JSON.parse(packed.stdout) as { filename: string }[])[0].filename);
+    }
+
+    /** `npm install` in `dir` from npm's cache, which the project's own `npm ci` filled; install scripts are not needed. */
+    installFromCache(dir: string): void {
+        expectOk(
+            this.exec("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts"], {}, dir),
+        );
+    }
+
+    /**
      * One of the project's scripts (scripts/NAME.ts) with this workspace's environment, run
      * asynchronously so that servers in this process (a metrics target) keep answering.
      */

@@ -7,9 +7,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ROOT } from "../util/stack";
 import { clusterKubeconfig } from "./cluster";
-import { expectOk, toolchainReady, Workspace, type Run } from "./engine";
+import { toolchainReady, Workspace, type Run } from "./engine";
 
 jest.setTimeout(600_000);
 
@@ -93,9 +92,7 @@ beforeAll(() => {
     // The pack's tarball, as `npm publish -w policies` would upload it, installed where
     // Node.js cannot fall back to this repository's node_modules.
     outside = fs.mkdtempSync(path.join(os.tmpdir(), "runbook-guardrails-"));
-    const packed = ws.exec("npm", ["pack", "-w", "policies", "--json", "--pack-destination", outside], {}, ROOT);
-    expectOk(packed);
-    const tarball = path.join(outside, (JSON.parse(packed.stdout) as { filename: string }[])[0].filename);
+    const tarball = ws.pack(["-w", "policies"], outside);
     fs.writeFileSync(
         path.join(outside, "package.json"),
         JSON.stringify({
@@ -104,10 +101,7 @@ beforeAll(() => {
             dependencies: { "runbook-guardrails": `file:${tarball}` },
         }),
     );
-    // From npm's cache, which the project's own `npm ci` filled; install scripts are not needed.
-    expectOk(
-        ws.exec("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts"], {}, outside),
-    );
+    ws.installFromCache(outside);
     pack = path.join(outside, "node_modules", "runbook-guardrails");
 
     program = path.join(ws.dir, "their-program");

@@ -27,9 +27,7 @@ beforeAll(() => {
     env = { KUBECONFIG: clusterKubeconfig() };
 
     // The tarball, exactly as `npm publish` would upload it (prepack builds dist/).
-    const packed = ws.exec("npm", ["pack", "--json", "--pack-destination", ws.dir], {}, ROOT);
-    expectOk(packed);
-    const tarball = path.join(ws.dir, (JSON.parse(packed.stdout) as { filename: string }[])[0].filename);
+    const tarball = ws.pack([], ws.dir);
 
     const own = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
     program = path.join(ws.dir, "consumer");
@@ -71,10 +69,7 @@ beforeAll(() => {
         example.replace('const namespace = "shop";', `const namespace = "${NS}";`),
     );
 
-    // From npm's cache, which the project's own `npm ci` filled; install scripts are not needed.
-    expectOk(
-        ws.exec("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts"], {}, program),
-    );
+    ws.installFromCache(program);
     k.run(["create", "namespace", NS]);
 });
 
