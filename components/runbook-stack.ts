@@ -9,6 +9,7 @@ import { decideRollout, type DeploymentRecord, type RolloutDecision } from "../l
 import { releaseRecord, releaseStrategy } from "../lib/release";
 import { releaseAnnotations, type ReleaseRecord } from "../policies/lib/release-record";
 import type { SignedApproval } from "../policies/lib/signed-approvals";
+import { RELEASE_INPUT } from "../policies/lib/well-known";
 import { AlertRules } from "./alert-rules";
 import { AppService } from "./app-service";
 import { BackupJob } from "./backup-job";
@@ -41,8 +42,24 @@ export class RunbookStack extends pulumi.ComponentResource {
     public readonly rollout: RolloutDecision;
 
     constructor(name: string, args: RunbookStackArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("runbook:stack:RunbookStack", name, {}, opts);
         const cfg = args.config;
+        // Decided before anything is registered: a refusal leaves the cluster untouched.
+        const rollout = decideRollout(cfg, args.previous, args.now ?? DateTime.utc());
+        if (rollout.problems.length > 0)
+            throw new pulumi.RunError(
+                `runbook:release.rollback is set, but this update is not a rollback to what was live before:\n${rollout.problems.map((p) => `  - ${p}`).join("\n")}\n` +
+                    "Undo those changes, or remove runbook:release.rollback to deploy them as a release (through the deploy gate).",
+            );
+        if (rollout.undoes.length > 0)
+            throw new pulumi.RunError(
+                `this update would undo a rollback, so nothing was changed:\n${rollout.undoes.map((p) => `  - ${p}`).join("\n")}`,
+            );
+        const release = releaseRecord(cfg.release, releaseStrategy(cfg), rollout.rollback, args.signedApprovals);
+        // The release is declared on the component itself, for the deploy gate to judge
+        // every step under it (the pack's RELEASE_INPUT), before the first one runs.
+        super("runbook:stack:RunbookStack", name, { [RELEASE_INPUT]: releaseAnnotations(release) }, opts);
+        this.rollout = rollout;
+        this.release = release;
         const ns = cfg.namespace.name;
 
         // Built from config and passed explicitly: never the ambient kubeconfig.
@@ -83,15 +100,6 @@ export class RunbookStack extends pulumi.ComponentResource {
             );
             namespace = this.namespace.metadata.name;
         }
-
-        this.rollout = decideRollout(cfg, args.previous, args.now ?? DateTime.utc());
-        if (this.rollout.problems.length > 0)
-            throw new pulumi.ResourceError(
-                `runbook:release.rollback is set, but this update is not a rollback to what was live before:\n${this.rollout.problems.map((p) => `  - ${p}`).join("\n")}\n` +
-                    "Undo those changes, or remove runbook:release.rollback to deploy them as a release (through the deploy gate).",
-                this,
-            );
-        this.release = releaseRecord(cfg.release, releaseStrategy(cfg), this.rollout.rollback, args.signedApprovals);
 
         const backupLabels = recommendedLabels({
             app: `${cfg.partOf}-backup`,

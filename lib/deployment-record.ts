@@ -1,7 +1,9 @@
 // What a stack records about each deployment (the stack output `deployment`), and what the
 // program decides from the last one: when the colour switched away from is scaled down
 // (blueGreen.scaleDownAfter), and whether this update is a rollback — nothing changed but
-// going back to what was live, which the deploy gate lets through a freeze.
+// going back to what was live, which the deploy gate lets through a freeze; and, once a
+// rollback went through, that no later update puts back what it rolled back (the stack file
+// a CI job deploys may not have the rollback in it yet).
 import * as crypto from "node:crypto";
 import type { DateTime } from "luxon";
 import type { Color, StackConfig } from "../config/types";
@@ -17,6 +19,20 @@ export interface ServiceRecord {
     switchedAt?: string;
     /** The canary weight asked. */
     canaryWeight?: number;
+    /** The last rollback of this service, kept while what it rolled back is still in the config. */
+    rolledBack?: RolledBack;
+}
+
+/** What a rollback took out of service: a colour with its image, or a canary's image. */
+export interface RolledBack {
+    /** `green`, `blue`, or `canary` (its weight went to 0). */
+    from: string;
+    image: string;
+    /** For people: "green → blue", "canary 25 % → 0 %". */
+    switched: string;
+    by: string;
+    at: string;
+    reason: string;
 }
 
 export interface DeploymentRecord {
@@ -40,6 +56,8 @@ export interface RolloutDecision {
     switches: string[];
     /** Why `release.rollback` cannot be honoured; empty when it can (or is not set). */
     problems: string[];
+    /** Services this update would put back what a rollback took out of service, and why not. */
+    undoes: string[];
 }
 
 const hash = (v: unknown) => crypto.createHash("sha256").update(JSON.stringify(v)).digest("hex").slice(0, 16);
@@ -75,6 +93,7 @@ export function decideRollout(
     const idleReplicas: Record<string, number> = {};
     const switches: string[] = [];
     const problems: string[] = [];
+    const undoes: string[] = [];
     const fingerprint = stackFingerprint(cfg);
     const rollback = cfg.release.rollback;
     if (rollback && previous === undefined)
@@ -102,6 +121,8 @@ export function decideRollout(
             idleReplicas[s.name] = rec.idleReplicas;
             if (switched && rollback) {
                 switches.push(`${s.name}: ${prev.activeColor} → ${bg.activeColor}`);
+                const from = prev.activeColor as Color;
+                rec.rolledBack = { from, image: bg.images[from], switched: `${from} → ${bg.activeColor}`, ...rollback };
                 if ((prev.idleReplicas ?? 0) === 0)
                     problems.push(
                         `services.${s.name}: ${bg.activeColor} has run no pods since it was scaled down, so it cannot take traffic back`,
@@ -112,23 +133,72 @@ export function decideRollout(
         if (c) {
             rec.canaryWeight = c.weight;
             if (rollback && prev?.canaryWeight !== undefined && prev.canaryWeight !== c.weight) {
-                if (c.weight === 0 && prev.canaryWeight > 0 && prev.canaryWeight < 100)
+                if (c.weight === 0 && prev.canaryWeight > 0 && prev.canaryWeight < 100) {
                     switches.push(`${s.name}: canary ${prev.canaryWeight} % → 0 %`);
-                else
+                    rec.rolledBack = {
+                        from: "canary",
+                        image: c.image,
+                        switched: `canary ${prev.canaryWeight} % → 0 %`,
+                        ...rollback,
+                    };
+                } else
                     problems.push(
                         `services.${s.name}.canary.weight went from ${prev.canaryWeight} to ${c.weight}; a rollback only aborts a canary (weight 0)`,
                     );
             }
         }
+        if (rec.rolledBack === undefined) carryRollback(s, prev?.rolledBack, rec, undoes);
         services[s.name] = rec;
     }
     const record = { fingerprint, services };
-    if (!rollback || problems.length > 0) return { record, idleReplicas, switches, problems };
+    if (!rollback || problems.length > 0) return { record, idleReplicas, switches, problems, undoes };
     return {
         record,
         idleReplicas,
         switches,
         problems,
+        undoes,
         rollback: { reason: rollback.reason, by: rollback.by, at: rollback.at },
     };
+}
+
+type Service = StackConfig["services"][number];
+
+/** Keeps an earlier rollback in `rec` while the config still holds what it rolled back; notes an update that would undo it. */
+function carryRollback(s: Service, earlier: RolledBack | undefined, rec: ServiceRecord, undoes: string[]): void {
+    if (earlier === undefined || !stillConfigured(s, earlier)) return;
+    rec.rolledBack = earlier;
+    if (putsBack(s, earlier)) undoes.push(undoProblem(s.name, earlier));
+}
+
+/** Whether the config still holds what `r` rolled back: the same image on that colour, or as the canary. */
+function stillConfigured(s: Service, r: RolledBack): boolean {
+    if (r.from === "canary") return s.canary?.image === r.image;
+    return s.blueGreen?.images[r.from as Color] === r.image;
+}
+
+/** Whether this config would put it back in service: that colour live again, or the canary given traffic. */
+function putsBack(s: Service, r: RolledBack): boolean {
+    if (r.from === "canary") return (s.canary?.weight ?? 0) > 0;
+    return s.blueGreen?.activeColor === r.from;
+}
+
+function undoProblem(service: string, r: RolledBack): string {
+    const what = r.from === "canary" ? `the canary ${r.image} traffic again` : `traffic back to ${r.from} (${r.image})`;
+    return (
+        `services.${service}: this would give ${what}, which ${r.by} rolled back at ${r.at} (${r.switched}: ${r.reason}). ` +
+        `Commit the rollback to the stack file (what \`npm run rollback\` wrote), or release a fixed image as a new release.`
+    );
+}
+
+/** The DIY backends' organization: what the engine reports, or assumes, where there is no other. */
+export const DIY_ORGANIZATION = "organization";
+
+/**
+ * The stack reference name of the running stack, where its last deployment record is read:
+ * `<organization>/<project>/<stack>` with the organization the engine reports (a Pulumi
+ * Cloud organization), or the DIY backends' `organization` where it reports none.
+ */
+export function selfStackName(organization: string | undefined, project: string, stack: string): string {
+    return `${organization || DIY_ORGANIZATION}/${project}/${stack}`;
 }

@@ -1,11 +1,17 @@
+import type {
+    PolicyResource,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationPolicy,
+} from "@pulumi/policy";
 import * as k8s from "@pulumi/kubernetes";
-import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { decide, type GateResult } from "./lib/deploy-gate";
 import { releaseFromAnnotations, type ReleaseRecord } from "./lib/release-record";
 import { configHash } from "./lib/release-digest";
 import { releaseForGate } from "./lib/signed-approvals";
 import { operatorKeyFingerprints } from "./lib/ssh-signature";
-import { containersOf, metadata, podSpecOf, reachesOutside, stackEnvironmentFromLabels } from "./resources";
+import { RELEASE_INPUT } from "./lib/well-known";
+import { containersOf, environmentOf, metadata, podSpecOf, reachesOutside, touchesProvider } from "./resources";
 import {
     drillRefusal,
     drillSettings,
@@ -20,21 +26,63 @@ import {
     type Mode,
 } from "./settings";
 
-/** The release record on the stack's Deployments (the release-record annotations). */
-export function releaseOf(resources: PolicyResource[]): ReleaseRecord | undefined {
-    for (const r of resources) {
-        const rec = releaseFromAnnotations(metadata(r.asType(k8s.apps.v1.Deployment)).annotations);
-        if (rec) return rec;
-    }
-    return undefined;
+/**
+ * The release record a resource carries itself: a component's `runbookRelease` input (the
+ * release annotations as a map), else its own `metadata.annotations`.
+ */
+export function releaseCarriedBy(r: { props: Record<string, any> }): ReleaseRecord | undefined {
+    const declared: unknown = r.props?.[RELEASE_INPUT];
+    if (declared !== null && typeof declared === "object" && !Array.isArray(declared))
+        return releaseFromAnnotations(declared as Record<string, unknown>);
+    return releaseFromAnnotations(metadata(r.props).annotations);
 }
 
-/** Every image the stack's workloads run (containers and init containers). */
-export function imagesOf(resources: PolicyResource[]): string[] {
-    const images = new Set<string>();
-    for (const r of resources)
-        for (const c of containersOf(podSpecOf(r), true)) if (typeof c.image === "string") images.add(c.image);
-    return [...images].sort();
+/** `urn:pulumi:<stack>::<project>::<parent types $ type>::<name>`: the qualified type part. */
+const qualifiedType = (urn: string): string => urn.split("::")[2] ?? "";
+
+/**
+ * What one run (one preview or one update: one analyzer process) has shown the gate so far.
+ * A component declares the release for everything registered under it; the engine registers
+ * a child only once its parent's registration (and so its analysis) is done, so a
+ * declaration is always seen before what it covers. A resource registered before any
+ * declaration that covers it is judged without one: the strict side.
+ */
+export class GateRun {
+    private readonly declared = new Map<string, ReleaseRecord>();
+    private readonly reported = new Set<string>();
+    private readonly verified = new Map<string, ReturnType<typeof releaseForGate>>();
+    /** The environment named by the first label seen, for resources of the run that carry none. */
+    environment?: Environment;
+
+    declare(urn: string, release: ReleaseRecord): void {
+        this.declared.set(urn, release);
+    }
+
+    /** The releases declared by components above `urn` (several only where components nest or repeat). */
+    releasesAbove(urn: string): ReleaseRecord[] {
+        const chain = qualifiedType(urn);
+        return [...this.declared]
+            .filter(([parent]) => chain.startsWith(`${qualifiedType(parent)}$`))
+            .map(([, release]) => release);
+    }
+
+    /** True the first time `message` is reported in this run. */
+    firstReport(message: string): boolean {
+        if (this.reported.has(message)) return false;
+        this.reported.add(message);
+        return true;
+    }
+
+    /** releaseForGate, once per distinct release and view (ssh-keygen runs per signature). */
+    verify(...args: Parameters<typeof releaseForGate>): ReturnType<typeof releaseForGate> {
+        const key = JSON.stringify([args[0], args[1], args[2], args[3].toISO()]);
+        let v = this.verified.get(key);
+        if (v === undefined) {
+            v = releaseForGate(...args);
+            this.verified.set(key, v);
+        }
+        return v;
+    }
 }
 
 export interface GateOptions {
@@ -43,58 +91,92 @@ export interface GateOptions {
     env: NodeJS.ProcessEnv;
 }
 
-/**
- * The gate's decision on the resources of one run: undefined when no environment is known
- * (neither the stack's config nor any resource's label names one).
- */
-function judgeStack(
-    args: { resources: PolicyResource[]; getConfig<T extends object>(): T },
-    opts: GateOptions,
-): GateResult | undefined {
-    const environment = opts.environment ?? stackEnvironmentFromLabels(args.resources);
-    if (!environment) return undefined;
-    const config = parseGateConfig(args.getConfig<object>());
-    // The shell's clock counts in previews, and in updates that only render YAML.
-    const at = resolveNow(config, opts.env, isPreview(opts.env) || !args.resources.some(reachesOutside));
-    const policy = gatePolicy(config, environment);
-    let release = releaseOf(args.resources);
-    let notes: string[] = [];
-    if (release && policy.signatures) {
-        // What the approvals must bind, as the engine shows it: the stack it runs, the
-        // config it resolved, the images the workloads run.
-        const view = {
-            stack: opts.env.PULUMI_STACK ?? "",
-            images: imagesOf(args.resources),
-            config: configHash(engineConfig(opts.env)),
-            operatorKeys: operatorKeyFingerprints(opts.env),
-        };
-        ({ release, notes } = releaseForGate(release, policy.signatures, view, at));
-    }
-    return decide({ environment, at, policy, release, notes });
+/** Every image one resource runs (containers and init containers). */
+function imagesOf(r: Pick<ResourceValidationArgs, "asType">): string[] {
+    const images = new Set<string>();
+    for (const c of containersOf(podSpecOf(r), true)) if (typeof c.image === "string") images.add(c.image);
+    return [...images].sort();
 }
 
 /**
- * Deploy windows, freezes and approvals as one gate (hotfixes cross all three). In deploy
- * mode it is mandatory and blocks `pulumi up`; in pull-request mode it is advisory and
- * says whether the deploy would be allowed now and when the next window opens.
+ * The gate's decision on one step: undefined where no environment is known (neither the
+ * stack's config, nor a label on the resource or on one judged before it in the run).
  */
-export function enforceDeployGate(opts: GateOptions): StackValidationPolicy {
+export function judgeStep(args: ResourceValidationArgs, opts: GateOptions, run: GateRun): GateResult | undefined {
+    const labelled = environmentOf(args.props);
+    run.environment ??= labelled;
+    const environment = opts.environment ?? labelled ?? run.environment;
+    if (!environment) return undefined;
+    const config = parseGateConfig(args.getConfig<object>());
+    // The shell's clock counts in previews, and for steps that only render YAML.
+    const at = resolveNow(config, opts.env, isPreview(opts.env) || !reachesOutside(args));
+    const policy = gatePolicy(config, environment);
+    // A component's declaration is the whole record; what a resource carries itself (a
+    // workload of a program without one) counts where nothing above it declares one.
+    const above = run.releasesAbove(args.urn);
+    const own = releaseCarriedBy(args);
+    const releases: (ReleaseRecord | undefined)[] = above.length > 0 ? above : own ? [own] : [];
+    const results = (releases.length > 0 ? releases : [undefined]).map((release) => {
+        let notes: string[] = [];
+        if (release && policy.signatures) {
+            // What the approvals must bind, as the engine shows it: the stack it runs, the
+            // config it resolved, the images this step runs.
+            const view = {
+                stack: opts.env.PULUMI_STACK ?? "",
+                images: imagesOf(args),
+                config: configHash(engineConfig(opts.env)),
+                operatorKeys: operatorKeyFingerprints(opts.env),
+            };
+            ({ release, notes } = run.verify(release, policy.signatures, view, at));
+        }
+        return decide({ environment, at, policy, release, notes });
+    });
+    // Under several declarations the step must pass every one of them.
+    return results.find((r) => !r.allowed) ?? results[0];
+}
+
+/**
+ * Deploy windows, freezes and approvals as one gate (hotfixes cross all three, rollbacks
+ * pass), judged for each step before the engine runs it, so a blocked `pulumi up` changes
+ * nothing, with or without a preview first. In deploy mode it is mandatory; in a
+ * pull-request preview it is advisory and says whether the deploy would be allowed now and
+ * when the next window opens. A preview names each distinct verdict once; an update stops
+ * at the first step it blocks.
+ */
+export function enforceDeployGate(opts: GateOptions): ResourceValidationPolicy {
+    const run = new GateRun();
     return {
         name: GATE_POLICY,
         description:
-            "Deploys happen inside an allow window, outside every freeze, with the approvals the environment needs; hotfixes pass with two Governance Board approvals and a postmortem.",
+            "Deploys happen inside an allow window, outside every freeze, with the approvals the environment needs; hotfixes pass with two Governance Board approvals and a postmortem. Judged before each step.",
         enforcementLevel: opts.mode === "pull-request" ? "advisory" : "mandatory",
         configSchema: GATE_CONFIG_JSON_SCHEMA,
-        validateStack: (args, reportViolation) => {
-            const result = judgeStack(args, opts);
-            if (result && !result.allowed)
-                reportViolation(
-                    opts.mode === "pull-request"
-                        ? `[pull-request preview] would be blocked if deployed now: ${result.summary}`
-                        : result.summary,
-                );
+        validateResource: (args, reportViolation) => {
+            if (!touchesProvider(args)) {
+                // The stack, a component, a provider: nothing of theirs reaches a cluster.
+                const declared = releaseCarriedBy(args);
+                if (declared) run.declare(args.urn, declared);
+                return;
+            }
+            const result = judgeStep(args, opts, run);
+            if (!result || result.allowed) return;
+            const message =
+                opts.mode === "pull-request"
+                    ? `[pull-request preview] would be blocked if deployed now: ${result.summary}`
+                    : result.summary;
+            if (isPreview(opts.env) && !run.firstReport(message)) return;
+            reportViolation(message);
         },
     };
+}
+
+/** The stack's release record: the one a component declares, else the one on its workloads. */
+export function releaseOfStack(resources: PolicyResource[]): ReleaseRecord | undefined {
+    const declared = resources.filter((r) => !touchesProvider(r)).map(releaseCarriedBy);
+    const onWorkloads = resources
+        .filter((r) => r.isType(k8s.apps.v1.Deployment))
+        .map((r) => releaseFromAnnotations(metadata(r.props).annotations));
+    return [...declared, ...onWorkloads].find((r) => r !== undefined);
 }
 
 /**
@@ -110,7 +192,7 @@ export const reportHotfixDeploys: StackValidationPolicy = {
         "A release recorded as a hotfix is reported with its postmortem reference and approvals, a rollback with who and why, for the post-hoc review.",
     enforcementLevel: "advisory",
     validateStack: (args, reportViolation) => {
-        const release = releaseOf(args.resources);
+        const release = releaseOfStack(args.resources);
         if (release?.hotfix) reportViolation(hotfixReport(release));
         if (release?.rollback)
             reportViolation(

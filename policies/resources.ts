@@ -146,6 +146,15 @@ export function reachesOutside(r: Step): boolean {
     return r.provider !== undefined && !staysInside(r.provider);
 }
 
+/**
+ * Whether a resource is managed by a provider that writes somewhere: a cluster, or YAML
+ * rendered for one. The stack, components, providers themselves and the engine's own
+ * (stack references) are not: their registration changes nothing outside the state.
+ */
+export function touchesProvider(r: Step): boolean {
+    return !r.type.startsWith("pulumi:providers:") && r.provider !== undefined && r.provider.type !== BUILTIN_PROVIDER;
+}
+
 /** What the policies read of a container and a pod spec; the SDK's typed properties are checked against it. */
 export interface Container {
     name?: string;

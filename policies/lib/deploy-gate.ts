@@ -54,7 +54,9 @@ export function decide(args: {
     const normal = release
         ? approvalProblems(release, policy.approvals)
         : policy.approvals.required.length > 0
-          ? ["no release record found on any workload"]
+          ? [
+                "no release record: none on the resource, and no component above it declares one (runbook.dev/release-* annotations, or a runbookRelease input)",
+            ]
           : [];
     const hotfix = release?.hotfix ? hotfixProblems(release, policy.approvals) : undefined;
     const hotfixNote = () =>

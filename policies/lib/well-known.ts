@@ -28,3 +28,10 @@ export const WEIGHT_TOLERANCE = 1;
 export const BACKUP_ROLE_LABEL = `${ANNOTATION_PREFIX}/backup`;
 /** The recommended label naming an object's part in its app: backups are `backup`. */
 export const COMPONENT_LABEL = "app.kubernetes.io/component";
+
+/**
+ * The input of a component that declares the release for everything registered under it:
+ * the release annotations (release-record.ts) as a map. The runbook program's RunbookStack
+ * declares it; it takes precedence over release annotations on the resources under it.
+ */
+export const RELEASE_INPUT = "runbookRelease";

@@ -86,7 +86,7 @@ describe("production-like stack inside the Christmas freeze", () => {
         );
         expect(r.summary).toContain("**Next window:** Mon 2026-12-28 10:00 UTC – Mon 2026-12-28 16:00 UTC");
         expect(r.summary).toMatch(
-            /\| advisory \| `enforce-deploy-gate` \| stack \| \[pull-request preview\] would be blocked if deployed now: /,
+            /\| advisory \| `enforce-deploy-gate` \| `[^`]+` \| \[pull-request preview\] would be blocked if deployed now: /,
         );
         expect(r.summary).toContain("| api | not deployed | active green |");
     });

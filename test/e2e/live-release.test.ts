@@ -138,7 +138,31 @@ describe("canary", () => {
         expect(stackFile(STACK)["runbook:services"].web.canary.weight).toBe(0);
     });
 
+    test("the image that was just aborted cannot be released again: it needs a new release", async () => {
+        const r = await release(STACK, "--service", "web", ...fast);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(
+            /services\.web: this would give the canary ghcr\.io\/acme\/shop-web:2\.9\.0 traffic again, which npm run release rolled back at \S+ \(canary 25 % → 0 %: release analysis at 25 %: breach: ErrorRateCritical /,
+        );
+        expect(r.stderr).toContain("the stack file is back as it was");
+        expect(stackFile(STACK)["runbook:services"].web.canary).toMatchObject({
+            image: "ghcr.io/acme/shop-web:2.9.0",
+            weight: 0,
+        });
+    });
+
     test("a query with no data aborts after its grace period, never passes", async () => {
+        expect(
+            ws.pulumi([
+                "config",
+                "set",
+                "--path",
+                "runbook:services.web.canary.image",
+                "ghcr.io/acme/shop-web:2.9.1",
+                "--stack",
+                STACK,
+            ]).code,
+        ).toBe(0);
         web.serving = false;
         try {
             const r = await release(STACK, "--service", "web", ...fast);

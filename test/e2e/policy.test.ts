@@ -1,5 +1,6 @@
 // The policy pack under the real engine on a production-like stack applied to the live local
-// cluster: the freeze blocks `pulumi up` before anything reaches the API server, the
+// cluster: the freeze, a closed window and missing approvals block `pulumi up` before
+// anything reaches the API server, with or without `--skip-preview`, the
 // window with approvals lets it through, a pull-request preview passes with the advisory
 // and the next window, and a hotfix goes through a freeze saying so. Production counts
 // only approvals signed with keys the policy config names (made here). The gate's clock is the
@@ -69,14 +70,27 @@ const up = (at: string, env: Record<string, string> = {}, ...flags: string[]) =>
     );
 const DRILL_REFUSAL = `[mandatory]  ${PACK}  refuse-drill-settings-in-updates`;
 
-test("inside the Christmas freeze, pulumi up is blocked by the gate before anything reaches the API server", () => {
-    const r = up(FREEZE);
+test.each([[[]], [["--skip-preview"]]])(
+    "inside the Christmas freeze, pulumi up %j is blocked by the gate before anything reaches the API server",
+    (flags: string[]) => {
+        const r = up(FREEZE, {}, ...flags);
+        expect(r.code).not.toBe(0);
+        expect(r.stdout).toContain(`[mandatory]  ${PACK}  enforce-deploy-gate`);
+        expect(r.stdout).toContain(
+            "production deploy blocked at Thu 2026-12-24 11:00 UTC: deploys are closed: inside deny window 'christmas' (Dec 24–26 freeze)",
+        );
+        expect(r.stdout).toContain("next window opens Mon 2026-12-28 10:00 UTC (until Mon 2026-12-28 16:00 UTC)");
+        nothingApplied();
+    },
+);
+
+test("outside the window (Thursday evening), pulumi up --skip-preview changes nothing and names the window", () => {
+    const r = up("2026-11-26T18:30:00Z", {}, "--skip-preview");
     expect(r.code).not.toBe(0);
     expect(r.stdout).toContain(`[mandatory]  ${PACK}  enforce-deploy-gate`);
     expect(r.stdout).toContain(
-        "production deploy blocked at Thu 2026-12-24 11:00 UTC: deploys are closed: inside deny window 'christmas' (Dec 24–26 freeze)",
+        "production deploy blocked at Thu 2026-11-26 18:30 UTC: deploys are closed: outside every allow window ('business-hours')",
     );
-    expect(r.stdout).toContain("next window opens Mon 2026-12-28 10:00 UTC (until Mon 2026-12-28 16:00 UTC)");
     nothingApplied();
 });
 
@@ -94,10 +108,10 @@ test("a pull-request preview inside the freeze passes, with the advisory and the
     expect(r.stdout).not.toContain("[mandatory]");
 });
 
-test("typed approvals and one signed by a key no signer holds do not count: pulumi up in the window is blocked", () => {
+test("typed approvals and one signed by a key no signer holds do not count: pulumi up --skip-preview in the window is blocked", () => {
     ws.approvers({ eve: ["service-owner"] });
     expectOk(ws.sign(STACK, "eve", "service-owner", SIGNED_AT));
-    const r = up(WINDOW);
+    const r = up(WINDOW, {}, "--skip-preview");
     expect(r.code).not.toBe(0);
     expect(r.stdout).toContain(`[mandatory]  ${PACK}  enforce-deploy-gate`);
     expect(r.stdout).toContain(

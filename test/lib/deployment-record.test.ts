@@ -1,5 +1,5 @@
 import { DateTime } from "luxon";
-import { decideRollout } from "../../lib/deployment-record";
+import { decideRollout, selfStackName } from "../../lib/deployment-record";
 import { stackConfig } from "../util/stack";
 
 const t0 = DateTime.fromISO("2026-11-23T10:00:00Z");
@@ -56,5 +56,79 @@ describe("decideRollout", () => {
         expect(decideRollout(withRollback(base()), undefined, t0).problems).toEqual([
             "nothing was deployed before, so there is nothing to go back to",
         ]);
+    });
+
+    describe("a rollback stays rolled back", () => {
+        const t1 = t0.plus({ minutes: 5 });
+        /** green live, then rolled back to blue: the record the next update reads. */
+        const rolledBack = () => {
+            const green = decideRollout(flip(base()), undefined, t0).record;
+            return decideRollout(withRollback(base()), green, t1);
+        };
+
+        test("the rollback is recorded with who, when, why and what it took out of service", () => {
+            expect(rolledBack().record.services.api.rolledBack).toEqual({
+                from: "green",
+                image: base().services.find((s) => s.name === "api")!.blueGreen!.images.green,
+                switched: "green → blue",
+                by: "kim",
+                at: "2026-11-23T10:05:00Z",
+                reason: "errors",
+            });
+        });
+
+        test("the stack file without the rollback (green live again) is refused, naming it and the ways forward", () => {
+            const again = decideRollout(flip(base()), rolledBack().record, t1.plus({ minutes: 10 }));
+            expect(again.undoes).toEqual([
+                expect.stringMatching(
+                    /^services\.api: this would give traffic back to green \(\S+\), which kim rolled back at 2026-11-23T10:05:00Z \(green → blue: errors\)\. Commit the rollback to the stack file .*, or release a fixed image as a new release\.$/,
+                ),
+            ]);
+        });
+
+        test("the committed rollback deploys, and keeps the record for the next run", () => {
+            const committed = decideRollout(withRollback(base()), rolledBack().record, t1.plus({ minutes: 10 }));
+            expect(committed.undoes).toEqual([]);
+            expect(committed.record.services.api.rolledBack?.from).toBe("green");
+            const plain = decideRollout(base(), committed.record, t1.plus({ minutes: 20 }));
+            expect(plain.undoes).toEqual([]);
+            // Still refused later: the record outlives the runs that leave green idle.
+            expect(decideRollout(flip(base()), plain.record, t1.plus({ hours: 1 })).undoes).toHaveLength(1);
+        });
+
+        test("a fixed image on that colour is a new release: allowed, and the record is gone", () => {
+            const fixed = flip(base());
+            fixed.services.find((s) => s.name === "api")!.blueGreen!.images.green = "ghcr.io/acme/shop-api:1.42.1";
+            const next = decideRollout(fixed, rolledBack().record, t1.plus({ minutes: 10 }));
+            expect(next.undoes).toEqual([]);
+            expect(next.record.services.api.rolledBack).toBeUndefined();
+        });
+
+        test("an aborted canary is not given traffic again with the same image", () => {
+            const canary = (weight: number, image?: string) => {
+                const c = base();
+                const web = c.services.find((s) => s.canary)!;
+                web.canary = { ...web.canary!, weight, ...(image ? { image } : {}) };
+                return c;
+            };
+            const at25 = decideRollout(canary(25), undefined, t0).record;
+            const aborted = decideRollout(withRollback(canary(0)), at25, t1).record;
+            expect(aborted.services.web.rolledBack).toMatchObject({ from: "canary", switched: "canary 25 % → 0 %" });
+            expect(decideRollout(canary(5), aborted, t1.plus({ minutes: 5 })).undoes).toEqual([
+                expect.stringMatching(
+                    /^services\.web: this would give the canary \S+ traffic again, which kim rolled back/,
+                ),
+            ]);
+            expect(decideRollout(canary(5, "ghcr.io/acme/shop-web:9.9.9"), aborted, t1).undoes).toEqual([]);
+        });
+    });
+});
+
+describe("selfStackName", () => {
+    test("a Pulumi Cloud stack reads its own record in its organization; a DIY backend's is `organization`", () => {
+        expect(selfStackName("acme", "runbook", "production")).toBe("acme/runbook/production");
+        expect(selfStackName("organization", "runbook", "local")).toBe("organization/runbook/local");
+        expect(selfStackName(undefined, "runbook", "local")).toBe("organization/runbook/local");
+        expect(selfStackName("", "runbook", "local")).toBe("organization/runbook/local");
     });
 });

@@ -1,4 +1,3 @@
-import type { PolicyResource } from "@pulumi/policy";
 import { DateTime } from "luxon";
 import { approvalProblems, DEFAULT_APPROVAL_RULES, hotfixProblems } from "../../policies/lib/approvals";
 import { decide } from "../../policies/lib/deploy-gate";
@@ -275,20 +274,45 @@ describe("policy settings", () => {
 const UNSIGNED = { environments: { production: { approvals: { signed: false } } } };
 
 describe("the enforce-deploy-gate policy", () => {
-    const workload = (release: ReleaseRecord, environment = "production"): PolicyResource =>
-        policyResource("kubernetes:apps/v1:Deployment", "api-green", {
-            metadata: {
-                name: "api-green",
-                labels: { "runbook.dev/environment": environment },
-                annotations: releaseAnnotations(release),
-            },
-        });
+    const cluster = { type: "pulumi:providers:kubernetes", props: { kubeconfig: ".cluster/kubeconfig" } };
+    const STACK_TYPE = "runbook:stack:RunbookStack";
+    const labels = (environment: string) => ({ "runbook.dev/environment": environment });
+    /** A Deployment carrying the release record, on the cluster, under the stack component. */
+    const workload = (release: ReleaseRecord, environment = "production") => ({
+        type: "kubernetes:apps/v1:Deployment",
+        name: "api-green",
+        urn: `urn:pulumi:test::runbook::${STACK_TYPE}$runbook:app:AppService$kubernetes:apps/v1:Deployment::api-green`,
+        props: {
+            metadata: { name: "api-green", labels: labels(environment), annotations: releaseAnnotations(release) },
+        },
+        provider: cluster,
+    });
+    /** A Service without a release record of its own, under component `parent` (a qualified type). */
+    const service = (parent = STACK_TYPE, environment = "production") => ({
+        type: "kubernetes:core/v1:Service",
+        name: "api",
+        urn: `urn:pulumi:test::runbook::${parent}$kubernetes:core/v1:Service::api`,
+        props: { metadata: { name: "api", labels: labels(environment) } },
+        provider: cluster,
+    });
+    /** The stack component declaring `release` for everything under it (what RunbookStack registers). */
+    const declaration = (release: ReleaseRecord, type = STACK_TYPE) => ({
+        type,
+        name: "production",
+        urn: `urn:pulumi:test::runbook::${type}::production`,
+        props: { runbookRelease: releaseAnnotations(release) },
+    });
+    const FREEZE = "2026-12-24T11:00:00Z";
+    /** The gate's clock inside the freeze, set where an update takes it: in the policy config. */
+    const F = { ...UNSIGNED, now: FREEZE };
+    const WINDOW = "2026-11-26T15:55:00Z";
+    const messages = async (...a: Parameters<typeof runResourcePolicy>) =>
+        (await runResourcePolicy(...a)).map((v) => v.message);
 
-    test("deploy mode is mandatory and blocks inside a freeze", async () => {
-        const policy = enforceDeployGate({ mode: "deploy", env: { RUNBOOK_NOW: "2026-12-24T11:00:00Z" } });
+    test("deploy mode is mandatory and blocks a step inside a freeze", async () => {
+        const policy = enforceDeployGate({ mode: "deploy", env: {} });
         expect(policy.enforcementLevel).toBe("mandatory");
-        const v = await runStackPolicy(policy, [workload(approved)]);
-        expect(v.map((x) => x.message)).toEqual([
+        expect(await messages(policy, workload(approved), { now: FREEZE })).toEqual([
             expect.stringMatching(
                 /^production deploy blocked at Thu 2026-12-24 11:00 UTC: deploys are closed: inside deny window 'christmas'/,
             ),
@@ -296,10 +320,9 @@ describe("the enforce-deploy-gate policy", () => {
     });
 
     test("pull-request mode is advisory and says when the next window opens", async () => {
-        const policy = enforceDeployGate({ mode: "pull-request", env: { RUNBOOK_NOW: "2026-12-24T11:00:00Z" } });
+        const policy = enforceDeployGate({ mode: "pull-request", env: {} });
         expect(policy.enforcementLevel).toBe("advisory");
-        const v = await runStackPolicy(policy, [workload(approved)]);
-        expect(v.map((x) => x.message)).toEqual([
+        expect(await messages(policy, workload(approved), { now: FREEZE })).toEqual([
             expect.stringMatching(
                 /^\[pull-request preview\] would be blocked if deployed now: .*; next window opens Mon 2026-12-28 10:00 UTC \(until Mon 2026-12-28 16:00 UTC\)$/,
             ),
@@ -307,16 +330,13 @@ describe("the enforce-deploy-gate policy", () => {
     });
 
     test("in the window with approvals there is nothing to report (where typed approvals count)", async () => {
-        const policy = enforceDeployGate({ mode: "deploy", env: { RUNBOOK_NOW: "2026-11-26T15:55:00Z" } });
-        expect(await runStackPolicy(policy, [workload(approved)], UNSIGNED)).toEqual([]);
+        const policy = enforceDeployGate({ mode: "deploy", env: {} });
+        expect(await runResourcePolicy(policy, workload(approved), { ...UNSIGNED, now: WINDOW })).toEqual([]);
     });
 
     test("production counts only signed approvals by default: typed ones are named as not counting", async () => {
-        const policy = enforceDeployGate({
-            mode: "deploy",
-            env: { RUNBOOK_NOW: "2026-11-26T15:55:00Z", PULUMI_STACK: "production" },
-        });
-        expect((await runStackPolicy(policy, [workload(approved)])).map((v) => v.message)).toEqual([
+        const policy = enforceDeployGate({ mode: "deploy", env: { PULUMI_STACK: "production" } });
+        expect(await messages(policy, workload(approved), { now: WINDOW })).toEqual([
             "production deploy blocked at Thu 2026-11-26 15:55 UTC: needs 1 governance-sentinel approval from different people, has 0; needs 1 service-owner approval from different people, has 0; unsigned approvals do not count here (lee (governance-sentinel), sam (service-owner)): approvals must be signed (npm run approve)",
         ]);
     });
@@ -338,23 +358,107 @@ describe("the enforce-deploy-gate policy", () => {
                 },
             },
         };
-        const v = await runStackPolicy(policy, [workload(approved)], config);
-        expect(v.map((x) => x.message)).toEqual([
+        expect(await messages(policy, workload(approved), config)).toEqual([
             expect.stringContaining("inside deny window 'demo' (executive demo)"),
         ]);
     });
 
+    test("a step without a record of its own is judged by the release its component declared", async () => {
+        const policy = enforceDeployGate({ mode: "deploy", env: {} });
+        // Before any declaration: no record, so no hotfix and no rollback can let it through.
+        expect(await messages(policy, service(), F)).toEqual([expect.stringContaining("'christmas'")]);
+        // The component is not judged (it reaches nothing); it declares the hotfix.
+        expect(await runResourcePolicy(policy, declaration(hotfix), F)).toEqual([]);
+        expect(await runResourcePolicy(policy, service(), F)).toEqual([]);
+        // What a resource under it carries itself (the backup Job's version alone) does not replace it.
+        const job = {
+            ...service(),
+            type: "kubernetes:batch/v1:Job",
+            props: {
+                metadata: {
+                    labels: labels("production"),
+                    annotations: { "runbook.dev/release-version": "1.42.0" },
+                },
+            },
+        };
+        expect(await runResourcePolicy(policy, job, F)).toEqual([]);
+        // A resource outside that component does not get its declaration.
+        expect(await messages(policy, service("other:index:Thing"), F)).toEqual([
+            expect.stringContaining("'christmas'"),
+        ]);
+    });
+
+    test("a rollback declared by the component lets every step of it through a freeze", async () => {
+        const policy = enforceDeployGate({ mode: "deploy", env: {} });
+        const rollback = { ...approved, approvals: [], rollback: { reason: "5xx", by: "kim", at: FREEZE } };
+        await runResourcePolicy(policy, declaration(rollback), F);
+        expect(await runResourcePolicy(policy, service(), F)).toEqual([]);
+    });
+
+    test("under two declarations a step must pass both", async () => {
+        const policy = enforceDeployGate({ mode: "deploy", env: {} });
+        await runResourcePolicy(policy, declaration(hotfix), F);
+        const inner = `${STACK_TYPE}$runbook:app:AppService`;
+        await runResourcePolicy(policy, declaration(approved, inner), F);
+        expect(await messages(policy, service(inner), F)).toEqual([expect.stringContaining("'christmas'")]);
+    });
+
+    test("the stack, components and providers are never judged, even in a freeze", async () => {
+        const policy = enforceDeployGate({ mode: "deploy", env: {} });
+        const labelled = { metadata: { labels: labels("production") } };
+        expect(await runResourcePolicy(policy, { type: "pulumi:pulumi:Stack", props: labelled }, F)).toEqual([]);
+        expect(await runResourcePolicy(policy, { type: STACK_TYPE, props: labelled }, F)).toEqual([]);
+        expect(await runResourcePolicy(policy, { ...cluster, props: { ...cluster.props, ...labelled } }, F)).toEqual(
+            [],
+        );
+        const ref = { type: "pulumi:providers:pulumi", props: {} };
+        expect(
+            await runResourcePolicy(
+                policy,
+                { type: "pulumi:pulumi:StackReference", props: labelled, provider: ref },
+                F,
+            ),
+        ).toEqual([]);
+    });
+
+    test("an unlabelled step takes the environment of the labelled ones before it", async () => {
+        const policy = enforceDeployGate({ mode: "deploy", env: {} });
+        const bare = { ...service(), props: { metadata: { name: "api" } } };
+        expect(await runResourcePolicy(policy, bare, F)).toEqual([]);
+        await runResourcePolicy(policy, workload(approved), F);
+        expect(await messages(policy, bare, F)).toEqual([expect.stringContaining("'christmas'")]);
+    });
+
+    test("a preview names each verdict once; an update refuses every step", async () => {
+        const preview = enforceDeployGate({ mode: "deploy", env: { RUNBOOK_NOW: FREEZE, PULUMI_DRY_RUN: "true" } });
+        expect(await messages(preview, service(), UNSIGNED)).toHaveLength(1);
+        expect(await messages(preview, service(), UNSIGNED)).toEqual([]);
+        const update = enforceDeployGate({ mode: "deploy", env: { PULUMI_DRY_RUN: "false" } });
+        const freeze = { ...UNSIGNED, now: FREEZE };
+        expect(await messages(update, service(), freeze)).toHaveLength(1);
+        expect(await messages(update, service(), freeze)).toHaveLength(1);
+    });
+
     test("a hotfix inside a freeze passes the gate, and report-hotfix-deploys records it on its own", async () => {
-        const gate = enforceDeployGate({ mode: "deploy", env: { RUNBOOK_NOW: "2026-12-24T11:00:00Z" } });
-        expect(await runStackPolicy(gate, [workload(hotfix)], UNSIGNED)).toEqual([]);
+        const gate = enforceDeployGate({ mode: "deploy", env: {} });
+        expect(await runResourcePolicy(gate, workload(hotfix), F)).toEqual([]);
         // The report reads the release record alone: it needs neither the gate's config nor its run.
         const withReason = { ...hotfix, hotfix: { postmortem: "PM-2026-117", reason: "checkout down" } };
-        expect((await runStackPolicy(reportHotfixDeploys, [workload(withReason)])).map((x) => x.message)).toEqual([
+        const w = workload(withReason);
+        expect(
+            (await runStackPolicy(reportHotfixDeploys, [policyResource(w.type, w.name, w.props)])).map(
+                (x) => x.message,
+            ),
+        ).toEqual([
             "hotfix release 1.42.0: postmortem PM-2026-117, because checkout down; approvals: kim (governance-board), ola (governance-board). Review it after the fact; it crosses a closed window or a freeze only with the hotfix approvals the gate requires.",
         ]);
     });
 
     test("report-hotfix-deploys names signed approvals by count and a rollback by who and why", async () => {
+        const asStack = (r: ReleaseRecord) => {
+            const d = declaration(r);
+            return [policyResource(d.type, d.name, d.props)];
+        };
         const signed = {
             ...hotfix,
             approvals: [],
@@ -363,7 +467,7 @@ describe("the enforce-deploy-gate policy", () => {
                 { statement: "s2", signature: "g2" },
             ],
         };
-        expect((await runStackPolicy(reportHotfixDeploys, [workload(signed)])).map((x) => x.message)).toEqual([
+        expect((await runStackPolicy(reportHotfixDeploys, asStack(signed))).map((x) => x.message)).toEqual([
             expect.stringContaining(
                 "approvals: 2 signatures attached (enforce-deploy-gate counts those that verify for this release).",
             ),
@@ -372,45 +476,35 @@ describe("the enforce-deploy-gate policy", () => {
             ...approved,
             rollback: { reason: "errors after 1.42", by: "oncall-kim", at: "2026-12-24T11:00:00Z" },
         };
-        expect((await runStackPolicy(reportHotfixDeploys, [workload(rollback)])).map((x) => x.message)).toEqual([
+        expect((await runStackPolicy(reportHotfixDeploys, asStack(rollback))).map((x) => x.message)).toEqual([
             "rollback to what was live before, by oncall-kim at 2026-12-24T11:00:00Z: errors after 1.42 (release 1.42.0)",
         ]);
     });
 
     test("a normal deploy is not reported as a hotfix", async () => {
-        expect(await runStackPolicy(reportHotfixDeploys, [workload(approved)])).toEqual([]);
+        const w = workload(approved);
+        expect(await runStackPolicy(reportHotfixDeploys, [policyResource(w.type, w.name, w.props)])).toEqual([]);
     });
 
     test("in an update that reaches a cluster the shell's clock does not count; the config's does", async () => {
-        const onCluster = {
-            ...workload(approved),
-            provider: { type: "pulumi:providers:kubernetes", props: { kubeconfig: "k" }, urn: "u", name: "p" },
-        } as PolicyResource;
-        const env = { RUNBOOK_NOW: "2026-11-26T15:55:00Z", PULUMI_DRY_RUN: "false" };
-        const freeze = { ...UNSIGNED, now: "2026-12-24T11:00:00Z" };
-        expect(
-            (await runStackPolicy(enforceDeployGate({ mode: "deploy", env }), [onCluster], freeze)).map(
-                (x) => x.message,
-            ),
-        ).toEqual([expect.stringContaining("inside deny window 'christmas'")]);
+        const env = { RUNBOOK_NOW: WINDOW, PULUMI_DRY_RUN: "false" };
+        const freeze = { ...UNSIGNED, now: FREEZE };
+        expect(await messages(enforceDeployGate({ mode: "deploy", env }), workload(approved), freeze)).toEqual([
+            expect.stringContaining("inside deny window 'christmas'"),
+        ]);
         // The same run as a preview, or on a stack that only renders YAML, keeps the shell's clock.
-        expect(
-            await runStackPolicy(
-                enforceDeployGate({ mode: "deploy", env: { ...env, PULUMI_DRY_RUN: "true" } }),
-                [onCluster],
-                freeze,
-            ),
-        ).toEqual([]);
-        const rendering = {
-            ...onCluster,
-            provider: { ...onCluster.provider!, props: { renderYamlToDirectory: "rendered/x" } },
-        } as PolicyResource;
-        expect(await runStackPolicy(enforceDeployGate({ mode: "deploy", env }), [rendering], freeze)).toEqual([]);
+        const preview = enforceDeployGate({ mode: "deploy", env: { ...env, PULUMI_DRY_RUN: "true" } });
+        expect(await runResourcePolicy(preview, workload(approved), freeze)).toEqual([]);
+        const rendering = { ...workload(approved), provider: { ...cluster, props: { renderYamlToDirectory: "r/x" } } };
+        expect(await runResourcePolicy(enforceDeployGate({ mode: "deploy", env }), rendering, freeze)).toEqual([]);
+        // Rendering is judged too: by the shell's clock, here inside the freeze.
+        const inFreeze = enforceDeployGate({ mode: "deploy", env: { ...env, RUNBOOK_NOW: FREEZE } });
+        expect(await messages(inFreeze, rendering, UNSIGNED)).toEqual([expect.stringContaining("'christmas'")]);
     });
 
     test("staging resources pass at any time", async () => {
-        const policy = enforceDeployGate({ mode: "deploy", env: { RUNBOOK_NOW: "2026-12-25T03:00:00Z" } });
-        expect(await runStackPolicy(policy, [workload({ ...approved, approvals: [] }, "staging")])).toEqual([]);
+        const policy = enforceDeployGate({ mode: "deploy", env: {} });
+        expect(await runResourcePolicy(policy, workload({ ...approved, approvals: [] }, "staging"), F)).toEqual([]);
     });
 });
 

@@ -55,6 +55,8 @@ export async function runResourcePolicy(
     r: {
         type: string;
         name?: string;
+        /** Defaults to a top-level resource's URN; a child's names its parents' types (`A$B$type`). */
+        urn?: string;
         props: Record<string, any>;
         provider?: { type: string; props: Record<string, any> };
     },
@@ -65,7 +67,7 @@ export async function runResourcePolicy(
     const args = {
         type: r.type,
         props: r.props,
-        urn: urnOf(r.type, name),
+        urn: r.urn ?? urnOf(r.type, name),
         name,
         opts: options(),
         provider: r.provider && { ...r.provider, urn: urnOf(r.provider.type, "provider"), name: "provider" },
