@@ -16,7 +16,7 @@ import { parseStatement, releaseDigest, statementText, type ReleaseSubject } fro
 import { appendSignature, SignatureFileError } from "../lib/signature-file";
 import { APPROVAL_NAMESPACE, SshKeygenError, sshSign } from "../policies/lib/ssh-signature";
 import { parseInstant } from "../policies/settings";
-import { releaseSubject, runMain, stackConfigOrProblems, UsageError } from "./ci-common";
+import { printedHelp, releaseSubject, runMain, stackConfigOrProblems, UsageError } from "./ci-common";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -30,6 +30,7 @@ function subjectOf(dir: string, stack: string, env: NodeJS.ProcessEnv): ReleaseS
 }
 
 function main(argv: string[]): number {
+    if (printedHelp(__filename, argv)) return 0;
     const { values: o, positionals } = parseArgs({
         args: argv,
         allowPositionals: true,

@@ -6,7 +6,7 @@ import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import type { StackConfig } from "../config/types";
 import { stackFilePath } from "../config/stack-file";
 import { Kubectl } from "./kube";
-import { drillRefusalFor, pulumiEnv, stackConfigOrProblems, UsageError } from "./ci-common";
+import { commandEnv, drillRefusalFor, stackConfigOrProblems, UsageError } from "./ci-common";
 
 export const ROOT = path.resolve(__dirname, "..");
 
@@ -22,18 +22,15 @@ export interface Opened {
 
 /**
  * The stack `name` of the project in `dir`, its parsed config (a bad one is a UsageError
- * listing every problem, before anything changes) and an Automation API handle on it. The
- * backend is the caller's PULUMI_BACKEND_URL, else the project's own file backend (as up.sh).
+ * listing every problem, before anything changes) and an Automation API handle on it, in
+ * the environment of commandEnv (backend, toolchain, the local stack's passphrase).
  */
 export async function openStack(dir: string, name: string, env: NodeJS.ProcessEnv): Promise<Opened> {
     const { config, problems } = stackConfigOrProblems(dir, name, env);
     if (!config) throw new UsageError(`Pulumi.${name}.yaml:\n${(problems ?? []).map((p) => `  - ${p}`).join("\n")}`);
     const drill = drillRefusalFor(config, env);
     if (drill) throw new UsageError(drill);
-    const runEnv = pulumiEnv(ROOT, {
-        ...env,
-        PULUMI_BACKEND_URL: env.PULUMI_BACKEND_URL ?? `file://${path.join(dir, ".pulumi-state")}`,
-    });
+    const runEnv = commandEnv(dir, name, env);
     const envVars = Object.fromEntries(Object.entries(runEnv).filter((e): e is [string, string] => e[1] !== undefined));
     // The Automation API finds `pulumi` on this process's PATH.
     process.env.PATH = runEnv.PATH;

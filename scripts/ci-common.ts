@@ -44,12 +44,28 @@ export function stackConfigOrProblems(
     }
 }
 
-/** The stack's config as the engine hands it to the program and the pack (secrets in plain text). */
-export function resolvedStackConfig(dir: string, stack: string, env: NodeJS.ProcessEnv): Record<string, string> {
-    const runEnv = pulumiEnv(path.resolve(__dirname, ".."), {
+/** The stack `scripts/up.sh` creates: its config holds no secrets of value, under the empty passphrase. */
+export const LOCAL_STACK = "local";
+
+/**
+ * The environment every command runs the engine with, for stack `stack` of the project in
+ * `dir`: the project's toolchain first on PATH; the caller's backend, else the project's
+ * own file backend (as up.sh); for the local stack, the empty passphrase up.sh gives it
+ * unless the caller sets one. Another stack's passphrase is the caller's to give.
+ */
+export function commandEnv(dir: string, stack: string, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+    const passphraseGiven =
+        env.PULUMI_CONFIG_PASSPHRASE !== undefined || env.PULUMI_CONFIG_PASSPHRASE_FILE !== undefined;
+    return pulumiEnv(path.resolve(__dirname, ".."), {
         ...env,
         PULUMI_BACKEND_URL: env.PULUMI_BACKEND_URL ?? `file://${path.join(dir, ".pulumi-state")}`,
+        ...(stack === LOCAL_STACK && !passphraseGiven ? { PULUMI_CONFIG_PASSPHRASE: "" } : {}),
     });
+}
+
+/** The stack's config as the engine hands it to the program and the pack (secrets in plain text). */
+export function resolvedStackConfig(dir: string, stack: string, env: NodeJS.ProcessEnv): Record<string, string> {
+    const runEnv = commandEnv(dir, stack, env);
     const r = spawnSync("pulumi", ["config", "--json", "--show-secrets", "--stack", stack, "--non-interactive"], {
         cwd: dir,
         env: runEnv,
@@ -215,9 +231,71 @@ const isUsage = (e: unknown) =>
     (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") === true;
 
 /**
+ * What failed and what to do, in one line, for an error no command expected: the engine's
+ * own `error:` line where it gave one (the Automation API wraps the CLI's whole output),
+ * with the fix for the failures a newcomer meets first.
+ */
+export function failureLine(e: unknown): string {
+    const message = e instanceof Error ? e.message : String(e);
+    const fix: [RegExp, string][] = [
+        [
+            /passphrase must be set|incorrect passphrase/,
+            "the stack's secrets need its passphrase: set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) and run again",
+        ],
+        [
+            /no stack named|stack '[^']*' not found/i,
+            "the stack does not exist in this backend: `bash scripts/up.sh` creates the local one; set PULUMI_BACKEND_URL for a shared one",
+        ],
+        [
+            /currently locked|update is already in progress/i,
+            "another update of this stack holds its lock: wait for it; if it was killed, `bash scripts/up.sh` (local) or `pulumi cancel` clears it",
+        ],
+        [
+            /ECONNREFUSED|Unable to connect to the server|connection refused|no such host/i,
+            "the cluster does not answer: `npm run --silent cluster -- up` starts the local one",
+        ],
+        [
+            /PULUMI_ACCESS_TOKEN|pulumi login/i,
+            "no backend: set PULUMI_BACKEND_URL (the project's own: file://<dir>/.pulumi-state)",
+        ],
+    ];
+    const known = fix.find(([re]) => re.test(message));
+    const engineLine = /(?:^|\s)error: (.+)$/m.exec(message)?.[1];
+    const first = (engineLine ?? message.split("\n").find((l) => l.trim() !== "") ?? "unknown error").trim();
+    const what = first.length > 300 ? `${first.slice(0, 297)}...` : first;
+    return known ? `${what}; ${known[1]}` : `${what} (RUNBOOK_DEBUG=1 shows the details)`;
+}
+
+/** Reports a failure no command expected: one line, or everything with RUNBOOK_DEBUG=1. */
+function reportFailure(name: string, e: unknown): void {
+    if (process.env.RUNBOOK_DEBUG) process.stderr.write(`${name}: ${(e as Error).stack ?? String(e)}\n`);
+    else process.stderr.write(`${name}: failed: ${failureLine(e)}\n`);
+}
+
+/**
+ * The usage a command's source opens with: its leading `//` comment lines, which stay the
+ * one place it is written.
+ */
+export function usageOf(sourceFile: string): string {
+    const lines: string[] = [];
+    for (const line of fs.readFileSync(sourceFile, "utf8").split("\n")) {
+        if (!line.startsWith("//")) break;
+        lines.push(line.replace(/^\/\/ ?/, ""));
+    }
+    return `${lines.join("\n")}\n`;
+}
+
+/** Prints the usage and answers true when `argv` asks for help (`--help` or `-h`). */
+export function printedHelp(sourceFile: string, argv: string[]): boolean {
+    if (!argv.includes("--help") && !argv.includes("-h")) return false;
+    process.stdout.write(usageOf(sourceFile));
+    return true;
+}
+
+/**
  * Runs an async entry point that drives the Automation API, then exits at once (it can leave
  * handles open: gRPC, event-log tailers). Bad arguments exit 2; an error of class `refused`
- * exits 1 with "refused: …"; anything else exits 1 with its stack.
+ * exits 1 with "refused: …"; anything else exits 1 with one line saying what failed.
  */
 export function runMainAsync(
     name: string,
@@ -228,16 +306,14 @@ export function runMainAsync(
         (code) => process.exit(code),
         (e: unknown) => {
             if (refused && e instanceof refused) process.stderr.write(`${name}: refused: ${e.message}\n`);
-            else
-                process.stderr.write(
-                    `${name}: ${isUsage(e) ? (e as Error).message : ((e as Error).stack ?? String(e))}\n`,
-                );
+            else if (isUsage(e)) process.stderr.write(`${name}: ${(e as Error).message}\n`);
+            else reportFailure(name, e);
             process.exit(isUsage(e) ? 2 : 1);
         },
     );
 }
 
-/** Runs an entry point: its return value is the exit code; bad arguments exit 2 with a message. */
+/** Runs an entry point: its return value is the exit code; bad arguments exit 2 with a message, failures 1. */
 export function runMain(name: string, main: () => number): void {
     try {
         process.exitCode = main();
@@ -245,6 +321,9 @@ export function runMain(name: string, main: () => number): void {
         if (isUsage(e)) {
             process.stderr.write(`${name}: ${(e as Error).message}\n`);
             process.exitCode = 2;
-        } else throw e;
+        } else {
+            reportFailure(name, e);
+            process.exitCode = 1;
+        }
     }
 }

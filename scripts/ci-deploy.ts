@@ -11,7 +11,8 @@ import { releaseRecord, releaseStrategy } from "../lib/release";
 import {
     drillRefusalFor,
     gateVerdict,
-    pulumiEnv,
+    commandEnv,
+    printedHelp,
     runMain,
     runPulumi,
     stackConfigOrProblems,
@@ -21,6 +22,7 @@ import {
 const ROOT = path.resolve(__dirname, "..");
 
 function main(): number {
+    if (printedHelp(__filename, process.argv.slice(2))) return 0;
     const { values: o } = parseArgs({
         options: {
             stack: { type: "string" },
@@ -71,7 +73,7 @@ function main(): number {
         process.stderr.write(`ci-deploy: ${gate.result.summary}\nnot deployed: pulumi up was not run\n`);
         return 1;
     }
-    const env = { ...pulumiEnv(ROOT, process.env), RUNBOOK_DEPLOY_MODE: "deploy" };
+    const env = { ...commandEnv(dir, stack, process.env), RUNBOOK_DEPLOY_MODE: "deploy" };
     const args = ["up", "--yes", "--stack", stack, "--policy-pack", path.join(dir, "policies")];
     if (o["policy-config"]) args.push("--policy-pack-config", path.resolve(o["policy-config"]));
     const run = runPulumi(dir, args, env);

@@ -10,7 +10,8 @@ import { markdownSummary } from "../lib/preview-summary";
 import {
     deployedState,
     gateVerdict,
-    pulumiEnv,
+    commandEnv,
+    printedHelp,
     runMain,
     runPulumi,
     stackConfigOrProblems,
@@ -21,6 +22,7 @@ import { strategyState } from "../lib/release";
 const ROOT = path.resolve(__dirname, "..");
 
 function main(): number {
+    if (printedHelp(__filename, process.argv.slice(2))) return 0;
     const { values: o } = parseArgs({
         options: {
             stack: { type: "string" },
@@ -51,7 +53,7 @@ function main(): number {
         return 1;
     }
     const gate = gateVerdict({ dir, stack, config }, o["policy-config"], process.env);
-    const env = { ...pulumiEnv(ROOT, process.env), RUNBOOK_DEPLOY_MODE: "pull-request" };
+    const env = { ...commandEnv(dir, stack, process.env), RUNBOOK_DEPLOY_MODE: "pull-request" };
     const before = deployedState(dir, stack, env);
     const args = ["preview", "--stack", stack, "--diff", "--policy-pack", path.join(dir, "policies")];
     if (o["policy-config"]) args.push("--policy-pack-config", path.resolve(o["policy-config"]));

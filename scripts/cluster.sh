@@ -305,8 +305,12 @@ main() {
       running || { echo "[cluster] not running: npm run --silent cluster -- up" >&2; exit 1; }
       echo "$kubeconfig"
       ;;
+    -h|--help)
+      # The usage is this file's header: its comment lines after the shebang.
+      awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"
+      ;;
     *)
-      echo "usage: npm run --silent cluster -- up|kubeconfig|down|build" >&2
+      echo "usage: npm run --silent cluster -- up|kubeconfig|down|build (--help for more)" >&2
       exit 2
       ;;
   esac

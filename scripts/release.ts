@@ -20,7 +20,7 @@ import { stackFilePath } from "../config/stack-file";
 import { describeReading, gateAction, judge, readTrigger, type Reading } from "../lib/analysis";
 import { alertTarget, rolloutTriggers, type Trigger } from "../lib/promql";
 import { openStack, ROOT, serviceKey, up, type Opened } from "./automation";
-import { gateVerdict, runMainAsync, UsageError } from "./ci-common";
+import { gateVerdict, printedHelp, runMainAsync, UsageError } from "./ci-common";
 
 interface Options {
     prometheus: string;
@@ -167,6 +167,7 @@ async function releaseBlueGreen(o: Opened, s: ServiceConfig, triggers: Trigger[]
 }
 
 async function main(argv: string[]): Promise<number> {
+    if (printedHelp(__filename, argv)) return 0;
     const { values: a } = parseArgs({
         args: argv,
         options: {

@@ -15,7 +15,7 @@ import type { ServiceConfig } from "../config/types";
 import { smokeJobName } from "../lib/labels";
 import { COLOR_LABEL } from "../policies/lib/well-known";
 import { openStack, restoreStackFile, ROOT, serviceKey, stackKubectl, up, type Opened } from "./automation";
-import { runMainAsync, UsageError } from "./ci-common";
+import { printedHelp, runMainAsync, UsageError } from "./ci-common";
 import type { Kubectl } from "./kube";
 
 export interface RollbackTarget {
@@ -83,6 +83,7 @@ export function checkCanGoBack(kubectl: Kubectl, namespace: string, s: ServiceCo
 }
 
 async function main(argv: string[]): Promise<number> {
+    if (printedHelp(__filename, argv)) return 0;
     const { values: o } = parseArgs({
         args: argv,
         options: {

@@ -4,9 +4,8 @@
 //   npm run --silent status -- --stack local [--kubeconfig FILE]
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { parseStackConfig } from "../config/load";
-import { readStack } from "../config/stack-file";
 import { COLOR_LABEL, TRACK_LABEL } from "../policies/lib/well-known";
+import { printedHelp, runMain, stackConfigOrProblems, UsageError } from "./ci-common";
 import { Kubectl } from "./kube";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -156,22 +155,27 @@ export function formatStatus(s: Snapshot): string {
     return out.join("\n");
 }
 
-function main(): void {
-    const { values } = parseArgs({ options: { stack: { type: "string" }, kubeconfig: { type: "string" } } });
-    if (!values.stack) {
-        console.error("usage: npm run --silent status -- --stack NAME [--kubeconfig FILE]");
-        process.exit(2);
-    }
-    const config = parseStackConfig(readStack(ROOT, values.stack, {}));
+function main(): number {
+    if (printedHelp(__filename, process.argv.slice(2))) return 0;
+    const { values } = parseArgs({
+        options: { stack: { type: "string" }, kubeconfig: { type: "string" } },
+        strict: true,
+    });
+    if (!values.stack)
+        throw new UsageError(
+            "--stack is required (usage: npm run --silent status -- --stack NAME [--kubeconfig FILE])",
+        );
+    const { config, problems } = stackConfigOrProblems(ROOT, values.stack, process.env);
+    if (!config)
+        throw new UsageError(`Pulumi.${values.stack}.yaml:\n${(problems ?? []).map((p) => `  - ${p}`).join("\n")}`);
     const kubeconfig = values.kubeconfig ?? config.kubernetes.kubeconfig;
-    if (!kubeconfig) {
-        console.error(
+    if (!kubeconfig)
+        throw new UsageError(
             `stack '${values.stack}' names no kubeconfig (runbook:kubernetes.kubeconfig); pass --kubeconfig FILE`,
         );
-        process.exit(2);
-    }
     const kubectl = new Kubectl(path.resolve(ROOT, kubeconfig));
     console.log(formatStatus(readSnapshot(kubectl, config.namespace.name)));
+    return 0;
 }
 
-if (require.main === module) main();
+if (require.main === module) runMain("status", main);

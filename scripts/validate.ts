@@ -6,6 +6,7 @@ import { parseArgs } from "node:util";
 import { ConfigError } from "../config/errors";
 import { parseStackConfig } from "../config/load";
 import { readStack, StackFileError, stackFilePath, UnknownStackError } from "../config/stack-file";
+import { printedHelp } from "./ci-common";
 
 function usage(message: string): never {
     process.stderr.write(
@@ -15,6 +16,7 @@ function usage(message: string): never {
 }
 
 function main(): void {
+    if (printedHelp(__filename, process.argv.slice(2))) return;
     let args;
     try {
         args = parseArgs({ options: { stack: { type: "string" }, dir: { type: "string" } }, strict: true });

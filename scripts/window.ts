@@ -12,7 +12,7 @@ import { readStack, StackFileError, UnknownStackError } from "../config/stack-fi
 import type { ReleaseOverrides } from "../config/sources";
 import { CalendarError } from "../policies/lib/calendar";
 import { parseInstant, PolicyConfigError } from "../policies/settings";
-import { gateVerdict } from "./ci-common";
+import { gateVerdict, printedHelp } from "./ci-common";
 
 function unusable(message: string): never {
     process.stderr.write(`window: ${message}\n`);
@@ -20,6 +20,7 @@ function unusable(message: string): never {
 }
 
 function main(): void {
+    if (printedHelp(__filename, process.argv.slice(2))) return;
     let args;
     try {
         args = parseArgs({

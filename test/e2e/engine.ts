@@ -43,7 +43,8 @@ export class Workspace {
         fs.mkdirSync(this.dir, { recursive: true });
         for (const f of PROJECT_FILES) fs.cpSync(path.join(ROOT, f), path.join(this.dir, f), { recursive: true });
         fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(this.dir, "node_modules"));
-        fs.mkdirSync(path.join(this.dir, ".state"));
+        // Where the project's commands look by default (commandEnv), as in a checkout after up.sh.
+        fs.mkdirSync(path.join(this.dir, ".pulumi-state"));
         const clean = Object.fromEntries(
             Object.entries(process.env).filter(([k]) => !k.startsWith("RUNBOOK_") && !k.startsWith("PULUMI_")),
         );
@@ -51,7 +52,7 @@ export class Workspace {
             ...clean,
             PATH: `${TOOLCHAIN_BIN}:${process.env.PATH}`,
             PULUMI_HOME: path.join(this.dir, ".pulumi-home"),
-            PULUMI_BACKEND_URL: `file://${path.join(this.dir, ".state")}`,
+            PULUMI_BACKEND_URL: `file://${path.join(this.dir, ".pulumi-state")}`,
             // The local stack file carries the salt of the empty passphrase: it holds no secrets.
             PULUMI_CONFIG_PASSPHRASE: "",
             PULUMI_SKIP_UPDATE_CHECK: "true",

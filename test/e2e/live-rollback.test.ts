@@ -1,6 +1,7 @@
 // `npm run rollback` on the live local cluster: a blue/green service goes back to the colour
 // that was live before, inside a freeze, without a smoke Job, and the stack file agrees with
 // the cluster afterwards. Assertions read the API server.
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
@@ -11,7 +12,8 @@ import { expectOk, toolchainReady, Workspace } from "./engine";
 
 jest.setTimeout(300_000);
 
-const STACK = "rb";
+// The stack name scripts/up.sh gives: the rollback runs as a newcomer would run it.
+const STACK = "local";
 const NS = "e2e-rollback";
 let ws: Workspace;
 let k: Kubectl;
@@ -52,16 +54,26 @@ beforeAll(() => {
 
 afterAll(() => removeStack(ws, STACK, NS));
 
-// With its preview: the gate is a stack policy, and it blocks before anything changes only there.
 const up = (...extra: string[]) => ws.pulumi(["up", "--stack", STACK, "--yes", "--policy-pack", "policies", ...extra]);
-const rollback = (...extra: string[]) =>
-    ws.exec(
-        "npx",
-        ["--no-install", "tsx", path.join(ROOT, "scripts", "rollback.ts"), "--stack", STACK, "--dir", ws.dir, ...extra],
-        {},
-        ROOT,
+/**
+ * `npm run --silent rollback` from a fresh shell: none of the PULUMI_* or RUNBOOK_* settings
+ * the tests give the engine, only the checkout (its state where up.sh keeps it).
+ */
+const rollback = (...extra: string[]) => {
+    const fresh = Object.fromEntries(
+        Object.entries(process.env).filter(([k]) => !k.startsWith("PULUMI_") && !k.startsWith("RUNBOOK_")),
     );
-const stackFile = () => parse(fs.readFileSync(path.join(ws.dir, `Pulumi.${STACK}.yaml`), "utf8")).config;
+    const r = spawnSync("npm", ["run", "--silent", "rollback", "--", "--stack", STACK, "--dir", ws.dir, ...extra], {
+        cwd: ROOT,
+        env: fresh,
+        encoding: "utf8",
+    });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr, all: `${r.stdout}\n${r.stderr}` };
+};
+const stackFilePath = () => path.join(ws.dir, `Pulumi.${STACK}.yaml`);
+const stackFile = () => parse(fs.readFileSync(stackFilePath(), "utf8")).config;
+/** The stack file as git has it: green live, written before the on-call engineer rolled back. */
+let committed: string;
 const selected = () => k.get(["service", "api", "-n", NS]).spec.selector["runbook.dev/color"];
 const jobNames = () =>
     k
@@ -94,6 +106,7 @@ test("blue, then green live; in a freeze a release is blocked and the rollback t
     ).toBe(0);
 
     const jobsBefore = jobNames();
+    committed = fs.readFileSync(stackFilePath(), "utf8");
     const r = rollback(
         "--service",
         "api",
@@ -142,6 +155,26 @@ test("blue, then green live; in a freeze a release is blocked and the rollback t
     expect(ws.pulumi(["stack", "history", "--stack", STACK, "--json"]).stdout).toContain(
         "rollback api: green → blue by oncall-kim: checkout errors after 1.42",
     );
+});
+
+test("the stack file as committed before the rollback cannot switch back: refused before any change, with or without a preview", () => {
+    const rolledBack = fs.readFileSync(stackFilePath(), "utf8");
+    fs.writeFileSync(stackFilePath(), committed);
+    try {
+        for (const flags of [[], ["--skip-preview"]]) {
+            const r = up(...flags);
+            expect(r.code).not.toBe(0);
+            expect(r.all).toContain("this update would undo a rollback, so nothing was changed");
+            expect(r.all).toMatch(
+                /services\.api: this would give traffic back to green \(\S+\), which oncall-kim rolled back at \S+ \(green → blue: checkout errors after 1\.42\)\. Commit the rollback to the stack file/,
+            );
+            expect(selected()).toBe("blue");
+        }
+    } finally {
+        fs.writeFileSync(stackFilePath(), rolledBack);
+    }
+    // The rollback, committed, deploys as a no-op outside the freeze too.
+    expectOk(ws.pulumi(["preview", "--stack", STACK, "--expect-no-changes", "--policy-pack", "policies"]));
 });
 
 test("release.rollback does not carry anything else through the freeze", () => {
