@@ -1,12 +1,13 @@
 // Release operations on the live local cluster, side by side in one run (not timed tests):
 // each as `pulumi up` wall time and the engine's own update duration, next to `kubectl`
 // doing the same switch by hand (the runbooks' manual way, and the floor); `npm run rollback`
-// and a whole `npm run release` of a canary with shortened steps (against a real Prometheus
-// scraping a healthy metrics target); and the time to get the cluster's binaries, from the
-// per-version cache and rebuilt with Go's build cache.
+// (time to traffic restored, watched on the API server, and to converged) next to an empty
+// program's `pulumi up`; a whole `npm run release` of a canary with shortened steps
+// (against a real Prometheus scraping a healthy metrics target); and the time to get the
+// cluster's binaries, from the per-version cache and rebuilt with Go's build cache.
 //   npx tsx bench/live.ts          (after `bash scripts/setup.sh`; starts the cluster if needed, and stops it after)
 //   BENCH_COLD=1 npx tsx bench/live.ts   also rebuilds the cluster parts with empty Go caches (~10 min)
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -50,9 +51,57 @@ function up(ws: Workspace, what: string, config: Record<string, string>): Row {
 const command = (ws: Workspace, name: string, args: string[]) =>
     ws.script(name, ["--stack", STACK, "--dir", ws.dir, ...args]);
 
-/** The sum of the engine's update seconds ("in N s (update; …)") each update of a release or rollback reports. */
+/** The sum of the engine's update seconds each update of a release ("in N s (update; …)") or rollback ("(update N s)") reports. */
 const appliedSeconds = (text: string) =>
-    [...text.matchAll(/in ([0-9.]+) s \(update;/g)].reduce((a, m) => a + Number(m[1]), 0);
+    [...text.matchAll(/in ([0-9.]+) s \(update;|\(update ([0-9.]+) s\)/g)].reduce(
+        (a, m) => a + Number(m[1] ?? m[2]),
+        0,
+    );
+
+/**
+ * A watch on Service `name`'s colour selector: `seen` resolves with the instant (hrtime)
+ * the API server first reports it selecting `color`.
+ */
+function watchSelector(name: string, color: string): { seen: Promise<bigint>; stop(): void } {
+    const k = kubectl();
+    const child = spawn(k.binary, [
+        "--kubeconfig",
+        k.kubeconfig,
+        "get",
+        "service",
+        name,
+        "-n",
+        NS,
+        "--watch",
+        "-o",
+        'jsonpath={.spec.selector.runbook\\.dev/color}{"\\n"}',
+    ]);
+    const seen = new Promise<bigint>((resolve, reject) => {
+        let buffered = "";
+        child.stdout.on("data", (d: Buffer) => {
+            const at = process.hrtime.bigint();
+            buffered += d.toString();
+            if (buffered.split("\n").includes(color)) resolve(at);
+        });
+        child.on("close", (code) => reject(new Error(`the watch on Service ${name} ended (${code})`)));
+    });
+    return { seen, stop: () => child.kill() };
+}
+
+/** `pulumi up` of a program with no resources on the same machine: the engine's floor. */
+function emptyProgramUp(ws: Workspace): Row {
+    const dir = path.join(ws.dir, "empty-program");
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: empty\nruntime: nodejs\nmain: index.js\n");
+    fs.writeFileSync(path.join(dir, "index.js"), "module.exports = {};\n");
+    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
+    const init = ws.pulumi(["stack", "init", "empty"], {}, dir);
+    if (init.code !== 0) throw new Error(init.all);
+    const [r, ms] = timed(() => ws.pulumi(["up", "--stack", "empty", "--yes", "--skip-preview"], {}, dir));
+    if (r.code !== 0) throw new Error(`empty program: ${r.all}`);
+    ws.pulumi(["stack", "rm", "empty", "--yes", "--force"], {}, dir);
+    return { what: "`pulumi up` of an empty program (the engine's floor)", wallMs: ms };
+}
 
 function manual(args: string[]): number {
     const k = kubectl();
@@ -87,6 +136,8 @@ async function main(): Promise<void> {
 
 async function bench(): Promise<void> {
     const rows: Row[] = [];
+    /** What the commands themselves printed, below the table. */
+    const reported: string[] = [];
     const ws = new Workspace("bench-live");
     liveStack(ws, STACK, NS, (c) => {
         c["runbook:services"].web.canary.weight = 5;
@@ -137,14 +188,28 @@ async function bench(): Promise<void> {
             manualMs: manual(selector("blue")),
         });
         up(ws, "flip to green again", { "services.api.blueGreen.activeColor": "green" });
+        // The rollback timed from outside: from its start to the moment the API server's
+        // Service selects blue (a watch), and to the command's end (converged).
+        const watch = watchSelector("api", "blue");
+        const t0 = process.hrtime.bigint();
         const rb = await command(ws, "rollback", ["--service", "api", "--reason", "bench", "--by", "bench"]);
+        const restoredMs = Number((await watch.seen) - t0) / 1e6;
+        watch.stop();
         if (rb.code !== 0) throw new Error(`rollback failed:\n${rb.stdout}${rb.stderr}`);
+        const patchMs = manual(selector("green"));
         rows.push({
-            what: "`npm run rollback` (green → blue: preview, update, read back)",
+            what: "`npm run rollback` (green → blue): traffic restored (Service selector seen by a watch)",
+            wallMs: restoredMs,
+            manualMs: patchMs,
+        });
+        rows.push({
+            what: "`npm run rollback` (green → blue): converged (update, read back, command ends)",
             wallMs: rb.ms,
             updateS: appliedSeconds(rb.stdout),
-            manualMs: manual(selector("green")),
+            manualMs: patchMs,
         });
+        rows.push(emptyProgramUp(ws));
+        reported.push(rb.stdout.trim());
         // The next release is not a rollback: its record goes, as `npm run release` does.
         const rm = ws.pulumi(["config", "rm", "--path", "runbook:release.rollback", "--stack", STACK]);
         if (rm.code !== 0) throw new Error(rm.all);
@@ -224,12 +289,13 @@ async function bench(): Promise<void> {
         `machine: ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node.js ${process.version}, ${os.platform()} ${os.release()}`,
     );
     console.log("one run each; update = the engine's own Duration (without CLI and plugin start-up)\n");
-    console.log("| operation | pulumi up wall s | update s | kubectl by hand s |");
+    console.log("| operation | wall s | update s | kubectl by hand s |");
     console.log("|---|---:|---:|---:|");
     for (const r of rows)
         console.log(
             `| ${r.what} | ${(r.wallMs / 1000).toFixed(1)} | ${r.updateS === undefined ? "–" : +r.updateS.toFixed(1)} | ${r.manualMs === undefined ? "–" : (r.manualMs / 1000).toFixed(2)} |`,
         );
+    for (const line of reported) console.log(`\n    ${line}`);
     console.log("\n| build | s |");
     console.log("|---|---:|");
     for (const [what, ms] of builds) console.log(`| ${what} | ${(ms / 1000).toFixed(0)} |`);

@@ -16,6 +16,11 @@ export const MAX_STACK_FILE_BYTES = 1024 * 1024;
 /** No Pulumi.<stack>.yaml beside Pulumi.yaml. */
 export class UnknownStackError extends Error {}
 
+/** A config key of one service, as `pulumi config set --path` takes it: `runbook:services.api.canary.weight`. */
+export function serviceKey(service: string, ...rest: string[]): string {
+    return [`${CONFIG_NAMESPACE}:services`, service, ...rest].join(".");
+}
+
 export function stackFilePath(projectDir: string, stack: string): string {
     return path.join(projectDir, `Pulumi.${stack}.yaml`);
 }

@@ -1,11 +1,8 @@
 // What `npm run release` and `npm run rollback` share: the stack through Pulumi's Automation
 // API (the same CLI, engine and policy pack as `pulumi up`), its config and its cluster.
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import type { StackConfig } from "../config/types";
-import { stackFilePath } from "../config/stack-file";
-import { Kubectl } from "./kube";
 import { commandEnv, drillRefusalFor, stackConfigOrProblems, UsageError } from "./ci-common";
 
 export const ROOT = path.resolve(__dirname, "..");
@@ -16,8 +13,6 @@ export interface Opened {
     config: StackConfig;
     stack: Stack;
     env: NodeJS.ProcessEnv;
-    /** The stack file as it was before this command, to put back if the update fails. */
-    stackFileText: string;
 }
 
 /**
@@ -35,27 +30,14 @@ export async function openStack(dir: string, name: string, env: NodeJS.ProcessEn
     // The Automation API finds `pulumi` on this process's PATH.
     process.env.PATH = runEnv.PATH;
     const stack = await LocalWorkspace.selectStack({ stackName: name, workDir: dir }, { workDir: dir, envVars });
-    return {
-        dir,
-        stackName: name,
-        config,
-        stack,
-        env: runEnv,
-        stackFileText: fs.readFileSync(stackFilePath(dir, name), "utf8"),
-    };
-}
-
-/** Puts the stack file back as it was (after a failed update, so config and cluster agree). */
-export function restoreStackFile(o: Opened): void {
-    fs.writeFileSync(stackFilePath(o.dir, o.stackName), o.stackFileText);
+    return { dir, stackName: name, config, stack, env: runEnv };
 }
 
 /**
- * A preview, then `pulumi up`, each with the policy pack; output streamed; the update is
- * recorded in the stack's history under `message`. The preview comes first because the
- * deploy gate is a stack policy: in an update it runs once the program has registered
- * everything, after changes were made; in a preview it blocks before any. `seconds` is
- * the update's own duration as the engine reports it (`Duration:` of `pulumi up`);
+ * `pulumi up` with the policy pack, output streamed, recorded in the stack's history under
+ * `message`. No preview first: the deploy gate judges each step before the engine runs it,
+ * and a program that refuses (a rollback it would undo) registers nothing. `seconds` is the
+ * update's own duration as the engine reports it (`Duration:` of `pulumi up`);
  * `wallSeconds` adds the CLI's and plugins' start-up.
  */
 export async function up(
@@ -67,16 +49,6 @@ export async function up(
         policyPacks: [path.join(o.dir, "policies")],
         ...(policyConfig ? { policyPackConfigs: [path.resolve(policyConfig)] } : {}),
     };
-    try {
-        await o.stack.preview({ ...packs, onOutput: (s) => process.stderr.write(s) });
-    } catch (e) {
-        return {
-            ok: false,
-            seconds: 0,
-            wallSeconds: 0,
-            error: `the preview failed, nothing was changed: ${(e as Error).message}`,
-        };
-    }
     const t0 = Date.now();
     // The engine's own duration of the update (what `pulumi up` prints as "Duration:"),
     // from its summary event.
@@ -118,23 +90,4 @@ export async function up(
  */
 export function isLanguageHostRace(message: string): boolean {
     return /panic: send on closed channel/.test(message) && /pulumi-language-nodejs/.test(message);
-}
-
-/** kubectl for the stack's cluster: its kubeconfig (relative to the project) and context. */
-export function stackKubectl(o: { dir: string; config: StackConfig }): Kubectl {
-    const k = o.config.kubernetes;
-    if (k.renderYamlToDirectory !== undefined)
-        throw new UsageError(
-            "this stack renders YAML (kubernetes.renderYamlToDirectory); releases and rollbacks need a cluster",
-        );
-    const kubeconfig =
-        k.kubeconfig !== undefined
-            ? path.resolve(o.dir, k.kubeconfig)
-            : (process.env.KUBECONFIG ?? path.join(process.env.HOME ?? "", ".kube", "config"));
-    return new Kubectl(kubeconfig, k.context);
-}
-
-/** Config keys (with --path) of one service. */
-export function serviceKey(service: string, ...rest: string[]): string {
-    return ["runbook:services", service, ...rest].join(".");
 }

@@ -3,6 +3,8 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import type { StackConfig } from "../config/types";
+import { UsageError } from "./ci-common";
 
 const ROOT = path.resolve(__dirname, "..");
 /** The kubectl built with the local cluster; a real cluster's users have their own on PATH. */
@@ -62,4 +64,18 @@ export class Kubectl {
     server(): string {
         return this.run(["config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}"]).trim();
     }
+}
+
+/** kubectl for a stack's cluster: its kubeconfig (relative to the project in `dir`) and context. */
+export function stackKubectl(o: { dir: string; config: StackConfig }): Kubectl {
+    const k = o.config.kubernetes;
+    if (k.renderYamlToDirectory !== undefined)
+        throw new UsageError(
+            "this stack renders YAML (kubernetes.renderYamlToDirectory); releases and rollbacks need a cluster",
+        );
+    const kubeconfig =
+        k.kubeconfig !== undefined
+            ? path.resolve(o.dir, k.kubeconfig)
+            : (process.env.KUBECONFIG ?? path.join(process.env.HOME ?? "", ".kube", "config"));
+    return new Kubectl(kubeconfig, k.context);
 }

@@ -1,7 +1,7 @@
 // npm run --silent release -- --stack S [--service NAME] [--prometheus URL]
 //     [--step-seconds N] [--interval-seconds N] [--grace-seconds N] [--policy-config FILE] [--dir DIR]
 // Progressive delivery through the Automation API (same engine, same policy pack):
-//  - canary: each remaining step of canary.steps is applied with a preview + `pulumi up`, then
+//  - canary: each remaining step of canary.steps is applied with `pulumi up` (the gate judges each step), then
 //    watched for canary.stepMinutes (--step-seconds shortens it for drills and tests), asking
 //    Prometheus the service's rollback-trigger queries with the alert rules' own thresholds.
 //    A breach, or no data past the grace period, aborts (weight 0, pulumi up, exit 1); the
@@ -16,10 +16,10 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { DateTime } from "luxon";
 import type { ServiceConfig } from "../config/types";
-import { stackFilePath } from "../config/stack-file";
+import { serviceKey, stackFilePath } from "../config/stack-file";
 import { describeReading, gateAction, judge, readTrigger, type Reading } from "../lib/analysis";
 import { alertTarget, rolloutTriggers, type Trigger } from "../lib/promql";
-import { openStack, ROOT, serviceKey, up, type Opened } from "./automation";
+import { openStack, ROOT, up, type Opened } from "./automation";
 import { gateVerdict, printedHelp, runMainAsync, UsageError } from "./ci-common";
 
 interface Options {

@@ -1,22 +1,29 @@
 // npm run --silent rollback -- --stack S --service NAME [--reason TEXT] [--by NAME]
 //     [--policy-config FILE] [--dir DIR]
 // Emergency rollback: switches a blue/green service back to the other colour, or aborts a
-// canary (weight 0), through the Automation API. Only to a colour that still runs pods and
-// was tested with the image it runs (its smoke Job passed), so no smoke Job runs again. The
-// stack file is updated (activeColor or weight, and release.rollback with who and why), so
-// config and cluster agree; the program honours release.rollback only while the update does
-// nothing but go back, and the deploy gate then lets it through windows and freezes.
-// Exit codes: 0 rolled back, 1 refused or failed (nothing changed), 2 unusable input.
+// canary (weight 0). Only to a colour that still runs pods and was tested with the image it
+// runs (its smoke Job passed), so no smoke Job runs again. Once those checks pass, traffic
+// is restored first, by a server-side apply of the Service's selector or the canary's weight
+// (field manager runbook-rollback); then the stack converges through the Automation API: the
+// stack file is updated (activeColor or weight, and release.rollback with who and why), and
+// an update brings state and cluster into agreement. The program honours release.rollback
+// only while the update does nothing but go back, and the deploy gate then lets it through
+// windows and freezes; the next update refuses to undo it.
+// Exit codes: 0 rolled back, 1 refused or failed, 2 unusable input.
 import * as os from "node:os";
 import * as path from "node:path";
+import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { DateTime } from "luxon";
+import { serviceKey } from "../config/stack-file";
 import type { ServiceConfig } from "../config/types";
 import { smokeJobName } from "../lib/labels";
 import { COLOR_LABEL } from "../policies/lib/well-known";
-import { openStack, restoreStackFile, ROOT, serviceKey, stackKubectl, up, type Opened } from "./automation";
-import { printedHelp, runMainAsync, UsageError } from "./ci-common";
-import type { Kubectl } from "./kube";
+import { drillRefusalFor, printedHelp, runMainAsync, stackConfigOrProblems, UsageError } from "./ci-common";
+import { stackKubectl, type Kubectl } from "./kube";
+import { ROLLBACK_FIELD_MANAGER, TrafficError, trafficWrites } from "./restore-traffic";
+
+const ROOT = path.resolve(__dirname, "..");
 
 export interface RollbackTarget {
     /** The config key (with --path) and value that switch back. */
@@ -82,6 +89,9 @@ export function checkCanGoBack(kubectl: Kubectl, namespace: string, s: ServiceCo
     return `${name}: ${ready} ready pod(s) of ${image}`;
 }
 
+/** Seconds since this process started: what "since the command started" means in the output. */
+const sinceStart = () => performance.now() / 1000;
+
 async function main(argv: string[]): Promise<number> {
     if (printedHelp(__filename, argv)) return 0;
     const { values: o } = parseArgs({
@@ -98,37 +108,68 @@ async function main(argv: string[]): Promise<number> {
     });
     if (!o.stack) throw new UsageError("--stack is required");
     if (!o.service) throw new UsageError("--service is required");
-    const opened: Opened = await openStack(path.resolve(o.dir ?? ROOT), o.stack, process.env);
-    const s = opened.config.services.find((x) => x.name === o.service);
+    const dir = path.resolve(o.dir ?? ROOT);
+    // The stack file alone, read before the engine starts: traffic must not wait for it.
+    const { config, problems } = stackConfigOrProblems(dir, o.stack, process.env);
+    if (!config) throw new UsageError(`Pulumi.${o.stack}.yaml:\n${(problems ?? []).map((p) => `  - ${p}`).join("\n")}`);
+    const drill = drillRefusalFor(config, process.env);
+    if (drill) throw new UsageError(drill);
+    const s = config.services.find((x) => x.name === o.service);
     if (!s)
         throw new UsageError(
-            `no service '${o.service}' in stack ${o.stack}; it has ${opened.config.services.map((x) => x.name).join(", ")}`,
+            `no service '${o.service}' in stack ${o.stack}; it has ${config.services.map((x) => x.name).join(", ")}`,
         );
     const target = rollbackTarget(s);
-    const ns = opened.config.namespace.name;
-    const kubectl = stackKubectl(opened);
-    const by = o.by ?? opened.config.release.operator ?? os.userInfo().username;
+    const ns = config.namespace.name;
+    const kubectl = stackKubectl({ dir, config });
+    const by = o.by ?? config.release.operator ?? os.userInfo().username;
     const reason = o.reason ?? "emergency rollback";
     process.stderr.write(`[rollback] ${o.stack}/${s.name}: ${target.describe} — ${checkCanGoBack(kubectl, ns, s)}\n`);
 
-    const at = DateTime.utc().toISO({ suppressMilliseconds: true }) as string;
-    await opened.stack.setAllConfig(
-        {
-            [target.key]: { value: target.value },
-            "runbook:release.rollback.reason": { value: reason },
-            "runbook:release.rollback.by": { value: by },
-            "runbook:release.rollback.at": { value: at },
-        },
-        true,
+    // Traffic first: the checks passed, so what it goes back to is ready and tested.
+    let writes;
+    try {
+        writes = trafficWrites(s, ns, target.value, (kind, name) => kubectl.find(kind, name, ns));
+    } catch (e) {
+        if (e instanceof TrafficError) throw new RefusedError(e.message);
+        throw e;
+    }
+    kubectl.run(
+        ["apply", "--server-side", "--force-conflicts", `--field-manager=${ROLLBACK_FIELD_MANAGER}`, "-f", "-"],
+        JSON.stringify({ apiVersion: "v1", kind: "List", items: writes.map((w) => w.manifest) }),
     );
-    const r = await up(opened, `rollback ${s.name}: ${target.describe} by ${by}: ${reason}`, o["policy-config"]);
-    if (!r.ok) {
-        restoreStackFile(opened);
+    const restoredAfter = sinceStart();
+    process.stderr.write(
+        `[rollback] traffic restored ${restoredAfter.toFixed(2)} s after the command started: ${writes.map((w) => w.describe).join("; ")} (field manager ${ROLLBACK_FIELD_MANAGER})\n`,
+    );
+
+    // Then the stack converges through the engine: stack file, state and cluster agree.
+    const { openStack, up } = await import("./automation.js");
+    const converged = await (async () => {
+        const opened = await openStack(dir, o.stack as string, process.env);
+        const at = DateTime.utc().toISO({ suppressMilliseconds: true }) as string;
+        await opened.stack.setAllConfig(
+            {
+                [target.key]: { value: target.value },
+                "runbook:release.rollback.reason": { value: reason },
+                "runbook:release.rollback.by": { value: by },
+                "runbook:release.rollback.at": { value: at },
+            },
+            true,
+        );
+        return up(opened, `rollback ${s.name}: ${target.describe} by ${by}: ${reason}`, o["policy-config"]);
+    })().catch((e: unknown) => ({ ok: false, seconds: 0, wallSeconds: 0, error: (e as Error).message }));
+    if (!converged.ok) {
+        // Traffic stays where the rollback put it; the stack file says so too, for whoever
+        // converges the stack next. Putting either back would send traffic to what failed.
         process.stderr.write(
-            `[rollback] FAILED after ${r.seconds.toFixed(1)} s; the stack file is back as it was.\n${r.error ?? ""}\n`,
+            `[rollback] traffic is restored (${writes.map((w) => w.describe).join("; ")}), but the stack did not converge: ` +
+                `the stack file ${path.join(dir, `Pulumi.${o.stack}.yaml`)} says ${target.describe.split(" → ")[1]} with release.rollback; ` +
+                `fix what the engine says below and run pulumi up on it (do not run the rollback again: it would switch once more).\n${converged.error ?? ""}\n`,
         );
         return 1;
     }
+    const convergedAfter = sinceStart();
     // Proof from the API server, not from Pulumi's output.
     if (s.blueGreen) {
         const svc = kubectl.find("service", s.name, ns);
@@ -148,7 +189,8 @@ async function main(argv: string[]): Promise<number> {
         );
     }
     process.stdout.write(
-        `rolled back ${s.name}: ${target.describe} in ${r.seconds.toFixed(0)} s (update; ${r.wallSeconds.toFixed(1)} s with start-up), by ${by}: ${reason}\n`,
+        `rolled back ${s.name}: ${target.describe}, by ${by}: ${reason}; traffic restored in ${restoredAfter.toFixed(2)} s, ` +
+            `converged in ${convergedAfter.toFixed(1)} s (update ${converged.seconds.toFixed(0)} s)\n`,
     );
     return 0;
 }

@@ -82,6 +82,8 @@ const release = (stack: string, ...extra: string[]): Promise<Run> =>
 const fast = ["--step-seconds", "6", "--interval-seconds", "2", "--grace-seconds", "5"];
 const history = (stack: string) =>
     JSON.parse(ws.pulumi(["stack", "history", "--stack", stack, "--json"]).stdout).map((u: any) => u.message as string);
+const setCanaryImage = (image: string) =>
+    ws.pulumi(["config", "set", "--path", "runbook:services.web.canary.image", image, "--stack", STACK]).code;
 const stackFile = (stack: string) => parse(fs.readFileSync(path.join(ws.dir, `Pulumi.${stack}.yaml`), "utf8")).config;
 
 describe("canary", () => {
@@ -106,17 +108,7 @@ describe("canary", () => {
 
     test("a canary whose error rate rises above 1 % at 25 aborts to 0", async () => {
         const stableImage = stackFile(STACK)["runbook:services"].web.image;
-        expect(
-            ws.pulumi([
-                "config",
-                "set",
-                "--path",
-                "runbook:services.web.canary.image",
-                "ghcr.io/acme/shop-web:2.9.0",
-                "--stack",
-                STACK,
-            ]).code,
-        ).toBe(0);
+        expect(setCanaryImage("ghcr.io/acme/shop-web:2.9.0")).toBe(0);
         behaviour.canaryErrors = 0.3 / 0.25; // 30 % of all requests fail once the canary takes 25 %
         try {
             const r = await release(STACK, "--service", "web", ...fast);
@@ -152,17 +144,7 @@ describe("canary", () => {
     });
 
     test("a query with no data aborts after its grace period, never passes", async () => {
-        expect(
-            ws.pulumi([
-                "config",
-                "set",
-                "--path",
-                "runbook:services.web.canary.image",
-                "ghcr.io/acme/shop-web:2.9.1",
-                "--stack",
-                STACK,
-            ]).code,
-        ).toBe(0);
+        expect(setCanaryImage("ghcr.io/acme/shop-web:2.9.1")).toBe(0);
         web.serving = false;
         try {
             const r = await release(STACK, "--service", "web", ...fast);

@@ -119,8 +119,13 @@ test("blue, then green live; in a freeze a release is blocked and the rollback t
     );
     expectOk(r);
     expect(r.stdout).toMatch(
-        /^rolled back api: green → blue in [0-9]+ s \(update; [0-9.]+ s with start-up\), by oncall-kim: checkout errors after 1.42$/m,
+        /^rolled back api: green → blue, by oncall-kim: checkout errors after 1.42; traffic restored in [0-9.]+ s, converged in [0-9.]+ s \(update [0-9]+ s\)$/m,
     );
+    // Traffic first, by the rollback's own field manager, then the engine.
+    expect(r.stderr).toMatch(
+        /^\[rollback\] traffic restored [0-9.]+ s after the command started: Service e2e-rollback\/api selects blue \(field manager runbook-rollback\)$/m,
+    );
+    expect(r.stderr.indexOf("[rollback] traffic restored")).toBeLessThan(r.stderr.indexOf("Updating ("));
     expect(r.all).toContain("rollback to what was live before, by oncall-kim at ");
     expect(r.all).toContain(": checkout errors after 1.42 (release ");
 
@@ -229,4 +234,22 @@ test("a rollback to a colour with no ready pods is refused and changes nothing",
     );
     expect(fs.readFileSync(path.join(ws.dir, `Pulumi.${STACK}.yaml`), "utf8")).toBe(before);
     expect(selected()).toBe("blue");
+});
+
+test("the way forward after a rollback: a fixed image on the rolled-back colour is a new release, and takes traffic", () => {
+    // What the team commits after the incident: green gets the fix, goes live, the record goes.
+    for (const [key, value] of [
+        ["runbook:services.api.blueGreen.green.image", "ghcr.io/acme/shop-api:1.42.1"],
+        ["runbook:services.api.blueGreen.activeColor", "green"],
+    ])
+        expect(ws.pulumi(["config", "set", "--path", key, value, "--stack", STACK]).code).toBe(0);
+    expect(ws.pulumi(["config", "rm", "--path", "runbook:release.rollback", "--stack", STACK]).code).toBe(0);
+    // --refresh: green's pods were scaled away behind Pulumi's back by the test before.
+    expectOk(up("--refresh"));
+    expect(selected()).toBe("green");
+    expect(k.get(["deployment", "api-green", "-n", NS]).spec.template.spec.containers[0].image).toBe(
+        "ghcr.io/acme/shop-api:1.42.1",
+    );
+    // The provider took the selector back from the rollback's field manager: no drift, no conflict.
+    expectOk(ws.pulumi(["preview", "--stack", STACK, "--expect-no-changes", "--refresh", "--policy-pack", "policies"]));
 });
