@@ -3,62 +3,18 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Color } from "../config/types";
 import { DEFAULT_HEALTH_PATH, SMOKE_TEST_DEFAULTS } from "../config/defaults";
 import { smokeTestScript } from "../lib/backup-script";
-import { imageProblems, type Problem } from "../lib/checks";
 import { appSelector, smokeJobName } from "../lib/labels";
 import { COLOR_LABEL } from "../policies/lib/well-known";
 import {
     deploymentArgs,
     RERUN_IF_FAILED,
-    resolveWorkloadArgs,
     serviceArgs,
     SWITCH_WITHOUT_SETTLE,
     throwProblems,
-    workloadProblems,
-    type ResolvedWorkloadArgs,
     workloadLabels,
-    type WorkloadArgs,
 } from "./workload";
-
-export interface BlueGreenDeploymentArgs extends WorkloadArgs {
-    /** The colour that serves traffic once this update is done; flip it back to roll back. */
-    activeColor: Color;
-    /** Each colour's image, with a tag or digest. */
-    images: Record<Color, string>;
-    /**
-     * Pods kept on the colour that is not live, for a rollback; 0 frees them.
-     * @default replicas
-     */
-    idleReplicas?: number;
-    /**
-     * Paths the smoke test GETs through the colour's own Service before the switch (any non-2xx fails).
-     * @default ["/api/health"]
-     */
-    healthEndpoints?: string[];
-    /**
-     * The smoke-test Job run against the colour going live.
-     * @default { enabled: true, image: "curlimages/curl:8.11.1", timeoutSeconds: 300 }
-     */
-    smokeTest?: { enabled?: boolean; image?: string; timeoutSeconds?: number };
-}
-
-const COLORS: readonly Color[] = ["blue", "green"];
-
-/** Names of the Kubernetes objects a BlueGreenDeployment of `name` creates (the smoke Job's digest as zeros). */
-export function blueGreenNames(name: string, smokeTest = true): string[] {
-    const names = [name, `${name}-preview`, `${name}-green`, `${name}-blue`];
-    if (smokeTest) names.push(`${name}-smoke-green-00000000`);
-    return names;
-}
-
-/** Every problem of the args, paths relative to them (what the constructor throws). */
-export function blueGreenProblems(args: BlueGreenDeploymentArgs, extraNames: string[] = []): Problem[] {
-    const names = [...blueGreenNames(args.name, args.smokeTest?.enabled ?? SMOKE_TEST_DEFAULTS.enabled), ...extraNames];
-    const out = [...workloadProblems(args, names)];
-    for (const color of COLORS) out.push(...imageProblems(["images", color], args.images[color]));
-    if (args.idleReplicas !== undefined && !(Number.isInteger(args.idleReplicas) && args.idleReplicas >= 0))
-        out.push({ path: ["idleReplicas"], message: `expected an integer of at least 0, got ${args.idleReplicas}` });
-    return out;
-}
+import { blueGreenProblems, COLORS, type BlueGreenDeploymentArgs } from "./blue-green-args";
+import { resolveWorkloadArgs, type ResolvedWorkloadArgs } from "./workload-args";
 
 /**
  * The blue/green runbook (000, 001, 002) as one update:

@@ -2,22 +2,15 @@
 // typed fields, their exported checks, and the probe builders. (The program of this
 // repository, index.ts, builds them from stack files through config/component-args.ts.)
 export { AlertRules, type AlertRulesArgs } from "./alert-rules";
-export { Autoscaler, autoscalerProblems, type AutoscalerArgs } from "./autoscaler";
-export {
-    BlueGreenDeployment,
-    blueGreenNames,
-    blueGreenProblems,
-    type BlueGreenDeploymentArgs,
-} from "./blue-green-deployment";
-export {
-    CanaryRelease,
-    canaryNames,
-    canaryProblems,
-    type CanaryReleaseArgs,
-    type CanaryRouter,
-} from "./canary-release";
-export { RollingDeployment, rollingNames, rollingProblems, type RollingDeploymentArgs } from "./rolling-deployment";
-export { resolveWorkloadArgs, workloadProblems, type ContainerResources, type WorkloadArgs } from "./workload";
+export { Autoscaler } from "./autoscaler";
+export { autoscalerProblems, type AutoscalerArgs } from "./autoscaler-args";
+export { BlueGreenDeployment } from "./blue-green-deployment";
+export { blueGreenNames, blueGreenProblems, type BlueGreenDeploymentArgs } from "./blue-green-args";
+export { CanaryRelease } from "./canary-release";
+export { canaryNames, canaryProblems, type CanaryReleaseArgs, type CanaryRouter } from "./canary-args";
+export { RollingDeployment } from "./rolling-deployment";
+export { rollingNames, rollingProblems, type RollingDeploymentArgs } from "./rolling-args";
+export { resolveWorkloadArgs, workloadProblems, type ContainerResources, type WorkloadArgs } from "./workload-args";
 export { execProbe, grpcProbe, httpProbe, tcpProbe, type ProbeTimings } from "../lib/probes";
 export type { Problem } from "../lib/checks";
 export type { Color } from "../config/types";

@@ -1,34 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { imageProblems, type Problem } from "../lib/checks";
 import { appSelector } from "../lib/labels";
-import {
-    deploymentArgs,
-    resolveWorkloadArgs,
-    serviceArgs,
-    throwProblems,
-    workloadProblems,
-    workloadLabels,
-    type WorkloadArgs,
-} from "./workload";
-
-export interface RollingDeploymentArgs extends WorkloadArgs {
-    /** The image, with a tag or digest. */
-    image: string;
-}
-
-/** Names of the Kubernetes objects a RollingDeployment of `name` creates. */
-export function rollingNames(name: string): string[] {
-    return [name];
-}
-
-/** Every problem of the args, paths relative to them (what the constructor throws). */
-export function rollingProblems(args: RollingDeploymentArgs, extraNames: string[] = []): Problem[] {
-    return [
-        ...workloadProblems(args, [...rollingNames(args.name), ...extraNames]),
-        ...imageProblems(["image"], args.image),
-    ];
-}
+import { rollingProblems, type RollingDeploymentArgs } from "./rolling-args";
+import { deploymentArgs, serviceArgs, throwProblems, workloadLabels } from "./workload";
+import { resolveWorkloadArgs } from "./workload-args";
 
 /**
  * The plain rolling update of the Mahavishnu, DOC-0020 and Mykadoo runbooks: one Deployment

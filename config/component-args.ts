@@ -3,12 +3,12 @@
 // their checks run here too (through the same args), with their paths turned into the
 // config paths a user types, so `npm run validate` rejects what `pulumi preview` would.
 import type * as pulumi from "@pulumi/pulumi";
-import type { AutoscalerArgs } from "../components/autoscaler";
-import { autoscalerProblems } from "../components/autoscaler";
-import { blueGreenProblems, type BlueGreenDeploymentArgs } from "../components/blue-green-deployment";
-import { canaryProblems, type CanaryReleaseArgs } from "../components/canary-release";
-import { rollingProblems, type RollingDeploymentArgs } from "../components/rolling-deployment";
-import type { WorkloadArgs } from "../components/workload";
+import type { AutoscalerArgs } from "../components/autoscaler-args";
+import { autoscalerProblems } from "../components/autoscaler-args";
+import { blueGreenProblems, type BlueGreenDeploymentArgs } from "../components/blue-green-args";
+import { canaryProblems, type CanaryReleaseArgs } from "../components/canary-args";
+import { rollingProblems, type RollingDeploymentArgs } from "../components/rolling-args";
+import type { WorkloadArgs } from "../components/workload-args";
 import type { Problem } from "../lib/checks";
 import { toProbe } from "../lib/probes";
 import type { ServiceConfig } from "./types";

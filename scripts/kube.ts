@@ -12,6 +12,16 @@ const LOCAL_KUBECTL = path.join(ROOT, ".cluster", "bin", "kubectl");
 
 export class KubectlError extends Error {}
 
+/**
+ * Whether `asked`, a kind as kubectl takes it (`deployment`, `ingress`,
+ * `httproutes.gateway.networking.k8s.io`), names objects of `kind` (`Deployment`, `HTTPRoute`).
+ */
+export function isKind(asked: string, kind: string): boolean {
+    const a = asked.split(".")[0].toLowerCase();
+    const k = kind.toLowerCase();
+    return a === k || a === `${k}s` || a === `${k}es`;
+}
+
 export class Kubectl {
     readonly binary: string;
 
@@ -55,6 +65,26 @@ export class Kubectl {
             "--ignore-not-found",
         ]);
         return out.trim() === "" ? undefined : (JSON.parse(out) as T);
+    }
+
+    /**
+     * Several objects of one namespace in one call (one kubectl start-up instead of one
+     * each); the reader answers undefined for those the API server does not have. Kinds
+     * as kubectl takes them: `deployment`, `ingress`, `httproutes.gateway.networking.k8s.io`.
+     */
+    findAll(namespace: string, refs: { kind: string; name: string }[]): (kind: string, name: string) => any {
+        const out = this.run([
+            "get",
+            ...refs.map((r) => `${r.kind}/${r.name}`),
+            "-n",
+            namespace,
+            "-o",
+            "json",
+            "--ignore-not-found",
+        ]);
+        const parsed = out.trim() === "" ? { items: [] } : JSON.parse(out);
+        const items: any[] = parsed.kind === "List" ? parsed.items : [parsed];
+        return (kind, name) => items.find((o) => o.metadata?.name === name && isKind(kind, String(o.kind)));
     }
 
     apply(manifest: object): void {

@@ -35,6 +35,22 @@ export type LiveReader = (kind: string, name: string) => LiveObject | undefined;
 
 export class TrafficError extends Error {}
 
+/** The object that carries `s`'s traffic, as kubectl names its kind: what trafficWrites reads and writes. */
+export function trafficObject(s: ServiceConfig): { kind: string; name: string } {
+    if (s.blueGreen) return { kind: "service", name: s.name };
+    const c = s.canary;
+    if (!c) throw new TrafficError(`${s.name} is a rolling deployment: it has no traffic to switch`);
+    const canaryName = `${s.name}-canary`;
+    switch (c.router.type) {
+        case "gatewayApi":
+            return { kind: "httproutes.gateway.networking.k8s.io", name: s.name };
+        case "nginx":
+            return { kind: "ingress", name: canaryName };
+        case "replicas":
+            return { kind: "deployment", name: canaryName };
+    }
+}
+
 /**
  * What restores `s`'s traffic to where the rollback goes: the live colour's Service selecting
  * `to` (the whole selector: it is an atomic map), or the canary's share 0 (the HTTPRoute's
@@ -42,75 +58,58 @@ export class TrafficError extends Error {}
  * Read from `live` where the field is a whole list or map, so nothing else in it changes.
  */
 export function trafficWrites(s: ServiceConfig, namespace: string, to: string, live: LiveReader): TrafficWrite[] {
-    const meta = (name: string) => ({ name, namespace });
-    const need = (kind: string, name: string) => {
-        const o = live(kind, name);
-        if (o === undefined) throw new TrafficError(`${kind} ${namespace}/${name} does not exist in the cluster`);
-        return o;
-    };
-    if (s.blueGreen) {
-        const svc = need("service", s.name);
+    const { kind, name } = trafficObject(s);
+    const o = live(kind, name);
+    if (o === undefined) throw new TrafficError(`${kind} ${namespace}/${name} does not exist in the cluster`);
+    const metadata = { name, namespace };
+    if (s.blueGreen)
         return [
             {
-                describe: `Service ${namespace}/${s.name} selects ${to}`,
+                describe: `Service ${namespace}/${name} selects ${to}`,
                 manifest: {
                     apiVersion: "v1",
                     kind: "Service",
-                    metadata: meta(s.name),
-                    spec: { selector: { ...(svc.spec?.selector ?? {}), [COLOR_LABEL]: to } },
+                    metadata,
+                    spec: { selector: { ...(o.spec?.selector ?? {}), [COLOR_LABEL]: to } },
                 },
             },
         ];
-    }
-    const c = s.canary;
-    if (!c) throw new TrafficError(`${s.name} is a rolling deployment: it has no traffic to switch`);
     const canaryName = `${s.name}-canary`;
-    switch (c.router.type) {
+    switch (s.canary?.router.type) {
         case "gatewayApi": {
-            const route = need("httproutes.gateway.networking.k8s.io", s.name);
             // Rules are an atomic list: all of them, with only the weights changed.
-            const rules = (route.spec?.rules ?? []).map((r) => ({
+            const rules = (o.spec?.rules ?? []).map((r) => ({
                 ...r,
                 backendRefs: (r.backendRefs ?? []).map((b) => ({ ...b, weight: b.name === canaryName ? 0 : 100 })),
             }));
             return [
                 {
-                    describe: `HTTPRoute ${namespace}/${s.name} sends 0 % to ${canaryName}`,
+                    describe: `HTTPRoute ${namespace}/${name} sends 0 % to ${canaryName}`,
                     manifest: {
                         apiVersion: "gateway.networking.k8s.io/v1",
                         kind: "HTTPRoute",
-                        metadata: meta(s.name),
+                        metadata,
                         spec: { rules },
                     },
                 },
             ];
         }
         case "nginx":
-            need("ingress", canaryName);
             return [
                 {
-                    describe: `Ingress ${namespace}/${canaryName} canary-weight 0`,
+                    describe: `Ingress ${namespace}/${name} canary-weight 0`,
                     manifest: {
                         apiVersion: "networking.k8s.io/v1",
                         kind: "Ingress",
-                        metadata: {
-                            ...meta(canaryName),
-                            annotations: { "nginx.ingress.kubernetes.io/canary-weight": "0" },
-                        },
+                        metadata: { ...metadata, annotations: { "nginx.ingress.kubernetes.io/canary-weight": "0" } },
                     },
                 },
             ];
-        case "replicas":
-            need("deployment", canaryName);
+        default:
             return [
                 {
-                    describe: `Deployment ${namespace}/${canaryName} scaled to 0 (its pods leave the Service)`,
-                    manifest: {
-                        apiVersion: "apps/v1",
-                        kind: "Deployment",
-                        metadata: meta(canaryName),
-                        spec: { replicas: 0 },
-                    },
+                    describe: `Deployment ${namespace}/${name} scaled to 0 (its pods leave the Service)`,
+                    manifest: { apiVersion: "apps/v1", kind: "Deployment", metadata, spec: { replicas: 0 } },
                 },
             ];
     }

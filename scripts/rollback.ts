@@ -20,8 +20,8 @@ import type { ServiceConfig } from "../config/types";
 import { smokeJobName } from "../lib/labels";
 import { COLOR_LABEL } from "../policies/lib/well-known";
 import { drillRefusalFor, printedHelp, runMainAsync, stackConfigOrProblems, UsageError } from "./ci-common";
-import { stackKubectl, type Kubectl } from "./kube";
-import { ROLLBACK_FIELD_MANAGER, TrafficError, trafficWrites } from "./restore-traffic";
+import { stackKubectl } from "./kube";
+import { ROLLBACK_FIELD_MANAGER, TrafficError, trafficObject, trafficWrites } from "./restore-traffic";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -56,11 +56,35 @@ export function rollbackTarget(s: ServiceConfig): RollbackTarget {
 
 export class RefusedError extends Error {}
 
-/** Refuses (RefusedError) unless what the rollback goes back to runs ready pods that were tested. */
-export function checkCanGoBack(kubectl: Kubectl, namespace: string, s: ServiceConfig): string {
+/** The objects checkCanGoBack reads: the Deployment to go back to and (blue/green) its smoke Job. */
+export function goBackObjects(s: ServiceConfig): { kind: string; name: string }[] {
     const bg = s.blueGreen;
-    const name = bg ? `${s.name}-${bg.activeColor === "blue" ? "green" : "blue"}` : `${s.name}-stable`;
-    const d = kubectl.find("deployment", name, namespace);
+    if (!bg) return [{ kind: "deployment", name: `${s.name}-stable` }];
+    const color = bg.activeColor === "blue" ? "green" : "blue";
+    return [
+        { kind: "deployment", name: `${s.name}-${color}` },
+        ...(bg.smokeTest.enabled
+            ? [{ kind: "job", name: smokeJobName(s.name, color, bg.images[color], s.healthEndpoints) }]
+            : []),
+    ];
+}
+
+/** What checkCanGoBack reads of a Deployment and a Job. */
+interface LiveWorkload {
+    spec?: { replicas?: number; template?: { spec?: { containers?: { image?: string }[] } } };
+    status?: { readyReplicas?: number; conditions?: { type: string; status: string }[] };
+}
+
+/** Refuses (RefusedError) unless what the rollback goes back to runs ready pods that were tested. */
+export function checkCanGoBack(
+    live: (kind: string, name: string) => LiveWorkload | undefined,
+    namespace: string,
+    s: ServiceConfig,
+): string {
+    const bg = s.blueGreen;
+    const [deployment, smokeJob] = goBackObjects(s);
+    const name = deployment.name;
+    const d = live("deployment", name);
     if (!d) throw new RefusedError(`Deployment ${namespace}/${name} does not exist in the cluster`);
     const ready = d.status?.readyReplicas ?? 0;
     if (ready < 1)
@@ -74,9 +98,9 @@ export function checkCanGoBack(kubectl: Kubectl, namespace: string, s: ServiceCo
             throw new RefusedError(
                 `Deployment ${namespace}/${name} runs ${image}, not ${bg.images[color]} as the stack says; run pulumi up --refresh first`,
             );
-        if (bg.smokeTest.enabled) {
-            const jobName = smokeJobName(s.name, color, bg.images[color], s.healthEndpoints);
-            const job = kubectl.find("job", jobName, namespace);
+        if (smokeJob) {
+            const jobName = smokeJob.name;
+            const job = live("job", jobName);
             const passed = (job?.status?.conditions ?? []).some(
                 (c: { type: string; status: string }) => c.type === "Complete" && c.status === "True",
             );
@@ -124,12 +148,13 @@ async function main(argv: string[]): Promise<number> {
     const kubectl = stackKubectl({ dir, config });
     const by = o.by ?? config.release.operator ?? os.userInfo().username;
     const reason = o.reason ?? "emergency rollback";
-    process.stderr.write(`[rollback] ${o.stack}/${s.name}: ${target.describe} — ${checkCanGoBack(kubectl, ns, s)}\n`);
-
-    // Traffic first: the checks passed, so what it goes back to is ready and tested.
+    // One read of everything the checks and the switch need: each kubectl start-up is traffic's wait.
     let writes;
     try {
-        writes = trafficWrites(s, ns, target.value, (kind, name) => kubectl.find(kind, name, ns));
+        const live = kubectl.findAll(ns, [...goBackObjects(s), trafficObject(s)]);
+        process.stderr.write(`[rollback] ${o.stack}/${s.name}: ${target.describe} — ${checkCanGoBack(live, ns, s)}\n`);
+        // Traffic first: the checks passed, so what it goes back to is ready and tested.
+        writes = trafficWrites(s, ns, target.value, live);
     } catch (e) {
         if (e instanceof TrafficError) throw new RefusedError(e.message);
         throw e;

@@ -143,17 +143,14 @@ export class Workspace {
     }
 
     /**
-     * One of the project's scripts (scripts/NAME.ts) with this workspace's environment, run
-     * asynchronously so that servers in this process (a metrics target) keep answering.
+     * One of the project's commands as users run it (`npm run --silent NAME -- ARGS`) with
+     * this workspace's environment, run asynchronously so that servers in this process (a
+     * metrics target) keep answering.
      */
     script(name: string, args: string[]): Promise<Run & { ms: number }> {
         const t0 = process.hrtime.bigint();
         return new Promise((resolve) => {
-            const child = spawn(
-                path.join(ROOT, "node_modules", ".bin", "tsx"),
-                [path.join(ROOT, "scripts", `${name}.ts`), ...args],
-                { cwd: ROOT, env: this.env },
-            );
+            const child = spawn("npm", ["run", "--silent", name, "--", ...args], { cwd: ROOT, env: this.env });
             let stdout = "";
             let stderr = "";
             child.stdout.on("data", (d) => (stdout += d));

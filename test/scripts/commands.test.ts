@@ -88,3 +88,15 @@ test("a command's unexpected failure is one line, not a stack trace", () => {
     expect(r.stderr).toMatch(/^status: failed: /);
     expect(r.stderr).not.toMatch(/\n\s+at /);
 });
+
+test("checking a stack file and starting a rollback load no Pulumi SDK (their start-up is traffic's wait)", () => {
+    const probe = [
+        'require("./config/load");',
+        'require("./scripts/rollback");',
+        "const sdk = Object.keys(require.cache).filter((k) => /node_modules[\\\\/]@pulumi[\\\\/]/.test(k));",
+        "process.stdout.write(JSON.stringify(sdk));",
+    ].join("\n");
+    const r = spawnSync(path.join(ROOT, "node_modules", ".bin", "tsx"), ["-e", probe], { cwd: ROOT, encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    expect(JSON.parse(r.stdout)).toEqual([]);
+});

@@ -1,0 +1,165 @@
+// What every strategy's workload takes, its defaults and its checks, with no Pulumi runtime:
+// the config parser and the commands run these checks without loading the SDKs.
+import type * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
+import {
+    DEFAULT_CONTAINER_PORT,
+    DEFAULT_HEALTH_PATH,
+    DEFAULT_PROGRESS_DEADLINE_SECONDS,
+    DEFAULT_REPLICAS,
+    DEFAULT_SERVICE_PORT,
+    ENVIRONMENT_DEFAULTS,
+    PROBE_DEFAULTS,
+    ROLLING_DEFAULTS,
+} from "../config/defaults";
+import { quantityValue, type Problem } from "../lib/checks";
+import { httpProbe } from "../lib/probes";
+
+type Probe = k8s.types.input.core.v1.Probe;
+
+export interface ContainerResources {
+    requests: { cpu: string; memory: string };
+    limits: { cpu: string; memory: string };
+}
+
+/** What every deployment strategy component takes (blue/green, canary, rolling). */
+export interface WorkloadArgs {
+    /** The app's name (a DNS-1035 label): its Deployments, Services and container are named after it. */
+    name: string;
+    namespace: pulumi.Input<string>;
+    /** The `runbook.dev/environment` label, by which the policy pack picks its rules (e.g. "production"). */
+    environment: string;
+    /**
+     * `app.kubernetes.io/part-of`.
+     * @default the app's name
+     */
+    partOf?: string;
+    /**
+     * Pods of the Deployment that serves traffic (an HPA may change it later).
+     * @default 2
+     */
+    replicas?: number;
+    /**
+     * The container's port (named `http`; the Services target it).
+     * @default 3000
+     */
+    port?: number;
+    /**
+     * The Services' port.
+     * @default 80
+     */
+    servicePort?: number;
+    /** A second container port, named `metrics`, when Prometheus scrapes another port than `port`. */
+    metricsPort?: number;
+    /**
+     * Kubernetes probes; build them with `httpProbe`, `tcpProbe`, `execProbe` or `grpcProbe`.
+     * @default liveness and readiness: HTTP GET /api/health on `port` with the Mykadoo runbook's timings
+     */
+    probes?: { liveness?: Probe; readiness?: Probe; startup?: Probe };
+    /**
+     * Per pod; requests equal to limits give the Guaranteed QoS class.
+     * @default 500m CPU and 512Mi memory, requested and limited (the Mykadoo runbook's staging size)
+     */
+    resources?: ContainerResources;
+    /**
+     * Environment variables of the container.
+     * @default {}
+     */
+    env?: Record<string, string>;
+    /**
+     * The Deployment's rolling update.
+     * @default { maxSurge: "25%", maxUnavailable: 0 }
+     */
+    rollout?: { maxSurge?: number | string; maxUnavailable?: number | string };
+    /**
+     * Seconds before a rollout that makes no progress is reported failed.
+     * @default 600
+     */
+    progressDeadlineSeconds?: number;
+    /**
+     * Annotations stamped on the Deployments (release records), never on their pod templates.
+     * @default {}
+     */
+    annotations?: Record<string, string>;
+    /** What must finish before the rollout (a pre-deploy backup Job). */
+    dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+type Resolved<T> = Required<Omit<T, "metricsPort" | "dependsOn">> & Pick<WorkloadArgs, "metricsPort" | "dependsOn">;
+export type ResolvedWorkloadArgs = Resolved<WorkloadArgs> & {
+    probes: { liveness: Probe; readiness: Probe; startup?: Probe };
+    rollout: { maxSurge: number | string; maxUnavailable: number | string };
+};
+
+/** `args` with every documented default applied. */
+export function resolveWorkloadArgs(a: WorkloadArgs): ResolvedWorkloadArgs {
+    const port = a.port ?? DEFAULT_CONTAINER_PORT;
+    const size = ENVIRONMENT_DEFAULTS.staging;
+    const healthProbe = (kind: "liveness" | "readiness") =>
+        httpProbe(DEFAULT_HEALTH_PATH, { port, ...PROBE_DEFAULTS[kind] });
+    return {
+        name: a.name,
+        namespace: a.namespace,
+        environment: a.environment,
+        partOf: a.partOf ?? a.name,
+        replicas: a.replicas ?? DEFAULT_REPLICAS,
+        port,
+        servicePort: a.servicePort ?? DEFAULT_SERVICE_PORT,
+        metricsPort: a.metricsPort,
+        probes: {
+            liveness: a.probes?.liveness ?? healthProbe("liveness"),
+            readiness: a.probes?.readiness ?? healthProbe("readiness"),
+            ...(a.probes?.startup ? { startup: a.probes.startup } : {}),
+        },
+        resources: a.resources ?? {
+            requests: { cpu: size.cpu, memory: size.memory },
+            limits: { cpu: size.cpu, memory: size.memory },
+        },
+        env: a.env ?? {},
+        rollout: {
+            maxSurge: a.rollout?.maxSurge ?? ROLLING_DEFAULTS.maxSurge,
+            maxUnavailable: a.rollout?.maxUnavailable ?? ROLLING_DEFAULTS.maxUnavailable,
+        },
+        progressDeadlineSeconds: a.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_SECONDS,
+        annotations: a.annotations ?? {},
+        dependsOn: a.dependsOn,
+    };
+}
+
+/**
+ * The checks every strategy makes on its workload: a name its objects can carry (the
+ * longest of `derivedNames` within 63), requests within limits, and the probe fields the
+ * API server would refuse. Paths are relative to the args.
+ */
+export function workloadProblems(a: WorkloadArgs, derivedNames: string[]): Problem[] {
+    const out: Problem[] = [];
+    if (!/^[a-z]/.test(a.name))
+        out.push({
+            path: ["name"],
+            message: `expected a service name starting with a letter (its Services need DNS-1035 names), got ${JSON.stringify(a.name)}`,
+        });
+    const longest = [...derivedNames].sort((x, y) => y.length - x.length)[0] ?? a.name;
+    if (longest.length > 63)
+        out.push({
+            path: ["name"],
+            message: `expected a name of at most ${63 - (longest.length - a.name.length)} characters (the longest name derived from it, '${longest}', must fit 63), got ${a.name.length}`,
+        });
+    for (const r of ["cpu", "memory"] as const) {
+        const req = a.resources && quantityValue(a.resources.requests[r]);
+        const lim = a.resources && quantityValue(a.resources.limits[r]);
+        if (req !== undefined && lim !== undefined && req > lim)
+            out.push({
+                path: ["resources", "requests", r],
+                message: `expected at most the limit (${a.resources?.limits[r]}), got ${a.resources?.requests[r]}`,
+            });
+    }
+    for (const kind of ["liveness", "startup"] as const) {
+        const threshold = a.probes?.[kind]?.successThreshold;
+        if (typeof threshold === "number" && threshold !== 1)
+            out.push({
+                path: ["probes", kind, "successThreshold"],
+                message: `expected 1 (the API server allows no other value for a ${kind} probe), got ${threshold}`,
+            });
+    }
+    return out;
+}
