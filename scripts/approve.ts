@@ -16,7 +16,7 @@ import { parseStatement, releaseDigest, statementText, type ReleaseSubject } fro
 import { appendSignature, SignatureFileError } from "../lib/signature-file";
 import { APPROVAL_NAMESPACE, SshKeygenError, sshSign } from "../policies/lib/ssh-signature";
 import { parseInstant } from "../policies/settings";
-import { printedHelp, releaseSubject, runMain, stackConfigOrProblems, UsageError } from "./ci-common";
+import { printedHelp, releaseSubject, runMain, stackConfigOrThrow, UsageError } from "./ci-common";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -24,9 +24,7 @@ export class RefusedError extends Error {}
 
 /** The stack's release subject; a bad stack config is unusable input, every problem listed. */
 function subjectOf(dir: string, stack: string, env: NodeJS.ProcessEnv): ReleaseSubject {
-    const { config, problems } = stackConfigOrProblems(dir, stack, env);
-    if (!config) throw new UsageError(`Pulumi.${stack}.yaml:\n${(problems ?? []).map((p) => `  - ${p}`).join("\n")}`);
-    return releaseSubject({ dir, stack, config }, env);
+    return releaseSubject({ dir, stack, config: stackConfigOrThrow(dir, stack, env) }, env);
 }
 
 function main(argv: string[]): number {

@@ -3,7 +3,7 @@
 import * as path from "node:path";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import type { StackConfig } from "../config/types";
-import { commandEnv, drillRefusalFor, stackConfigOrProblems, UsageError } from "./ci-common";
+import { commandEnv, drillRefusalFor, stackConfigOrThrow, UsageError } from "./ci-common";
 
 export const ROOT = path.resolve(__dirname, "..");
 
@@ -21,8 +21,7 @@ export interface Opened {
  * the environment of commandEnv (backend, toolchain, the local stack's passphrase).
  */
 export async function openStack(dir: string, name: string, env: NodeJS.ProcessEnv): Promise<Opened> {
-    const { config, problems } = stackConfigOrProblems(dir, name, env);
-    if (!config) throw new UsageError(`Pulumi.${name}.yaml:\n${(problems ?? []).map((p) => `  - ${p}`).join("\n")}`);
+    const config = stackConfigOrThrow(dir, name, env);
     const drill = drillRefusalFor(config, env);
     if (drill) throw new UsageError(drill);
     const runEnv = commandEnv(dir, name, env);

@@ -44,6 +44,13 @@ export function stackConfigOrProblems(
     }
 }
 
+/** The stack's parsed config; a UsageError naming the file and every problem when it has any. */
+export function stackConfigOrThrow(dir: string, stack: string, env: NodeJS.ProcessEnv): StackConfig {
+    const { config, problems } = stackConfigOrProblems(dir, stack, env);
+    if (!config) throw new UsageError(`Pulumi.${stack}.yaml:\n${(problems ?? []).map((p) => `  - ${p}`).join("\n")}`);
+    return config;
+}
+
 /** The stack `scripts/up.sh` creates: its config holds no secrets of value, under the empty passphrase. */
 export const LOCAL_STACK = "local";
 

@@ -19,7 +19,7 @@ import { serviceKey } from "../config/stack-file";
 import type { ServiceConfig } from "../config/types";
 import { smokeJobName } from "../lib/labels";
 import { COLOR_LABEL } from "../policies/lib/well-known";
-import { drillRefusalFor, printedHelp, runMainAsync, stackConfigOrProblems, UsageError } from "./ci-common";
+import { drillRefusalFor, printedHelp, runMainAsync, stackConfigOrThrow, UsageError } from "./ci-common";
 import { stackKubectl } from "./kube";
 import { ROLLBACK_FIELD_MANAGER, TrafficError, trafficObject, trafficWrites } from "./restore-traffic";
 
@@ -134,8 +134,7 @@ async function main(argv: string[]): Promise<number> {
     if (!o.service) throw new UsageError("--service is required");
     const dir = path.resolve(o.dir ?? ROOT);
     // The stack file alone, read before the engine starts: traffic must not wait for it.
-    const { config, problems } = stackConfigOrProblems(dir, o.stack, process.env);
-    if (!config) throw new UsageError(`Pulumi.${o.stack}.yaml:\n${(problems ?? []).map((p) => `  - ${p}`).join("\n")}`);
+    const config = stackConfigOrThrow(dir, o.stack, process.env);
     const drill = drillRefusalFor(config, process.env);
     if (drill) throw new UsageError(drill);
     const s = config.services.find((x) => x.name === o.service);

@@ -5,7 +5,7 @@
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { COLOR_LABEL, TRACK_LABEL } from "../policies/lib/well-known";
-import { printedHelp, runMain, stackConfigOrProblems, UsageError } from "./ci-common";
+import { printedHelp, runMain, stackConfigOrThrow, UsageError } from "./ci-common";
 import { Kubectl } from "./kube";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -165,9 +165,7 @@ function main(): number {
         throw new UsageError(
             "--stack is required (usage: npm run --silent status -- --stack NAME [--kubeconfig FILE])",
         );
-    const { config, problems } = stackConfigOrProblems(ROOT, values.stack, process.env);
-    if (!config)
-        throw new UsageError(`Pulumi.${values.stack}.yaml:\n${(problems ?? []).map((p) => `  - ${p}`).join("\n")}`);
+    const config = stackConfigOrThrow(ROOT, values.stack, process.env);
     const kubeconfig = values.kubeconfig ?? config.kubernetes.kubeconfig;
     if (!kubeconfig)
         throw new UsageError(
