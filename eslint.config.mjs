@@ -15,11 +15,18 @@ export default tseslint.config(
             "rendered/",
             "coverage/",
             "dist/",
+            ".build/",
             "**/*.js",
             "**/*.mjs",
         ],
     },
     ...tseslint.configs.recommended,
+    {
+        // The one CommonJS file: Node.js preloads it with -r, before any loader exists.
+        files: ["**/*.cjs"],
+        languageOptions: { sourceType: "commonjs" },
+        rules: { "@typescript-eslint/no-require-imports": "off" },
+    },
     {
         files: ["**/*.ts"],
         languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
@@ -38,9 +45,9 @@ export default tseslint.config(
     },
     {
         // Policies read the engine's untyped resource properties (the SDK types them
-        // Record<string, any>); tests, kubectl's JSON and the status summary read
+        // Record<string, any>); tests, kubectl's JSON, kubeconfigs and the status summary read
         // Kubernetes objects of every shape.
-        files: ["policies/**/*.ts", "test/**/*.ts", "scripts/kube.ts", "scripts/status.ts"],
+        files: ["policies/**/*.ts", "test/**/*.ts", "scripts/kube.ts", "scripts/kube-api.ts", "scripts/status.ts"],
         rules: { "@typescript-eslint/no-explicit-any": "off" },
     },
 );

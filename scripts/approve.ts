@@ -28,7 +28,7 @@ function subjectOf(dir: string, stack: string, env: NodeJS.ProcessEnv): ReleaseS
 }
 
 function main(argv: string[]): number {
-    if (printedHelp(__filename, argv)) return 0;
+    if (printedHelp("approve", argv)) return 0;
     const { values: o, positionals } = parseArgs({
         args: argv,
         allowPositionals: true,

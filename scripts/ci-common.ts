@@ -283,9 +283,11 @@ function reportFailure(name: string, e: unknown): void {
  * The usage a command's source opens with: its leading `//` comment lines, which stay the
  * one place it is written.
  */
-export function usageOf(sourceFile: string): string {
+export function usageOf(command: string): string {
     const lines: string[] = [];
-    for (const line of fs.readFileSync(sourceFile, "utf8").split("\n")) {
+    // From the source, not __filename: a command runs bundled (scripts/fresh-bundle.cjs).
+    const source = path.resolve(__dirname, "..", "scripts", `${command}.ts`);
+    for (const line of fs.readFileSync(source, "utf8").split("\n")) {
         if (!line.startsWith("//")) break;
         lines.push(line.replace(/^\/\/ ?/, ""));
     }
@@ -293,9 +295,9 @@ export function usageOf(sourceFile: string): string {
 }
 
 /** Prints the usage and answers true when `argv` asks for help (`--help` or `-h`). */
-export function printedHelp(sourceFile: string, argv: string[]): boolean {
+export function printedHelp(command: string, argv: string[]): boolean {
     if (!argv.includes("--help") && !argv.includes("-h")) return false;
-    process.stdout.write(usageOf(sourceFile));
+    process.stdout.write(usageOf(command));
     return true;
 }
 

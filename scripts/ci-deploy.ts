@@ -22,7 +22,7 @@ import {
 const ROOT = path.resolve(__dirname, "..");
 
 function main(): number {
-    if (printedHelp(__filename, process.argv.slice(2))) return 0;
+    if (printedHelp("ci-deploy", process.argv.slice(2))) return 0;
     const { values: o } = parseArgs({
         options: {
             stack: { type: "string" },

@@ -22,7 +22,7 @@ import { strategyState } from "../lib/release";
 const ROOT = path.resolve(__dirname, "..");
 
 function main(): number {
-    if (printedHelp(__filename, process.argv.slice(2))) return 0;
+    if (printedHelp("ci-preview", process.argv.slice(2))) return 0;
     const { values: o } = parseArgs({
         options: {
             stack: { type: "string" },

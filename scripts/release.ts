@@ -167,7 +167,7 @@ async function releaseBlueGreen(o: Opened, s: ServiceConfig, triggers: Trigger[]
 }
 
 async function main(argv: string[]): Promise<number> {
-    if (printedHelp(__filename, argv)) return 0;
+    if (printedHelp("release", argv)) return 0;
     const { values: a } = parseArgs({
         args: argv,
         options: {

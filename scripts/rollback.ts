@@ -21,6 +21,7 @@ import { smokeJobName } from "../lib/labels";
 import { COLOR_LABEL } from "../policies/lib/well-known";
 import { drillRefusalFor, printedHelp, runMainAsync, stackConfigOrThrow, UsageError } from "./ci-common";
 import { stackKubectl } from "./kube";
+import { trafficApi } from "./kube-api";
 import { ROLLBACK_FIELD_MANAGER, TrafficError, trafficObject, trafficWrites } from "./restore-traffic";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -117,7 +118,7 @@ export function checkCanGoBack(
 const sinceStart = () => performance.now() / 1000;
 
 async function main(argv: string[]): Promise<number> {
-    if (printedHelp(__filename, argv)) return 0;
+    if (printedHelp("rollback", argv)) return 0;
     const { values: o } = parseArgs({
         args: argv,
         options: {
@@ -147,24 +148,28 @@ async function main(argv: string[]): Promise<number> {
     const kubectl = stackKubectl({ dir, config });
     const by = o.by ?? config.release.operator ?? os.userInfo().username;
     const reason = o.reason ?? "emergency rollback";
-    // One read of everything the checks and the switch need: each kubectl start-up is traffic's wait.
+    // One read of everything the checks and the switch need, then one write: each round
+    // trip is traffic's wait, so both go straight to the API server where they can.
+    const api = trafficApi(kubectl);
     let writes;
     try {
-        const live = kubectl.findAll(ns, [...goBackObjects(s), trafficObject(s)]);
+        const live = await api.findAll(ns, [...goBackObjects(s), trafficObject(s)]);
         process.stderr.write(`[rollback] ${o.stack}/${s.name}: ${target.describe} — ${checkCanGoBack(live, ns, s)}\n`);
         // Traffic first: the checks passed, so what it goes back to is ready and tested.
         writes = trafficWrites(s, ns, target.value, live);
+        await api.apply(
+            writes.map((w) => w.manifest),
+            ROLLBACK_FIELD_MANAGER,
+        );
     } catch (e) {
         if (e instanceof TrafficError) throw new RefusedError(e.message);
         throw e;
+    } finally {
+        api.close();
     }
-    kubectl.run(
-        ["apply", "--server-side", "--force-conflicts", `--field-manager=${ROLLBACK_FIELD_MANAGER}`, "-f", "-"],
-        JSON.stringify({ apiVersion: "v1", kind: "List", items: writes.map((w) => w.manifest) }),
-    );
     const restoredAfter = sinceStart();
     process.stderr.write(
-        `[rollback] traffic restored ${restoredAfter.toFixed(2)} s after the command started: ${writes.map((w) => w.describe).join("; ")} (field manager ${ROLLBACK_FIELD_MANAGER})\n`,
+        `[rollback] traffic restored ${restoredAfter.toFixed(2)} s after the command started: ${writes.map((w) => w.describe).join("; ")} (field manager ${ROLLBACK_FIELD_MANAGER}, through ${api.via})\n`,
     );
 
     // Then the stack converges through the engine: stack file, state and cluster agree.

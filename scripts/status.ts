@@ -156,7 +156,7 @@ export function formatStatus(s: Snapshot): string {
 }
 
 function main(): number {
-    if (printedHelp(__filename, process.argv.slice(2))) return 0;
+    if (printedHelp("status", process.argv.slice(2))) return 0;
     const { values } = parseArgs({
         options: { stack: { type: "string" }, kubeconfig: { type: "string" } },
         strict: true,

@@ -16,7 +16,7 @@ function usage(message: string): never {
 }
 
 function main(): void {
-    if (printedHelp(__filename, process.argv.slice(2))) return;
+    if (printedHelp("validate", process.argv.slice(2))) return;
     let args;
     try {
         args = parseArgs({ options: { stack: { type: "string" }, dir: { type: "string" } }, strict: true });

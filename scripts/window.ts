@@ -20,7 +20,7 @@ function unusable(message: string): never {
 }
 
 function main(): void {
-    if (printedHelp(__filename, process.argv.slice(2))) return;
+    if (printedHelp("window", process.argv.slice(2))) return;
     let args;
     try {
         args = parseArgs({

@@ -123,7 +123,7 @@ test("blue, then green live; in a freeze a release is blocked and the rollback t
     );
     // Traffic first, by the rollback's own field manager, then the engine.
     expect(r.stderr).toMatch(
-        /^\[rollback\] traffic restored [0-9.]+ s after the command started: Service e2e-rollback\/api selects blue \(field manager runbook-rollback\)$/m,
+        /^\[rollback\] traffic restored [0-9.]+ s after the command started: Service e2e-rollback\/api selects blue \(field manager runbook-rollback, through the API server\)$/m,
     );
     expect(r.stderr.indexOf("[rollback] traffic restored")).toBeLessThan(r.stderr.indexOf("Updating ("));
     expect(r.all).toContain("rollback to what was live before, by oncall-kim at ");
