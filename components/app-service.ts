@@ -12,6 +12,7 @@ import { formatPath } from "../config/errors";
 import type { AlertsConfig, ServiceConfig } from "../config/types";
 import { appSelector, recommendedLabels } from "../lib/labels";
 import { alertTarget, serviceAlertRules } from "../lib/promql";
+import { COLOR_LABEL, TRACK_LABEL } from "../policies/lib/well-known";
 import { AlertRules } from "./alert-rules";
 import { Autoscaler } from "./autoscaler";
 import { BlueGreenDeployment } from "./blue-green-deployment";
@@ -129,6 +130,9 @@ export class AppService extends pulumi.ComponentResource {
                     spec: {
                         selector: { matchLabels: { "app.kubernetes.io/name": s.name, "runbook.dev/metrics": "true" } },
                         endpoints: [{ port: "metrics", path: s.metrics.path, interval: "30s" }],
+                        // Every series carries its pod's track and colour (as runbook_dev_track,
+                        // runbook_dev_color): what `npm run release` measures a canary or a new colour by.
+                        podTargetLabels: [TRACK_LABEL, COLOR_LABEL],
                     },
                 },
                 { parent: this, dependsOn: [svc] },

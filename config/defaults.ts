@@ -150,4 +150,8 @@ export const ANALYSIS_DEFAULTS = {
     intervalSeconds: 30,
     noDataGraceSeconds: 300,
     postSwitchMinutes: 15,
+    /** ours: fewer requests than this in a window are no data, never a pass. */
+    minRequests: 50,
+    /** Response time > 2× baseline (MCP RAG Demo runbook, Appendix: Decision Matrix; NovaCron runbook, When to Rollback). */
+    latencyRatio: 2,
 } as const;

@@ -331,6 +331,21 @@ export const analysisSchema = z.strictObject({
     noDataGraceSeconds: int(0, 86400).default(ANALYSIS_DEFAULTS.noDataGraceSeconds),
     /** Minutes a blue/green switch is watched before the release is called done. */
     postSwitchMinutes: int(1, 1440).default(ANALYSIS_DEFAULTS.postSwitchMinutes),
+    /** Requests the new version (and its baseline) must have had in a trigger's window before its value counts. */
+    minRequests: int(1, 1_000_000).default(ANALYSIS_DEFAULTS.minRequests),
+    /** Triggers relative to the stable track at the same time (canaries only). */
+    baseline: z
+        .strictObject({
+            /** Canary error rate minus stable's above this (0.02 = 2 points) fails the step. */
+            errorRateIncrease: ratio.optional(),
+            /** Canary p95 latency above this many times stable's fails the step. */
+            latencyRatio: z
+                .number({ error: "expected a factor such as 2" })
+                .gt(1, { error: "expected a factor above 1" })
+                .max(100, { error: "expected a factor of at most 100" })
+                .optional(),
+        })
+        .default({ latencyRatio: ANALYSIS_DEFAULTS.latencyRatio }),
 });
 
 /** The `runbook:*` keys of a stack, before environment defaults are applied. */

@@ -20,33 +20,61 @@ export function sampleOf(body: unknown): number | undefined {
     return Number.isFinite(v) ? v : undefined;
 }
 
-/** Asks Prometheus (`baseUrl`, HTTP API v1) for one trigger's query, now. */
+/** One instant query of the Prometheus HTTP API v1 at `baseUrl`: its value, or why there is none. */
+async function instant(
+    baseUrl: string,
+    query: string,
+    fetchImpl: typeof fetch,
+): Promise<{ value: number } | { why: string }> {
+    const url = `${baseUrl.replace(/\/$/, "")}/api/v1/query?query=${encodeURIComponent(query)}`;
+    let body: unknown;
+    try {
+        const res = await fetchImpl(url, { signal: AbortSignal.timeout(10_000) });
+        body = await res.json();
+        if (!res.ok) return { why: `Prometheus answered ${res.status}: ${(body as { error?: string })?.error ?? ""}` };
+    } catch (e) {
+        return { why: `Prometheus unreachable: ${(e as Error).message}` };
+    }
+    const value = sampleOf(body);
+    return value === undefined ? { why: "empty result" } : { value };
+}
+
+/**
+ * Asks Prometheus (`baseUrl`, HTTP API v1) for one trigger's query, now: no data unless each
+ * side it measures had the requests it needs in the window first.
+ */
 export async function readTrigger(
     baseUrl: string,
     trigger: Trigger,
     fetchImpl: typeof fetch = fetch,
 ): Promise<Reading> {
-    const url = `${baseUrl.replace(/\/$/, "")}/api/v1/query?query=${encodeURIComponent(trigger.query)}`;
-    let body: unknown;
-    try {
-        const res = await fetchImpl(url, { signal: AbortSignal.timeout(10_000) });
-        body = await res.json();
-        if (!res.ok)
+    for (const need of trigger.minRequests ?? []) {
+        const r = await instant(baseUrl, need.query, fetchImpl);
+        const seen = "value" in r ? r.value : 0;
+        if ("why" in r && r.why !== "empty result") return { trigger, status: "nodata", why: r.why };
+        if (seen < need.min)
             return {
                 trigger,
                 status: "nodata",
-                why: `Prometheus answered ${res.status}: ${(body as { error?: string })?.error ?? ""}`,
+                why: `${need.who} had ${Math.round(seen)} requests in ${trigger.for}, fewer than the ${need.min} a reading needs`,
             };
-    } catch (e) {
-        return { trigger, status: "nodata", why: `Prometheus unreachable: ${(e as Error).message}` };
     }
-    const value = sampleOf(body);
-    if (value === undefined) return { trigger, status: "nodata", why: "empty result" };
-    return { trigger, status: value > trigger.threshold ? "breach" : "ok", value };
+    const r = await instant(baseUrl, trigger.query, fetchImpl);
+    if ("why" in r) return { trigger, status: "nodata", why: r.why };
+    return { trigger, status: r.value > trigger.threshold ? "breach" : "ok", value: r.value };
 }
 
 export function formatValue(t: Trigger, v: number): string {
-    return t.unit === "ratio" ? `${+(v * 100).toFixed(3)} %` : `${Math.round(v * 1000)} ms`;
+    switch (t.unit) {
+        case "ratio":
+            return `${+(v * 100).toFixed(3)} %`;
+        case "seconds":
+            return `${Math.round(v * 1000)} ms`;
+        case "points":
+            return `${v >= 0 ? "+" : ""}${+(v * 100).toFixed(3)} points`;
+        case "factor":
+            return `${+v.toFixed(2)} ×`;
+    }
 }
 
 /** One reading for people: "ErrorRateCritical 2.1 % > 1 %", "LatencyP95High no data (empty result)". */

@@ -2,7 +2,7 @@
 // with Prometheus' own grammar (@prometheus-io/lezer-promql) before anything is deployed.
 import { RESTORE_DRILL_MAX_AGE_DAYS } from "../config/defaults";
 import { parser } from "@prometheus-io/lezer-promql";
-import type { AlertsConfig } from "../config/types";
+import type { AlertsConfig, AnalysisConfig } from "../config/types";
 
 export interface AlertRule {
     alert: string;
@@ -76,11 +76,39 @@ export interface Trigger {
     query: string;
     threshold: number;
     for: string;
-    /** How a measured value reads for people (1.2 %, 340 ms). */
-    unit: "ratio" | "seconds";
+    /**
+     * How a value reads for people: a ratio (1.2 %), seconds (340 ms), a difference of
+     * ratios (+2.1 points), or a factor (2.3 ×).
+     */
+    unit: "ratio" | "seconds" | "points" | "factor";
+    /**
+     * Requests each side must have had in the trigger's window before its value counts; with
+     * fewer, the reading is no data (a quiet canary is never a pass).
+     */
+    minRequests?: { query: string; min: number; who: string }[];
 }
 
-/** The triggers `npm run release` watches: error rate and latency [000, 002, 003]. */
+/** The label Prometheus gives a pod label copied onto its series (ServiceMonitor podTargetLabels). */
+export function seriesLabel(podLabel: string): string {
+    return podLabel.replace(/[^a-zA-Z0-9_]/g, "_");
+}
+
+/** The queries of one service's request metrics, over whichever of its requests `labels` select. */
+function requestQueries(t: ServiceAlertTarget, a: AlertsConfig) {
+    const sel = (labels: Record<string, string>, extra: Record<string, string> = {}) =>
+        selector({ namespace: t.namespace, service: t.metricsService, ...labels, ...extra });
+    return {
+        /** 5xx share; `or vector(0)`: a service with no 5xx series yet has an error rate of 0, not none. */
+        errorRatio: (labels: Record<string, string>) =>
+            `((sum(rate(${a.requestsMetric}${sel(labels, { code: "~5.." })}[${a.errorRateFor}])) or vector(0)) / sum(rate(${a.requestsMetric}${sel(labels)}[${a.errorRateFor}])))`,
+        quantile: (q: number, labels: Record<string, string>) =>
+            `histogram_quantile(${q}, sum by (le) (rate(${a.durationMetric}_bucket${sel(labels)}[${a.latencyFor}])))`,
+        requests: (labels: Record<string, string>, window: string) =>
+            `sum(increase(${a.requestsMetric}${sel(labels)}[${window}]))`,
+    };
+}
+
+/** The triggers the alert rules fire on: error rate and latency of the whole service [000, 002, 003]. */
 export function rolloutTriggers(t: ServiceAlertTarget, a: AlertsConfig): Trigger[] {
     const http = selector({ namespace: t.namespace, service: t.metricsService });
     const errors = selector({ namespace: t.namespace, service: t.metricsService, code: "~5.." });
@@ -111,6 +139,85 @@ export function rolloutTriggers(t: ServiceAlertTarget, a: AlertsConfig): Trigger
         },
     ];
     triggers.forEach((x) => checkPromQL(x.alert, x.query));
+    return triggers;
+}
+
+/** Which of a service's requests a release measures, and what it compares them with. */
+export interface ReleaseTraffic {
+    /** Labels (beyond namespace and service) of the new version's own series: the canary track, the new colour. */
+    measured: Record<string, string>;
+    /** For people: "canary track", "green". */
+    measuredName: string;
+    /** Labels of the series the new version is compared with at the same time (the stable track); none for blue/green. */
+    baseline?: Record<string, string>;
+    baselineName?: string;
+}
+
+/**
+ * The triggers `npm run release` watches, on the new version's own requests: the alert
+ * rules' error rate and latency thresholds [000, 002, 003], and — where there is a baseline
+ * running at the same time — the runbooks' relative triggers: error rate more than
+ * `errorRateIncrease` above the baseline's [004], p95 more than `latencyRatio` times the
+ * baseline's [001, 002]. Each counts only once each side had `minRequests` in its window.
+ */
+export function releaseTriggers(
+    t: ServiceAlertTarget,
+    a: AlertsConfig,
+    an: AnalysisConfig,
+    r: ReleaseTraffic,
+): Trigger[] {
+    const q = requestQueries(t, a);
+    const enough = (window: string, sides: [Record<string, string>, string][]) =>
+        sides.map(([labels, who]) => ({ query: q.requests(labels, window), min: an.minRequests, who }));
+    const measured: [Record<string, string>, string] = [r.measured, r.measuredName];
+    const triggers: Trigger[] = [
+        {
+            alert: "ErrorRateCritical",
+            query: q.errorRatio(r.measured),
+            threshold: a.errorRateCritical,
+            for: a.errorRateFor,
+            unit: "ratio",
+            minRequests: enough(a.errorRateFor, [measured]),
+        },
+        ...(
+            [
+                ["LatencyP95High", 0.95, a.latencyP95Seconds],
+                ["LatencyP99High", 0.99, a.latencyP99Seconds],
+            ] as const
+        ).map(([alert, quantile, threshold]) => ({
+            alert,
+            query: q.quantile(quantile, r.measured),
+            threshold,
+            for: a.latencyFor,
+            unit: "seconds" as const,
+            minRequests: enough(a.latencyFor, [measured]),
+        })),
+    ];
+    const b = r.baseline;
+    if (b !== undefined) {
+        const both: [Record<string, string>, string][] = [measured, [b, r.baselineName ?? "baseline"]];
+        if (an.baseline.errorRateIncrease !== undefined)
+            triggers.push({
+                alert: "ErrorRateAboveBaseline",
+                query: `(${q.errorRatio(r.measured)} - ${q.errorRatio(b)})`,
+                threshold: an.baseline.errorRateIncrease,
+                for: a.errorRateFor,
+                unit: "points",
+                minRequests: enough(a.errorRateFor, both),
+            });
+        if (an.baseline.latencyRatio !== undefined)
+            triggers.push({
+                alert: "LatencyP95AboveBaseline",
+                query: `(${q.quantile(0.95, r.measured)} / ${q.quantile(0.95, b)})`,
+                threshold: an.baseline.latencyRatio,
+                for: a.latencyFor,
+                unit: "factor",
+                minRequests: enough(a.latencyFor, both),
+            });
+    }
+    triggers.forEach((x) =>
+        [x.query, ...(x.minRequests ?? []).map((m) => m.query)].forEach((e) => checkPromQL(x.alert, e)),
+    );
     return triggers;
 }
 

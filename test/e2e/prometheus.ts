@@ -26,7 +26,7 @@ export class MetricsTarget {
     constructor(
         private readonly errorRatio: () => number,
         private readonly latencySeconds: () => number,
-        private readonly requestsPerSecond = 50,
+        private readonly requestsPerSecond: number | (() => number) = 50,
     ) {}
 
     async start(): Promise<number> {
@@ -46,7 +46,8 @@ export class MetricsTarget {
 
     private advance(): void {
         const now = Date.now();
-        const n = (this.requestsPerSecond * (now - this.last)) / 1000;
+        const rps = typeof this.requestsPerSecond === "number" ? this.requestsPerSecond : this.requestsPerSecond();
+        const n = (rps * (now - this.last)) / 1000;
         this.last = now;
         const bad = n * this.errorRatio();
         this.errors += bad;

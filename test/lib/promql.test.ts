@@ -1,5 +1,14 @@
-import { alertsSchema } from "../../config/schema";
-import { backupAlertRules, checkPromQL, promDuration, PromQLError, serviceAlertRules } from "../../lib/promql";
+import { alertsSchema, analysisSchema } from "../../config/schema";
+import {
+    backupAlertRules,
+    checkPromQL,
+    promDuration,
+    PromQLError,
+    releaseTriggers,
+    rolloutTriggers,
+    seriesLabel,
+    serviceAlertRules,
+} from "../../lib/promql";
 
 const alerts = alertsSchema.parse({});
 const target = {
@@ -106,5 +115,90 @@ describe("backupAlertRules", () => {
 
     test("promDuration", () => {
         expect([promDuration(86400), promDuration(300), promDuration(45)]).toEqual(["24h", "5m", "45s"]);
+    });
+});
+
+describe("releaseTriggers: what `npm run release` measures", () => {
+    const analysis = analysisSchema.parse({});
+    const canary = {
+        measured: { runbook_dev_track: "canary" },
+        measuredName: "canary track",
+        baseline: { runbook_dev_track: "stable" },
+        baselineName: "stable track",
+    };
+    const sel = (track: string, extra = "") =>
+        `{namespace="shop",service="api-metrics",runbook_dev_track="${track}"${extra}}`;
+
+    test("the canary's own error rate, 0 when it has no 5xx series yet, counted once it had the minimum of requests", () => {
+        const [errors] = releaseTriggers(target, alerts, analysis, canary);
+        expect(errors).toEqual({
+            alert: "ErrorRateCritical",
+            query: `((sum(rate(http_requests_total${sel("canary", ',code=~"5.."')}[5m])) or vector(0)) / sum(rate(http_requests_total${sel("canary")}[5m])))`,
+            threshold: 0.01,
+            for: "5m",
+            unit: "ratio",
+            minRequests: [
+                { query: `sum(increase(http_requests_total${sel("canary")}[5m]))`, min: 50, who: "canary track" },
+            ],
+        });
+    });
+
+    test("latency of the canary's own requests, and p95 against the stable track's at the same time (2× by default)", () => {
+        const byAlert = Object.fromEntries(releaseTriggers(target, alerts, analysis, canary).map((t) => [t.alert, t]));
+        expect(Object.keys(byAlert)).toEqual([
+            "ErrorRateCritical",
+            "LatencyP95High",
+            "LatencyP99High",
+            "LatencyP95AboveBaseline",
+        ]);
+        const p95 = (track: string) =>
+            `histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket${sel(track)}[5m])))`;
+        expect(byAlert.LatencyP95High.query).toBe(p95("canary"));
+        expect(byAlert.LatencyP95AboveBaseline).toMatchObject({
+            query: `(${p95("canary")} / ${p95("stable")})`,
+            threshold: 2,
+            unit: "factor",
+        });
+        // A relative reading needs requests on both sides.
+        expect(byAlert.LatencyP95AboveBaseline.minRequests?.map((m) => m.who)).toEqual([
+            "canary track",
+            "stable track",
+        ]);
+    });
+
+    test("an error-rate increase over the stable track when the stack asks for one", () => {
+        const withIncrease = analysisSchema.parse({ baseline: { errorRateIncrease: 0.02 } });
+        const t = releaseTriggers(target, alerts, withIncrease, canary).find(
+            (x) => x.alert === "ErrorRateAboveBaseline",
+        );
+        expect(t).toMatchObject({ threshold: 0.02, unit: "points", for: "5m" });
+        expect(t?.query).toMatch(
+            /^\(\(\(sum\(rate\(.*runbook_dev_track="canary".*\) - \(\(sum\(rate\(.*runbook_dev_track="stable".*\)$/,
+        );
+        // Setting baseline replaces the default: no latency ratio unless asked.
+        expect(releaseTriggers(target, alerts, withIncrease, canary).map((x) => x.alert)).not.toContain(
+            "LatencyP95AboveBaseline",
+        );
+    });
+
+    test("a blue/green colour has no baseline running beside it: absolute triggers only", () => {
+        const green = { measured: { runbook_dev_color: "green" }, measuredName: "green" };
+        const triggers = releaseTriggers(
+            target,
+            alerts,
+            analysisSchema.parse({ baseline: { errorRateIncrease: 0.02 } }),
+            green,
+        );
+        expect(triggers.map((t) => t.alert)).toEqual(["ErrorRateCritical", "LatencyP95High", "LatencyP99High"]);
+        expect(triggers.every((t) => t.query.includes('runbook_dev_color="green"'))).toBe(true);
+    });
+
+    test("the alert rules keep measuring the whole service", () => {
+        const whole = rolloutTriggers(target, alerts);
+        expect(whole.some((t) => /runbook_dev_/.test(t.query))).toBe(false);
+    });
+
+    test("a pod label becomes the series label Prometheus gives it", () => {
+        expect(seriesLabel("runbook.dev/track")).toBe("runbook_dev_track");
     });
 });
