@@ -1,7 +1,7 @@
 // Every default of the stack config, written once, each with where it comes from: a
 // runbook, cited by its system and section (e.g. "NovaCron runbook, Step 1"), or "ours"
 // where no runbook gives a value. The schema (config/schema.ts) and the resolver
-// (config/resolve.ts) take their defaults from here; the README's configuration reference
+// (config/resolve.ts) take their defaults from here; docs/configuration.md
 // lists them.
 import type { ProbeConfig } from "./schema";
 

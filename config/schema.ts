@@ -1,6 +1,6 @@
 // The one schema of what a stack may set under the `runbook:` namespace of
 // Pulumi.<stack>.yaml. Everything else (index.ts, `npm run validate`, the tests and the
-// README's configuration reference) goes through it.
+// docs/configuration.md) goes through it.
 //
 // Messages are written as "expected …"; the formatter in ./load.ts adds the config path
 // and ", got <value>".
@@ -306,7 +306,7 @@ export const releaseSchema = z.strictObject({
         .optional(),
     /**
      * Written by `npm run rollback`: who rolled back and why. The program honours it only while
-     * the update does nothing but switch back to what was live before (see README, Rollback).
+     * the update does nothing but switch back to what was live before (see docs/releases.md, Rollback).
      */
     rollback: z
         .strictObject({

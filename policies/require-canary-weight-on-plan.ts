@@ -73,7 +73,7 @@ export const requireCanaryWeightOnPlan: StackValidationPolicy = {
                 const total = refs.reduce((a, b) => a + (b.weight ?? 1), 0);
                 if (refs.length > 1 && total !== 100)
                     reportViolation(`${what}: backend weights add up to ${total}, not 100.`, route.resource.urn);
-                // The canary's backend is the Service named <app>-canary (README: well-known names).
+                // The canary's backend is the Service named <app>-canary (docs/policy-pack.md: well-known labels and annotations).
                 const canary = refs.find((b) => b.name?.endsWith("-canary"));
                 if (canary) check(what, metadata(route.props).annotations, canary.weight ?? 1, route.resource.urn);
             }

@@ -3,7 +3,7 @@
 // npm run --silent approve -- sign      --stack S --role ROLE --key ~/.ssh/id_ed25519
 //     (statement and sign take --signed-at ISO-8601 for drills whose gate clock is set)
 // npm run --silent approve -- add       --stack S --statement FILE --signature FILE.sig
-// Signed approvals (README "Approvals"): `digest` prints what an approval of this stack's
+// Signed approvals (docs/policy-pack.md, Signed approvals): `digest` prints what an approval of this stack's
 // release binds; `statement` prints the text to sign elsewhere with
 // `ssh-keygen -Y sign -n runbook-approval`; `sign` signs it here with your key; both `sign`
 // and `add` append to approvals/<stack>.yaml, which the program stamps on its workloads.

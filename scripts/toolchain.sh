@@ -6,7 +6,7 @@
 #   bash scripts/toolchain.sh           build or reuse; prints the bin directory last
 #   source scripts/env.sh               puts the toolchain on PATH for your shell
 #
-# Why these versions (see README "Toolchain"):
+# Why these versions (see docs/local-cluster.md, Toolchain):
 # - The Node.js language host is its own Go module since pulumi v3.69; that module has no
 #   tags and the module proxy serves none of its pseudo-versions. Up to v3.68.0 it lives
 #   inside github.com/pulumi/pulumi/sdk/v3, so CLI and language host are built at v3.68.0.

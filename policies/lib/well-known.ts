@@ -1,6 +1,6 @@
 // The labels and annotations the pack reads: its whole contract with the programs it judges.
 // The runbook components write every one of them; any other Pulumi program that wants a
-// policy to know what it deploys writes them too (README "Policy pack": well-known labels).
+// policy to know what it deploys writes them too (docs/policy-pack.md: well-known labels and annotations).
 // Nothing here is a value of the runbook program: the pack reads it off the resources.
 
 export const ANNOTATION_PREFIX = "runbook.dev";

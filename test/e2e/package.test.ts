@@ -1,11 +1,11 @@
 // The library as another team gets it: `npm pack`, the tarball installed into a scratch
 // Pulumi program next to its own @pulumi/pulumi and @pulumi/kubernetes, type-checked
-// strictly against the built declarations, and the README's example program run by the
+// strictly against the built declarations, and the example program of docs/components.md run by the
 // real engine on the live local cluster — read back from the API server.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Kubectl } from "../../scripts/kube";
-import { PACKAGE_NAME, readmeExample } from "../util/readme";
+import { docExample, PACKAGE_NAME } from "../util/readme";
 import { ROOT } from "../util/stack";
 import { clusterKubeconfig, kubectl } from "./cluster";
 import { expectOk, toolchainReady, Workspace } from "./engine";
@@ -61,9 +61,9 @@ beforeAll(() => {
             include: ["index.ts"],
         }),
     );
-    const example = readmeExample("Components in your own program");
+    const example = docExample("components");
     if (!example.includes('const namespace = "shop";'))
-        throw new Error("the README example no longer sets its namespace");
+        throw new Error("the example of docs/components.md no longer sets its namespace");
     fs.writeFileSync(
         path.join(program, "index.ts"),
         example.replace('const namespace = "shop";', `const namespace = "${NS}";`),
@@ -80,7 +80,14 @@ afterAll(() => {
 
 test("the tarball holds the built entry point and its declarations, not the program or its tests", () => {
     const installed = path.join(program, "node_modules", PACKAGE_NAME);
-    for (const f of ["dist/components/index.js", "dist/components/index.d.ts", "package.json", "README.md"])
+    // docs/ too: the README's links lead there, and docs/components.md is the library's manual.
+    for (const f of [
+        "dist/components/index.js",
+        "dist/components/index.d.ts",
+        "package.json",
+        "README.md",
+        "docs/components.md",
+    ])
         expect(fs.existsSync(path.join(installed, f))).toBe(true);
     for (const f of ["index.ts", "test", "scripts", "policies", "Pulumi.production.yaml"])
         expect(fs.existsSync(path.join(installed, f))).toBe(false);

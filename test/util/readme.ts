@@ -1,15 +1,17 @@
-// The README's code blocks, for the tests that run them as written.
+// The documentation's code blocks, for the tests that run them as written.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ROOT } from "./stack";
 
-/** The first TypeScript block of the README's section `## heading`. */
-export function readmeExample(heading: string): string {
-    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
-    const section = readme.split(/^## /m).find((s) => s.startsWith(`${heading}\n`));
-    if (!section) throw new Error(`README has no section '## ${heading}'`);
-    const block = /```ts\n([\s\S]*?)```/.exec(section);
-    if (!block) throw new Error(`README section '${heading}' has no ts block`);
+/** The text of docs/<page>.md. */
+export function docPage(page: string): string {
+    return fs.readFileSync(path.join(ROOT, "docs", `${page}.md`), "utf8");
+}
+
+/** The first TypeScript block of docs/<page>.md. */
+export function docExample(page: string): string {
+    const block = /```ts\n([\s\S]*?)```/.exec(docPage(page));
+    if (!block) throw new Error(`docs/${page}.md has no ts block`);
     return block[1];
 }
 
