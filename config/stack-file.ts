@@ -21,6 +21,18 @@ export function serviceKey(service: string, ...rest: string[]): string {
     return [`${CONFIG_NAMESPACE}:services`, service, ...rest].join(".");
 }
 
+/**
+ * The `release.rollback` record as stack config values (`pulumi config set --path` keys):
+ * what `npm run rollback` and a release's automatic abort both write. `at` is an instant.
+ */
+export function rollbackRecordValues(r: { reason: string; by: string; at: string }): Record<string, string> {
+    return {
+        [`${CONFIG_NAMESPACE}:release.rollback.reason`]: r.reason,
+        [`${CONFIG_NAMESPACE}:release.rollback.by`]: r.by,
+        [`${CONFIG_NAMESPACE}:release.rollback.at`]: r.at,
+    };
+}
+
 export function stackFilePath(projectDir: string, stack: string): string {
     return path.join(projectDir, `Pulumi.${stack}.yaml`);
 }

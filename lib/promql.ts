@@ -98,9 +98,15 @@ function requestQueries(t: ServiceAlertTarget, a: AlertsConfig) {
     const sel = (labels: Record<string, string>, extra: Record<string, string> = {}) =>
         selector({ namespace: t.namespace, service: t.metricsService, ...labels, ...extra });
     return {
-        /** 5xx share; `or vector(0)`: a service with no 5xx series yet has an error rate of 0, not none. */
-        errorRatio: (labels: Record<string, string>) =>
-            `((sum(rate(${a.requestsMetric}${sel(labels, { code: "~5.." })}[${a.errorRateFor}])) or vector(0)) / sum(rate(${a.requestsMetric}${sel(labels)}[${a.errorRateFor}])))`,
+        /**
+         * The 5xx share. `zeroWhenNoErrors` (`or vector(0)`): a service with no 5xx series yet
+         * reads 0 rather than nothing — what a release needs; an alert has nothing to fire on either way.
+         */
+        errorRatio: (labels: Record<string, string>, zeroWhenNoErrors: boolean) => {
+            const errors = `sum(rate(${a.requestsMetric}${sel(labels, { code: "~5.." })}[${a.errorRateFor}]))`;
+            const all = `sum(rate(${a.requestsMetric}${sel(labels)}[${a.errorRateFor}]))`;
+            return zeroWhenNoErrors ? `((${errors} or vector(0)) / ${all})` : `(${errors} / ${all})`;
+        },
         quantile: (q: number, labels: Record<string, string>) =>
             `histogram_quantile(${q}, sum by (le) (rate(${a.durationMetric}_bucket${sel(labels)}[${a.latencyFor}])))`,
         requests: (labels: Record<string, string>, window: string) =>
@@ -110,29 +116,25 @@ function requestQueries(t: ServiceAlertTarget, a: AlertsConfig) {
 
 /** The triggers the alert rules fire on: error rate and latency of the whole service [000, 002, 003]. */
 export function rolloutTriggers(t: ServiceAlertTarget, a: AlertsConfig): Trigger[] {
-    const http = selector({ namespace: t.namespace, service: t.metricsService });
-    const errors = selector({ namespace: t.namespace, service: t.metricsService, code: "~5.." });
-    const ratio = `(sum(rate(${a.requestsMetric}${errors}[${a.errorRateFor}])) / sum(rate(${a.requestsMetric}${http}[${a.errorRateFor}])))`;
-    const quantile = (q: number) =>
-        `histogram_quantile(${q}, sum by (le) (rate(${a.durationMetric}_bucket${http}[${a.latencyFor}])))`;
+    const q = requestQueries(t, a);
     const triggers: Trigger[] = [
         {
             alert: "ErrorRateCritical",
-            query: ratio,
+            query: q.errorRatio({}, false),
             threshold: a.errorRateCritical,
             for: a.errorRateFor,
             unit: "ratio",
         },
         {
             alert: "LatencyP95High",
-            query: quantile(0.95),
+            query: q.quantile(0.95, {}),
             threshold: a.latencyP95Seconds,
             for: a.latencyFor,
             unit: "seconds",
         },
         {
             alert: "LatencyP99High",
-            query: quantile(0.99),
+            query: q.quantile(0.99, {}),
             threshold: a.latencyP99Seconds,
             for: a.latencyFor,
             unit: "seconds",
@@ -173,7 +175,7 @@ export function releaseTriggers(
     const triggers: Trigger[] = [
         {
             alert: "ErrorRateCritical",
-            query: q.errorRatio(r.measured),
+            query: q.errorRatio(r.measured, true),
             threshold: a.errorRateCritical,
             for: a.errorRateFor,
             unit: "ratio",
@@ -199,7 +201,7 @@ export function releaseTriggers(
         if (an.baseline.errorRateIncrease !== undefined)
             triggers.push({
                 alert: "ErrorRateAboveBaseline",
-                query: `(${q.errorRatio(r.measured)} - ${q.errorRatio(b)})`,
+                query: `(${q.errorRatio(r.measured, true)} - ${q.errorRatio(b, true)})`,
                 threshold: an.baseline.errorRateIncrease,
                 for: a.errorRateFor,
                 unit: "points",

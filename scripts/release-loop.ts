@@ -3,7 +3,7 @@
 // arguments (scripts/release.ts passes the real ones; test/scripts/release-loop uses fakes).
 import type { DateTime } from "luxon";
 import type { ServiceConfig } from "../config/types";
-import { serviceKey } from "../config/stack-file";
+import { rollbackRecordValues, serviceKey } from "../config/stack-file";
 import { describeReading, judge, type GateAction, type Reading } from "../lib/analysis";
 import { seriesLabel, type ReleaseTraffic, type Trigger } from "../lib/promql";
 import { COLOR_LABEL, TRACK_LABEL } from "../policies/lib/well-known";
@@ -93,11 +93,12 @@ async function watch(
 }
 
 /** The release record of a switch back: the gate lets it through like `npm run rollback`. */
-const rollbackRecord = (w: ReleaseWorld, reason: string) => ({
-    "runbook:release.rollback.reason": reason,
-    "runbook:release.rollback.by": "npm run release",
-    "runbook:release.rollback.at": w.instant().toUTC().toISO({ suppressMilliseconds: true }) as string,
-});
+const rollbackRecord = (w: ReleaseWorld, reason: string) =>
+    rollbackRecordValues({
+        reason,
+        by: "npm run release",
+        at: w.instant().toUTC().toISO({ suppressMilliseconds: true }) as string,
+    });
 
 /** Each remaining step of the canary's plan, watched; promotes at 100, aborts to 0 on a failed watch. Exit code. */
 export async function releaseCanary(

@@ -15,7 +15,7 @@ import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { DateTime } from "luxon";
-import { serviceKey } from "../config/stack-file";
+import { rollbackRecordValues, serviceKey } from "../config/stack-file";
 import type { ServiceConfig } from "../config/types";
 import { smokeJobName } from "../lib/labels";
 import { COLOR_LABEL } from "../policies/lib/well-known";
@@ -177,13 +177,9 @@ async function main(argv: string[]): Promise<number> {
     const converged = await (async () => {
         const opened = await openStack(dir, o.stack as string, process.env);
         const at = DateTime.utc().toISO({ suppressMilliseconds: true }) as string;
+        const values = { [target.key]: target.value, ...rollbackRecordValues({ reason, by, at }) };
         await opened.stack.setAllConfig(
-            {
-                [target.key]: { value: target.value },
-                "runbook:release.rollback.reason": { value: reason },
-                "runbook:release.rollback.by": { value: by },
-                "runbook:release.rollback.at": { value: at },
-            },
+            Object.fromEntries(Object.entries(values).map(([k, value]) => [k, { value }])),
             true,
         );
         return up(opened, `rollback ${s.name}: ${target.describe} by ${by}: ${reason}`, o["policy-config"]);
