@@ -1,33 +1,12 @@
 // What a CanaryRelease takes and the checks it makes on it, with no Pulumi runtime: the config
 // parser and the commands run these checks without loading the SDKs.
-import { WEIGHT_TOLERANCE } from "../policies/lib/well-known";
+import { DEFAULT_ROUTER, routerOf, routerSchema, type RouterConfig, type RouterInput } from "../policies/routers";
 import { DEFAULT_CANARY_STEPS, DEFAULT_REPLICAS } from "../config/defaults";
 import { describeValue, imageProblems, type Problem } from "../lib/checks";
-import { podsForWeight, replicaSplit } from "../lib/traffic";
 import { workloadProblems, type WorkloadArgs } from "./workload-args";
 
-/** How traffic is split between the stable and the canary track. */
-export type CanaryRouter =
-    | {
-          /** A Gateway API HTTPRoute with weighted backendRefs. */
-          type: "gatewayApi";
-          gateway: { name: string; namespace?: string; sectionName?: string };
-          /** @default [] (every host the Gateway serves) */
-          hostnames?: string[];
-      }
-    | {
-          /** NGINX Ingress with its canary annotations. */
-          type: "nginx";
-          host: string;
-          /** @default "nginx" */
-          ingressClassName?: string;
-          /** @default "/" */
-          path?: string;
-      }
-    | {
-          /** No router: one Service over both tracks, split by the ratio of their pods. */
-          type: "replicas";
-      };
+/** How traffic is split between the stable and the canary track: a router's settings (policies/routers). */
+export type CanaryRouter = RouterInput;
 
 export interface CanaryReleaseArgs extends WorkloadArgs {
     /** The stable track's image, with a tag or digest. */
@@ -57,7 +36,7 @@ export function canaryNames(name: string): string[] {
 /**
  * Every problem of the args, paths relative to them (what the constructor throws): the
  * workload's, the images, the plan (steps climbing to 100, the weight one of them or 0),
- * and — without a router — whether the pods can honour each step.
+ * the router's settings, and what the router cannot honour (the replica router: whole pods).
  */
 export function canaryProblems(args: CanaryReleaseArgs, extraNames: string[] = []): Problem[] {
     const out = [...workloadProblems(args, [...canaryNames(args.name), ...extraNames])];
@@ -77,33 +56,25 @@ export function canaryProblems(args: CanaryReleaseArgs, extraNames: string[] = [
             path: ["canary", "weight"],
             message: `expected 0 (abort) or a step of the plan [${steps.join(", ")}], got ${c.weight}`,
         });
-    if ((c.router?.type ?? "replicas") === "replicas")
-        out.push(...replicaRouterProblems(steps, args.replicas ?? DEFAULT_REPLICAS));
+    const router = parsedRouter(c.router);
+    if (router.problems.length > 0) out.push(...router.problems);
+    else out.push(...routerOf(router.config).problems({ steps, replicas: args.replicas ?? DEFAULT_REPLICAS }));
     return out;
 }
 
-/** Without a router, pods are the only lever: each step must be honoured within WEIGHT_TOLERANCE. */
-function replicaRouterProblems(steps: readonly number[], pods: number): Problem[] {
-    if (pods < 2)
-        return [
-            {
-                path: ["replicas"],
-                message: `expected at least 2 to split traffic by replicas (one stable pod, one canary pod), got ${pods}`,
-            },
-        ];
-    const out: Problem[] = [];
-    steps.forEach((w, i) => {
-        if (w >= 100) return;
-        const split = replicaSplit(w, pods);
-        if (Math.abs(split.percent - w) <= WEIGHT_TOLERANCE) return;
-        const need = podsForWeight(w);
-        out.push({
-            path: ["canary", "steps", i],
-            message:
-                `expected a weight the replica router can honour within ${WEIGHT_TOLERANCE} percentage point with ${pods} pods, got ${w}: ` +
-                `${pods} pods give ${+split.percent.toFixed(1)} % (${split.canary} of ${pods}); ${w} % needs ${need.exact} pods (${need.within} come within ${WEIGHT_TOLERANCE} point), ` +
-                "or set canary.router to gatewayApi or nginx",
-        });
-    });
-    return out;
+/** The router's settings with their defaults, or what is wrong with them (paths from the args). */
+export function parsedRouter(input: CanaryRouter | undefined): { config: RouterConfig; problems: Problem[] } {
+    const parsed = routerSchema.safeParse(input ?? DEFAULT_ROUTER);
+    if (parsed.success) return { config: parsed.data, problems: [] };
+    const problems = parsed.error.issues.map((i) => ({
+        path: ["canary", "router", ...i.path],
+        message: `${i.message}, got ${describeValue(valueAt(input, i.path))}`,
+    }));
+    return { config: DEFAULT_ROUTER, problems };
 }
+
+const valueAt = (v: unknown, path: PropertyKey[]): unknown =>
+    path.reduce<unknown>(
+        (o, k) => (o !== null && typeof o === "object" ? (o as Record<PropertyKey, unknown>)[k] : undefined),
+        v,
+    );

@@ -5,7 +5,8 @@ import { CANARY_STEPS_ANNOTATION, CANARY_WEIGHT_ANNOTATION, TRACK_LABEL } from "
 import { DEFAULT_CANARY_STEPS } from "../config/defaults";
 import { canaryPlan, effectiveWeight, type CanaryPlan } from "../lib/traffic";
 import { deploymentArgs, serviceArgs, TAKE_BACK_DRIFT, throwProblems, workloadLabels } from "./workload";
-import { canaryProblems, type CanaryReleaseArgs, type Track } from "./canary-args";
+import { routerOf, type CanaryPart } from "../policies/routers";
+import { canaryProblems, parsedRouter, type CanaryReleaseArgs, type Track } from "./canary-args";
 import { resolveWorkloadArgs } from "./workload-args";
 
 /**
@@ -31,8 +32,9 @@ export class CanaryRelease extends pulumi.ComponentResource {
         throwProblems(canaryProblems(args), this);
         const w = resolveWorkloadArgs(args);
         const c = args.canary;
-        const router = c.router ?? { type: "replicas" };
-        const routed = router.type !== "replicas";
+        const routerConfig = parsedRouter(c.router).config;
+        const router = routerOf(routerConfig);
+        const routed = router.weighted;
         const steps = c.steps ?? DEFAULT_CANARY_STEPS;
         // The reviewed plan, on every object that carries a weight: what the policy pack checks the weight against.
         const plan = { [CANARY_STEPS_ANNOTATION]: JSON.stringify(steps) };
@@ -107,94 +109,42 @@ export class CanaryRelease extends pulumi.ComponentResource {
         }
 
         const weight = this.plan.canaryWeight;
-        if (router.type === "gatewayApi") {
-            this.route = new k8s.apiextensions.CustomResource(
-                `${name}-route`,
-                {
-                    apiVersion: "gateway.networking.k8s.io/v1",
-                    kind: "HTTPRoute",
-                    metadata: {
-                        name: w.name,
-                        namespace: w.namespace,
-                        labels: svcLabels("route"),
-                        annotations: { ...plan, ...TAKE_BACK_DRIFT },
-                    },
-                    spec: {
-                        parentRefs: [
-                            {
-                                name: router.gateway.name,
-                                ...(router.gateway.namespace !== undefined
-                                    ? { namespace: router.gateway.namespace }
-                                    : {}),
-                                ...(router.gateway.sectionName !== undefined
-                                    ? { sectionName: router.gateway.sectionName }
-                                    : {}),
-                            },
-                        ],
-                        ...((router.hostnames ?? []).length > 0 ? { hostnames: router.hostnames } : {}),
-                        rules: [
-                            {
-                                backendRefs: [
-                                    { name: w.name, port: w.servicePort, weight: 100 - weight },
-                                    { name: `${w.name}-canary`, port: w.servicePort, weight },
-                                ],
-                            },
-                        ],
-                    },
+        const parts: Record<CanaryPart, pulumi.Resource | undefined> = {
+            service: this.service,
+            canaryService: this.canaryService,
+            canary: this.canary,
+        };
+        const objects = router.objects(routerConfig, {
+            app: w.name,
+            port: w.servicePort,
+            weight,
+            labels: svcLabels,
+            planAnnotations: plan,
+        });
+        for (const o of objects) {
+            const args = {
+                metadata: {
+                    ...o.metadata,
+                    namespace: w.namespace,
+                    annotations: { ...o.metadata.annotations, ...TAKE_BACK_DRIFT },
                 },
-                { parent: this, dependsOn: [this.service, this.canaryService as k8s.core.v1.Service, this.canary] },
-            );
-        } else if (router.type === "nginx") {
-            const ingress = (
-                suffix: string,
-                backend: string,
-                annotations: Record<string, string>,
-                deps: pulumi.Resource[],
-            ) =>
-                new k8s.networking.v1.Ingress(
-                    `${name}-${suffix}`,
-                    {
-                        metadata: {
-                            name: suffix === "ingress" ? w.name : `${w.name}-canary`,
-                            namespace: w.namespace,
-                            labels: svcLabels("ingress"),
-                            annotations: { ...annotations, ...TAKE_BACK_DRIFT },
-                        },
-                        spec: {
-                            ingressClassName: router.ingressClassName ?? "nginx",
-                            rules: [
-                                {
-                                    host: router.host,
-                                    http: {
-                                        paths: [
-                                            {
-                                                path: router.path ?? "/",
-                                                pathType: "Prefix",
-                                                backend: {
-                                                    service: { name: backend, port: { number: w.servicePort } },
-                                                },
-                                            },
-                                        ],
-                                    },
-                                },
-                            ],
-                        },
-                    },
-                    { parent: this, dependsOn: deps },
+                spec: o.spec,
+            };
+            const ropts = {
+                parent: this,
+                dependsOn: o.dependsOn.map((d) => parts[d]).filter((r): r is pulumi.Resource => r !== undefined),
+            };
+            const resourceName = `${name}-${o.resourceSuffix}`;
+            if (o.kind === "Ingress")
+                this.ingresses.push(
+                    new k8s.networking.v1.Ingress(resourceName, args as k8s.networking.v1.IngressArgs, ropts),
                 );
-            this.ingresses.push(ingress("ingress", w.name, {}, [this.service]));
-            this.ingresses.push(
-                ingress(
-                    "canary-ingress",
-                    `${w.name}-canary`,
-                    {
-                        "nginx.ingress.kubernetes.io/canary": "true",
-                        "nginx.ingress.kubernetes.io/canary-weight": String(weight),
-                        ...plan,
-                    },
-                    [this.canaryService as k8s.core.v1.Service, this.canary],
-                ),
-            );
+            else
+                this.route = new k8s.apiextensions.CustomResource(
+                    resourceName,
+                    { apiVersion: o.apiVersion, kind: o.kind, ...args },
+                    ropts,
+                );
         }
 
         this.registerOutputs({ weight, phase: this.plan.phase, service: this.service.metadata.name });

@@ -5,6 +5,8 @@
 // Messages are written as "expected …"; the formatter in ./load.ts adds the config path
 // and ", got <value>".
 import { z } from "zod";
+import { dnsLabel, httpPath } from "../policies/lib/fields";
+import { DEFAULT_ROUTER, routerSchema } from "../policies/routers";
 import { cronProblem, IMAGE_EXPECTATION, isPinnedImage } from "../lib/checks";
 import {
     ALERT_DEFAULTS,
@@ -34,12 +36,6 @@ const ratio = z
 
 const positive = z.number({ error: "expected a positive number" }).positive({ error: "expected a positive number" });
 
-const dnsLabel = z
-    .string({ error: "expected a DNS label (lower-case letters, digits, '-', at most 63)" })
-    .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, {
-        error: "expected a DNS label (lower-case letters, digits, '-', at most 63)",
-    });
-
 const enumOf = <T extends readonly [string, ...string[]]>(values: T) =>
     z.enum(values, { error: `expected one of ${values.map((v) => `'${v}'`).join(", ")}` });
 
@@ -51,10 +47,6 @@ const quantity = z
     });
 
 const image = z.string({ error: IMAGE_EXPECTATION }).refine((s) => isPinnedImage(s), { error: IMAGE_EXPECTATION });
-
-const httpPath = z
-    .string({ error: "expected an HTTP path starting with '/'" })
-    .regex(/^\/[^\s]*$/, { error: "expected an HTTP path starting with '/'" });
 
 /** Five-field cron expression (minute hour day-of-month month day-of-week), parsed by cron-parser. */
 const cron = z.string({ error: "expected a five-field cron expression such as '0 2 * * *'" }).superRefine((s, ctx) => {
@@ -115,36 +107,11 @@ const blueGreenSchema = z.strictObject({
     smokeTest: smokeTestSchema.default(() => ({ ...SMOKE_TEST_DEFAULTS })),
 });
 
-export const ROUTERS = ["gatewayApi", "nginx", "replicas"] as const;
-const routerSchema = z.discriminatedUnion(
-    "type",
-    [
-        z.strictObject({
-            type: z.literal("gatewayApi"),
-            gateway: z.strictObject({
-                name: dnsLabel,
-                namespace: dnsLabel.optional(),
-                sectionName: z.string().optional(),
-            }),
-            hostnames: z.array(z.string()).default([]),
-        }),
-        z.strictObject({
-            type: z.literal("nginx"),
-            host: z.string({ error: "expected a host name" }).min(1, { error: "expected a host name" }),
-            ingressClassName: z.string().default("nginx"),
-            path: httpPath.default("/"),
-        }),
-        z.strictObject({ type: z.literal("replicas") }),
-    ],
-    { error: `expected one of ${ROUTERS.map((r) => `'${r}'`).join(", ")}` },
-);
-export type RouterConfig = z.infer<typeof routerSchema>;
-
 const canarySchema = z.strictObject({
     image,
     weight: int(0, 100),
     steps: z.array(int(1, 100), { error: "expected a list of integers 1..100" }).optional(),
-    router: routerSchema.default({ type: "replicas" }),
+    router: routerSchema.default(DEFAULT_ROUTER),
     /** Minutes to watch each step before the next (runbooks 000/001/003: 15–30). */
     stepMinutes: int(1, 1440).default(DEFAULT_CANARY_STEP_MINUTES),
 });

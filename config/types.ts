@@ -2,7 +2,8 @@
 // passed, every default is applied and the cross-field rules hold. The program maps it onto
 // the components' args (components/runbook-stack.ts); scripts read it for the release.
 import type { Environment } from "./defaults";
-import type { RouterConfig, ServiceInput, StackConfigInput } from "./schema";
+import type { RouterConfig } from "../policies/routers";
+import type { ServiceInput, StackConfigInput } from "./schema";
 
 export type Color = "blue" | "green";
 export type Strategy = ServiceInput["strategy"];

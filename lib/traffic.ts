@@ -2,7 +2,8 @@
 // share of traffic a canary really gets; the component, the stack outputs and the PR summary
 // take the weight from it, and the component writes it where the policy pack reads it.
 
-import { WEIGHT_TOLERANCE } from "../policies/lib/well-known";
+import { routerOf, type RouterConfig } from "../policies/routers";
+import { replicaSplit } from "../policies/routers/replicas";
 
 export interface CanaryPlan {
     /** Image the stable Deployment runs: the canary image once promoted at 100. */
@@ -16,12 +17,6 @@ export interface CanaryPlan {
     nextStep?: number;
 }
 
-/** Pods of `replicas` the replica router gives the canary at `weight` (0 < weight < 100). */
-export function replicaSplit(weight: number, replicas: number): { canary: number; stable: number; percent: number } {
-    const canary = Math.min(replicas - 1, Math.max(1, Math.round((replicas * weight) / 100)));
-    return { canary, stable: replicas - canary, percent: (100 * canary) / replicas };
-}
-
 /**
  * The share of requests (percent, one decimal) the canary gets when `weight` is asked:
  * exact with a router, whole pods of `replicas` with the replica router. 0 and 100 are
@@ -30,18 +25,6 @@ export function replicaSplit(weight: number, replicas: number): { canary: number
 export function effectiveWeight(weight: number, replicas: number, routed: boolean): number {
     if (routed || weight <= 0 || weight >= 100) return weight;
     return Math.round(replicaSplit(weight, replicas).percent * 10) / 10;
-}
-
-/**
- * Pods the replica router needs for `weight`: `exact` for the weight itself (5 % needs 20),
- * `within` for the fewest that come within WEIGHT_TOLERANCE.
- */
-export function podsForWeight(weight: number): { exact: number; within: number } {
-    const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
-    const exact = 100 / gcd(100, weight);
-    let within = 2;
-    while (Math.abs(replicaSplit(weight, within).percent - weight) > WEIGHT_TOLERANCE) within += 1;
-    return { exact, within };
 }
 
 /**
@@ -103,7 +86,7 @@ export function canaryPlan(args: {
 export function canaryPlanOf(s: {
     image: string;
     autoscaling: { minReplicas: number };
-    canary?: { image: string; weight: number; steps: number[]; router: { type: string } };
+    canary?: { image: string; weight: number; steps: number[]; router: RouterConfig };
 }): CanaryPlan {
     const c = s.canary;
     if (!c) throw new Error("canaryPlanOf: the service has no canary settings");
@@ -113,6 +96,6 @@ export function canaryPlanOf(s: {
         weight: c.weight,
         steps: c.steps,
         replicas: s.autoscaling.minReplicas,
-        routed: c.router.type !== "replicas",
+        routed: routerOf(c.router).weighted,
     });
 }

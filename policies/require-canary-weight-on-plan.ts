@@ -1,7 +1,7 @@
-import * as k8s from "@pulumi/kubernetes";
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { CANARY_STEPS_ANNOTATION, CANARY_WEIGHT_ANNOTATION, WEIGHT_TOLERANCE } from "./lib/well-known";
-import { describe, HTTPRoute, metadata, ofClass, ofKind } from "./resources";
+import { CANARY_STEPS_ANNOTATION } from "./lib/well-known";
+import { describe, metadata } from "./resources";
+import { ROUTERS } from "./routers";
 
 export interface CanaryPlanConfig {
     steps: number[];
@@ -66,30 +66,13 @@ export const requireCanaryWeightOnPlan: StackValidationPolicy = {
                     urn,
                 );
         };
-        for (const route of ofKind(args.resources, HTTPRoute)) {
-            const what = describe(route.resource.type, route.props, route.resource.name);
-            for (const rule of route.props.spec?.rules ?? []) {
-                const refs = rule.backendRefs ?? [];
-                const total = refs.reduce((a, b) => a + (b.weight ?? 1), 0);
-                if (refs.length > 1 && total !== 100)
-                    reportViolation(`${what}: backend weights add up to ${total}, not 100.`, route.resource.urn);
-                // The canary's backend is the Service named <app>-canary (docs/policy-pack.md: well-known labels and annotations).
-                const canary = refs.find((b) => b.name?.endsWith("-canary"));
-                if (canary) check(what, metadata(route.props).annotations, canary.weight ?? 1, route.resource.urn);
+        // Each router says which planned objects carry a weight (policies/routers).
+        for (const router of ROUTERS)
+            for (const p of router.plannedWeights(args.resources)) {
+                const what = describe(p.resource.type, p.resource.props, p.resource.name);
+                for (const problem of p.problems) reportViolation(`${what}: ${problem}.`, p.resource.urn);
+                if (p.carriesWeight)
+                    check(what, metadata(p.resource.props).annotations, p.weight, p.resource.urn, p.tolerance);
             }
-        }
-        for (const ingress of ofClass(args.resources, k8s.networking.v1.Ingress)) {
-            const a = metadata(ingress.props).annotations;
-            if (a["nginx.ingress.kubernetes.io/canary"] !== "true") continue;
-            const w = a["nginx.ingress.kubernetes.io/canary-weight"];
-            const what = describe(ingress.resource.type, ingress.props, ingress.resource.name);
-            check(what, a, w === undefined ? undefined : Number(w), ingress.resource.urn);
-        }
-        for (const d of ofClass(args.resources, k8s.apps.v1.Deployment)) {
-            const a = metadata(d.props).annotations;
-            if (a[CANARY_WEIGHT_ANNOTATION] === undefined) continue;
-            const what = describe(d.resource.type, d.props, d.resource.name);
-            check(what, a, Number(a[CANARY_WEIGHT_ANNOTATION]), d.resource.urn, WEIGHT_TOLERANCE);
-        }
     },
 };

@@ -6,7 +6,8 @@ import type { ServiceConfig } from "../config/types";
 import { rollbackRecordValues, serviceKey } from "../config/stack-file";
 import { describeReading, judge, type GateAction, type Reading } from "../lib/analysis";
 import { seriesLabel, type ReleaseTraffic, type Trigger } from "../lib/promql";
-import { COLOR_LABEL, TRACK_LABEL } from "../policies/lib/well-known";
+import { COLOR_LABEL } from "../policies/lib/well-known";
+import { routerOf, type RouterConfig } from "../policies/routers";
 
 /** Everything a release touches outside itself. */
 export interface ReleaseWorld {
@@ -38,15 +39,19 @@ export interface ReleaseTiming {
 /** The triggers on one side of a service's traffic (releaseTriggers with the stack's thresholds). */
 export type TriggersOn = (traffic: ReleaseTraffic) => Trigger[];
 
-/**
- * A canary's own requests, against the stable track's at the same time: the pods' track
- * label, which the ServiceMonitor copies onto every series they export.
- */
-export const canaryTraffic: ReleaseTraffic = {
-    measured: { [seriesLabel(TRACK_LABEL)]: "canary" },
-    measuredName: "canary track",
-    baseline: { [seriesLabel(TRACK_LABEL)]: "stable" },
-    baselineName: "stable track",
+/** Pod labels as the series labels the ServiceMonitor copies them to (podTargetLabels). */
+const asSeries = (podLabels: Record<string, string>) =>
+    Object.fromEntries(Object.entries(podLabels).map(([k, v]) => [seriesLabel(k), v]));
+
+/** A canary's own requests, against the stable track's at the same time, as its router tells them apart. */
+export const canaryTraffic = (router: RouterConfig): ReleaseTraffic => {
+    const selection = routerOf(router).analysis;
+    return {
+        measured: asSeries(selection.canary),
+        measuredName: "canary track",
+        baseline: asSeries(selection.baseline),
+        baselineName: "stable track",
+    };
 };
 
 /** The requests of the colour a blue/green switch went to; the other colour no longer serves, so there is no baseline. */
@@ -108,7 +113,7 @@ export async function releaseCanary(
     t: ReleaseTiming,
 ): Promise<number> {
     const c = s.canary as NonNullable<ServiceConfig["canary"]>;
-    const triggers = triggersOn(canaryTraffic);
+    const triggers = triggersOn(canaryTraffic(c.router));
     const steps = c.weight > 0 && c.weight < 100 ? c.steps.filter((x) => x > c.weight) : c.steps;
     const stepSeconds = t.stepSeconds ?? c.stepMinutes * 60;
     const weightKey = serviceKey(s.name, "canary", "weight");

@@ -4,7 +4,8 @@
 //   npm run --silent status -- --stack local [--kubeconfig FILE]
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { COLOR_LABEL, TRACK_LABEL } from "../policies/lib/well-known";
+import { APP_LABEL, COLOR_LABEL, TRACK_LABEL } from "../policies/lib/well-known";
+import { ROUTERS, type LiveObjects } from "../policies/routers";
 import { printedHelp, runMain, stackConfigOrThrow, UsageError } from "./ci-common";
 import { Kubectl } from "./kube";
 
@@ -15,21 +16,22 @@ export interface Snapshot {
     server: string;
     deployments: any[];
     services: any[];
-    routes: any[];
-    ingresses: any[];
+    /** What the canary routers read their weights from, by kind (policies/routers). */
+    routerObjects: LiveObjects;
     cronJobs: any[];
     jobs: any[];
 }
 
 export function readSnapshot(kubectl: Kubectl, namespace: string): Snapshot {
     const list = (kind: string) => kubectl.list(kind, namespace);
+    const deployments = list("deployments");
+    const routerKinds = [...new Set(ROUTERS.flatMap((r) => r.liveKinds))].filter((k) => k !== "deployments");
     return {
         namespace,
         server: kubectl.server(),
-        deployments: list("deployments"),
+        deployments,
         services: list("services"),
-        routes: list("httproutes.gateway.networking.k8s.io"),
-        ingresses: list("ingresses"),
+        routerObjects: { deployments, ...Object.fromEntries(routerKinds.map((kind) => [kind, list(kind)])) },
         cronJobs: list("cronjobs"),
         jobs: list("jobs"),
     };
@@ -52,51 +54,20 @@ function jobState(job: any): string {
     return `Running since ${job.status?.startTime ?? job.metadata.creationTimestamp}`;
 }
 
-/** Canary weight of each app with a canary track, from whatever splits its traffic. */
+/** Canary weight of each app with a canary track, from the first router that splits its traffic. */
 function canaryWeights(s: Snapshot): string[][] {
-    const rows: string[][] = [];
     const apps = new Set(
         s.deployments
             .filter((d) => d.metadata.labels?.[TRACK_LABEL] === "canary")
-            .map((d) => d.metadata.labels["app.kubernetes.io/name"]),
+            .map((d) => d.metadata.labels[APP_LABEL]),
     );
-    for (const app of [...apps].sort()) {
-        const route = s.routes.find((r) => r.metadata.name === app);
-        const ingress = s.ingresses.find(
-            (i) =>
-                i.metadata.annotations?.["nginx.ingress.kubernetes.io/canary"] === "true" &&
-                i.metadata.name === `${app}-canary`,
-        );
-        if (route) {
-            const refs = route.spec.rules.flatMap((r: any) => r.backendRefs ?? []);
-            const total = refs.reduce((a: number, b: any) => a + (b.weight ?? 1), 0);
-            const canary = refs.find((b: any) => b.name === `${app}-canary`);
-            rows.push([
-                app,
-                `${total ? Math.round((100 * (canary?.weight ?? 0)) / total) : 0}%`,
-                `HTTPRoute ${route.metadata.name} backendRefs`,
-            ]);
-        } else if (ingress) {
-            rows.push([
-                app,
-                `${ingress.metadata.annotations["nginx.ingress.kubernetes.io/canary-weight"] ?? "0"}%`,
-                `Ingress ${ingress.metadata.name} canary-weight`,
-            ]);
-        } else {
-            const ready = (track: string) =>
-                s.deployments
-                    .filter(
-                        (d) =>
-                            d.metadata.labels?.["app.kubernetes.io/name"] === app &&
-                            d.metadata.labels?.[TRACK_LABEL] === track,
-                    )
-                    .reduce((a, d) => a + (d.status?.readyReplicas ?? 0), 0);
-            const c = ready("canary");
-            const total = c + ready("stable");
-            rows.push([app, `${total ? Math.round((100 * c) / total) : 0}%`, `ready pods: ${c} canary of ${total}`]);
+    return [...apps].sort().flatMap((app) => {
+        for (const router of ROUTERS) {
+            const w = router.liveWeight(s.routerObjects, app);
+            if (w) return [[app, `${w.percent}%`, w.source]];
         }
-    }
-    return rows;
+        return [];
+    });
 }
 
 export function formatStatus(s: Snapshot): string {

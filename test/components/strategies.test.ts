@@ -297,6 +297,20 @@ const cases: Case[] = [
         /4 pods give 25 %.*5 % needs 20 pods/,
     ],
     [
+        "an NGINX router without a host",
+        () => new lib.CanaryRelease("x", { ...canaryArgs, canary: canary({ router: { type: "nginx", host: "" } }) }),
+        () => lib.canaryProblems({ ...canaryArgs, canary: canary({ router: { type: "nginx", host: "" } }) }),
+        "canary.router.host",
+        /expected a host name, got ""/,
+    ],
+    [
+        "a router nobody registered",
+        () => new lib.CanaryRelease("x", { ...canaryArgs, canary: canary({ router: { type: "istio" } as never }) }),
+        () => lib.canaryProblems({ ...canaryArgs, canary: canary({ router: { type: "istio" } as never }) }),
+        "canary.router.type",
+        /expected one of 'gatewayApi', 'nginx', 'replicas', got "istio"/,
+    ],
+    [
         "an HPA minimum below 1",
         () => new lib.Autoscaler("x", { ...hpaArgs, minReplicas: 0 }),
         () => lib.autoscalerProblems({ ...hpaArgs, minReplicas: 0 }),

@@ -1,4 +1,4 @@
-import { canaryPlan, canaryPlanOf, effectiveWeight, podsForWeight } from "../../lib/traffic";
+import { canaryPlan, canaryPlanOf, effectiveWeight } from "../../lib/traffic";
 
 const base = { stableImage: "app:1", canaryImage: "app:2", steps: [5, 25, 100], replicas: 4 };
 
@@ -61,19 +61,11 @@ describe("effective weights", () => {
         expect(effectiveWeight(0, 4, false)).toBe(0);
     });
 
-    test("pods a weight needs: exactly, and within one point", () => {
-        expect(podsForWeight(5)).toEqual({ exact: 20, within: 17 });
-        expect(podsForWeight(25)).toEqual({ exact: 4, within: 4 });
-        expect(podsForWeight(50)).toEqual({ exact: 2, within: 2 });
-        expect(podsForWeight(10)).toEqual({ exact: 10, within: 10 });
-        expect(podsForWeight(33)).toEqual({ exact: 100, within: 3 });
-    });
-
     test("the plan of a config service, outputs and summary alike", () => {
         const service = {
             image: "app:1",
             autoscaling: { minReplicas: 4 },
-            canary: { image: "app:2", weight: 50, steps: [25, 50, 100], router: { type: "replicas" } },
+            canary: { image: "app:2", weight: 50, steps: [25, 50, 100], router: { type: "replicas" as const } },
         };
         expect(canaryPlanOf(service)).toMatchObject({ canaryReplicas: 2, stableReplicas: 2, canaryWeight: 50 });
     });
