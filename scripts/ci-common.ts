@@ -199,6 +199,12 @@ export interface PulumiRun {
 }
 
 /** Runs `pulumi <args>` in `dir`, streaming its output, and reads its event log. */
+/** The engine the commands run (`pulumi version`), for the records they write. */
+export function engineVersion(env: NodeJS.ProcessEnv): string {
+    const r = spawnSync("pulumi", ["version"], { env, encoding: "utf8" });
+    return r.status === 0 ? `pulumi ${r.stdout.trim()}` : "pulumi (version unknown)";
+}
+
 export function runPulumi(dir: string, args: string[], env: NodeJS.ProcessEnv): PulumiRun {
     const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-events-")), "events.jsonl");
     // --event-log is the engine's JSON event stream (what the Automation API reads); the CLI

@@ -12,6 +12,7 @@ import {
     drillRefusalFor,
     gateVerdict,
     commandEnv,
+    engineVersion,
     printedHelp,
     runMain,
     runPulumi,
@@ -85,6 +86,7 @@ function main(): number {
     }));
     write({
         ...base,
+        engine: engineVersion(env),
         result: run.code === 0 ? "succeeded" : "failed",
         reason:
             run.code === 0

@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
 # Builds (once) and installs the Pulumi toolchain this project runs on:
-#   pulumi, pulumi-language-nodejs, pulumi-analyzer-policy and pulumi-resource-kubernetes
-# into .toolchain/bin, from the Go module proxy, at pinned versions.
+#   pulumi, pulumi-language-nodejs (with pulumi-language-nodejs-v3.68 behind it) and
+#   pulumi-resource-kubernetes
+# into .toolchain/bin, from the Go module proxy, at pinned versions. One progress line per
+# part on stderr; Go's own output goes to .toolchain/build.log, whose tail a failure shows.
 #
 #   bash scripts/toolchain.sh           build or reuse; prints the bin directory last
 #   source scripts/env.sh               puts the toolchain on PATH for your shell
 #
-# Why these versions (see docs/local-cluster.md, Toolchain):
-# - The Node.js language host is its own Go module since pulumi v3.69; that module has no
-#   tags and the module proxy serves none of its pseudo-versions. Up to v3.68.0 it lives
-#   inside github.com/pulumi/pulumi/sdk/v3, so CLI and language host are built at v3.68.0.
-#   The npm SDK (@pulumi/pulumi in package-lock.json) is newer; it supports older engines.
+# Why these versions (docs/local-cluster.md, Toolchain):
+# - The CLI is the newest the module proxy serves.
+# - The Node.js language host is a Go module of its own since pulumi v3.69, and the module
+#   proxy serves none of its (untagged) versions. The last host inside
+#   github.com/pulumi/pulumi/sdk/v3 is v3.68.0's: it runs the programs. Since v3.221 the CLI
+#   starts Node.js policy packs through the language host's RunPlugin, which v3.68 lacks, so
+#   pulumi-language-nodejs is a small host of the project's own (toolchain/nodejs-host): it
+#   forwards every call to the v3.68 host and runs policy packs itself. The npm SDK
+#   (@pulumi/pulumi in package-lock.json) is newer than that host; it supports older ones.
 # - pulumi-kubernetes provider/v4 has no tags either; the pseudo-version below is served and
 #   its schema.json is exactly the resource set of the npm @pulumi/kubernetes pinned in
 #   package-lock.json, so it is stamped with that version.
@@ -19,20 +25,33 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-PULUMI_CLI_VERSION=3.68.0
+PULUMI_CLI_VERSION=3.276.0
+NODEJS_HOST_VERSION=3.68.0
 K8S_NPM_VERSION=4.25.0
 K8S_PROVIDER_MODULE=github.com/pulumi/pulumi-kubernetes/provider/v4
 K8S_PROVIDER_PSEUDO=v4.0.0-20260115033456-f47bc2d6f199
 
 out="$root/.toolchain"
 bin="$out/bin"
-key="cli-${PULUMI_CLI_VERSION}_k8s-${K8S_NPM_VERSION}-${K8S_PROVIDER_PSEUDO##*-}"
+log="$out/build.log"
+host_src="$root/toolchain/nodejs-host/main.go"
+# The host's source is part of the key: an edit to it rebuilds.
+host_sum=$(sha256sum "$host_src" | cut -c1-12)
+key="cli-${PULUMI_CLI_VERSION}_host-${NODEJS_HOST_VERSION}-${host_sum}_k8s-${K8S_NPM_VERSION}-${K8S_PROVIDER_PSEUDO##*-}"
 # Binaries are cached per version outside the work tree as well, so a fresh clone on the
 # same machine (CI) reuses them instead of rebuilding.
 cache="${RUNBOOK_TOOLCHAIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/runbook-as-code/toolchain}/$key"
+BINARIES=(pulumi pulumi-language-nodejs pulumi-language-nodejs-v3.68 pulumi-resource-kubernetes)
 
-step() { printf '[toolchain] %s\n' "$*" >&2; }
-fail() { printf '[toolchain] FAILED at step "%s": %s\n' "$1" "$2" >&2; exit 1; }
+t_start=$SECONDS
+step() { printf '[toolchain] %-58s %4ss\n' "$*" "$((SECONDS - t_start))" >&2; }
+fail() {
+  printf '[toolchain] FAILED at step "%s": %s\n' "$1" "$2" >&2
+  [ -s "$log" ] && { printf '[toolchain] last lines of %s:\n' "$log" >&2; tail -n 15 "$log" | sed 's/^/    /' >&2; }
+  exit 1
+}
+
+export GOTOOLCHAIN=local CGO_ENABLED=0 GONOSUMDB=github.com/pulumi GOFLAGS=-mod=mod
 
 lock_version() {
   node -e 'const l=require(process.argv[1]);const p=l.packages["node_modules/"+process.argv[2]];process.stdout.write(p?p.version:"")' \
@@ -47,79 +66,66 @@ check_lock() {
 }
 
 have_all() {
-  local d=$1
-  for f in pulumi pulumi-language-nodejs pulumi-analyzer-policy pulumi-resource-kubernetes; do
+  local d=$1 f
+  for f in "${BINARIES[@]}"; do
     [ -x "$d/$f" ] || return 1
   done
   [ "$(cat "$d/.key" 2>/dev/null)" = "$key" ]
 }
 
-# A pulumi on PATH fits when it is the pinned version and has its language host beside it.
-ambient_cli() {
-  local p dir
-  p=$(command -v pulumi 2>/dev/null) || return 1
-  dir=$(cd "$(dirname "$(readlink -f "$p")")" && pwd)
-  [ "$dir" != "$bin" ] && [ -x "$dir/pulumi-language-nodejs" ] || return 1
-  [ "$("$dir/pulumi" version 2>/dev/null)" = "v$PULUMI_CLI_VERSION" ] || return 1
-  echo "$dir"
+# In a wrapper module DIR: go mod tidy, output to the log.
+tidy() {
+  (cd "$1" && go mod tidy) >>"$log" 2>&1
 }
 
+# In a wrapper module DIR, with the release settings: gobuild DIR LDFLAGS OUT PACKAGE.
 gobuild() {
-  # -checklinkname=0: pulumi v3.68 depends on github.com/pgavlin/text, which links to
-  # internal/bytealg; Go >= 1.23 refuses that by default.
-  GOTOOLCHAIN=local CGO_ENABLED=0 GONOSUMDB=github.com/pulumi GOFLAGS=-mod=mod \
-    go build -trimpath -ldflags "-checklinkname=0 $1" -o "$2" "${@:3}"
+  (cd "$1" && go build -trimpath -ldflags "$2" -o "$3" "$4") >>"$log" 2>&1
+}
+
+# A module of our own that requires MODULE at VERSION and imports PACKAGE, so that
+# `go mod tidy` resolves it: wrapper DIR NAME GO-VERSION "MODULE VERSION" PACKAGE.
+wrapper() {
+  rm -rf "$1" && mkdir -p "$1"
+  printf 'module runbook.local/toolchain/%s\n\ngo %s\n\nrequire %s\n' "$2" "$3" "$4" > "$1/go.mod"
+  printf '//go:build tools\n\npackage tools\n\nimport _ "%s"\n' "$5" > "$1/tools.go"
 }
 
 build_cli() {
-  local w="$out/build/cli"
-  mkdir -p "$w"
-  step "building pulumi v$PULUMI_CLI_VERSION and pulumi-language-nodejs (first time: a few minutes)"
-  cat > "$w/go.mod" <<EOF
-module runbook.local/toolchain/cli
+  local w="$out/build/cli" t=$SECONDS v="v$PULUMI_CLI_VERSION"
+  wrapper "$w" cli 1.26 "github.com/pulumi/pulumi/pkg/v3 $v" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+  # pkg and sdk at one version, and the one non-local replace of pulumi/pkg's own go.mod.
+  printf 'require github.com/pulumi/pulumi/sdk/v3 %s\n' "$v" >> "$w/go.mod"
+  printf 'replace github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e\n' >> "$w/go.mod"
+  mkdir -p "$w/nodejs-host" && cp "$host_src" "$w/nodejs-host/main.go"
+  step "resolving pulumi $v"
+  tidy "$w" || fail "resolve pulumi $v" "go mod tidy failed"
+  step "building pulumi $v"
+  gobuild "$w" "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$v" "$1/pulumi" \
+    github.com/pulumi/pulumi/pkg/v3/cmd/pulumi || fail "build pulumi $v" "go build failed"
+  step "building pulumi-language-nodejs (toolchain/nodejs-host)"
+  gobuild "$w" "" "$1/pulumi-language-nodejs" ./nodejs-host || fail "build pulumi-language-nodejs" "go build failed"
+  step "built pulumi and its language host in $((SECONDS - t)) s"
+}
 
-go 1.20
-
-require (
-	github.com/pulumi/pulumi/pkg/v3 v$PULUMI_CLI_VERSION
-	github.com/pulumi/pulumi/sdk/v3 v$PULUMI_CLI_VERSION
-)
-
-// The non-local replaces of pulumi/pkg's own go.mod at this version.
-replace (
-	github.com/sergi/go-diff => github.com/sergi/go-diff v1.1.0
-	github.com/xanzy/ssh-agent => github.com/pulumi/ssh-agent v0.5.1
-)
-EOF
-  cat > "$w/tools.go" <<'EOF'
-//go:build tools
-
-package tools
-
-import (
-	_ "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"
-	_ "github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs"
-)
-EOF
-  (cd "$w" && GOTOOLCHAIN=local GONOSUMDB=github.com/pulumi GOFLAGS=-mod=mod go mod tidy) \
-    || fail "resolve pulumi v$PULUMI_CLI_VERSION modules" "go mod tidy failed (see above)"
-  local v="v$PULUMI_CLI_VERSION"
-  (cd "$w" && gobuild "-X github.com/pulumi/pulumi/pkg/v3/version.Version=$v -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$v" \
-    "$1/" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs) \
-    || fail "build pulumi CLI" "go build failed (see above)"
+build_host() {
+  local w="$out/build/nodejs-host" t=$SECONDS v="v$NODEJS_HOST_VERSION"
+  local pkg=github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
+  wrapper "$w" nodejshost 1.20 "github.com/pulumi/pulumi/sdk/v3 $v" "$pkg"
+  step "resolving the Node.js language host $v"
+  tidy "$w" || fail "resolve the language host $v" "go mod tidy failed"
+  step "building the Node.js language host $v"
+  # -checklinkname=0: sdk v3.68 depends on github.com/pgavlin/text, which links to
+  # internal/bytealg; Go >= 1.23 refuses that by default.
+  gobuild "$w" "-checklinkname=0 -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$v" \
+    "$1/pulumi-language-nodejs-v3.68" "$pkg" || fail "build the language host $v" "go build failed"
+  step "built the language host $v in $((SECONDS - t)) s"
 }
 
 build_k8s() {
-  local w="$out/build/kubernetes"
-  mkdir -p "$w"
-  step "building pulumi-resource-kubernetes $K8S_NPM_VERSION from $K8S_PROVIDER_PSEUDO (first time: several minutes)"
-  cat > "$w/go.mod" <<EOF
-module runbook.local/toolchain/kubernetes
-
-go 1.24
-
-require $K8S_PROVIDER_MODULE $K8S_PROVIDER_PSEUDO
-EOF
+  local w="$out/build/kubernetes" t=$SECONDS
+  wrapper "$w" kubernetes 1.24 "$K8S_PROVIDER_MODULE $K8S_PROVIDER_PSEUDO" "$K8S_PROVIDER_MODULE/pkg/provider"
+  rm "$w/tools.go"
   # The provider's own main embeds generated, git-ignored files; this main embeds the
   # committed schema.json and terraform-mapping.json of the same module version.
   cat > "$w/main.go" <<'EOF'
@@ -142,28 +148,18 @@ func main() {
 	provider.Serve("kubernetes", version.Version, schema, terraformMapping)
 }
 EOF
+  step "downloading pulumi-kubernetes $K8S_NPM_VERSION ($K8S_PROVIDER_PSEUDO)"
   local dir
-  dir=$(cd "$w" && GOTOOLCHAIN=local GONOSUMDB=github.com/pulumi GOFLAGS=-mod=mod \
-    go mod download -json "$K8S_PROVIDER_MODULE@$K8S_PROVIDER_PSEUDO" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);if(j.Error){console.error(j.Error);process.exit(1)}process.stdout.write(j.Dir)})') \
-    || fail "download $K8S_PROVIDER_MODULE@$K8S_PROVIDER_PSEUDO" "module proxy refused it (see above)"
+  dir=$(cd "$w" && go mod download -json "$K8S_PROVIDER_MODULE@$K8S_PROVIDER_PSEUDO" 2>>"$log" |
+    node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);if(j.Error){console.error(j.Error);process.exit(1)}process.stdout.write(j.Dir)})' 2>>"$log") \
+    || fail "download $K8S_PROVIDER_MODULE@$K8S_PROVIDER_PSEUDO" "the module proxy refused it"
   install -m 0644 "$dir/cmd/pulumi-resource-kubernetes/schema.json" "$w/schema-embed.json"
   install -m 0644 "$dir/cmd/pulumi-resource-kubernetes/terraform-mapping.json" "$w/terraform-mapping-embed.json"
-  (cd "$w" && GOTOOLCHAIN=local GONOSUMDB=github.com/pulumi GOFLAGS=-mod=mod go mod tidy) \
-    || fail "resolve kubernetes provider modules" "go mod tidy failed (see above)"
-  (cd "$w" && gobuild "-X $K8S_PROVIDER_MODULE/pkg/version.Version=$K8S_NPM_VERSION" "$1/pulumi-resource-kubernetes" .) \
-    || fail "build kubernetes provider" "go build failed (see above)"
-}
-
-write_policy_shim() {
-  # CLIs before v3.221 start Node.js policy packs through an executable named
-  # pulumi-analyzer-policy, run in the pack's directory with the engine address and the
-  # pack path; it hands them to @pulumi/pulumi's run-policy-pack, resolved from there.
-  cat > "$1/pulumi-analyzer-policy" <<'EOF'
-#!/bin/sh
-script=$(node -p "require.resolve('@pulumi/pulumi/cmd/run-policy-pack')") || exit 1
-exec node "$script" "$@"
-EOF
-  chmod 0755 "$1/pulumi-analyzer-policy"
+  tidy "$w" || fail "resolve the kubernetes provider's modules" "go mod tidy failed"
+  step "building pulumi-resource-kubernetes $K8S_NPM_VERSION"
+  gobuild "$w" "-X $K8S_PROVIDER_MODULE/pkg/version.Version=$K8S_NPM_VERSION" "$1/pulumi-resource-kubernetes" . \
+    || fail "build the kubernetes provider" "go build failed"
+  step "built the kubernetes provider in $((SECONDS - t)) s"
 }
 
 main() {
@@ -171,25 +167,21 @@ main() {
   command -v node >/dev/null || fail "find node" "Node.js is not on PATH"
   check_lock
   if have_all "$bin"; then
-    step "reusing $key"
+    :
   elif have_all "$cache"; then
-    step "copying cached $key"
-    mkdir -p "$bin" && cp -p "$cache"/pulumi* "$cache/.key" "$bin/"
+    step "copying the cached toolchain"
+    rm -rf "$bin" && mkdir -p "$bin" && cp -p "$cache"/pulumi* "$cache/.key" "$bin/"
   else
-    local t0=$SECONDS tmp="$out/build/bin.$$"
+    local tmp="$out/build/bin.$$"
+    mkdir -p "$out" && : > "$log"
     rm -rf "$tmp" && mkdir -p "$tmp"
-    if ambient=$(ambient_cli); then
-      step "using pulumi v$PULUMI_CLI_VERSION already on PATH ($ambient)"
-      ln -s "$ambient/pulumi" "$tmp/pulumi" && ln -s "$ambient/pulumi-language-nodejs" "$tmp/pulumi-language-nodejs"
-    else
-      build_cli "$tmp"
-    fi
+    build_cli "$tmp"
+    build_host "$tmp"
     build_k8s "$tmp"
-    write_policy_shim "$tmp"
     echo "$key" > "$tmp/.key"
     rm -rf "$bin" && mv "$tmp" "$bin"
-    mkdir -p "$cache" && cp -pL "$bin"/pulumi* "$bin/.key" "$cache/" || step "could not fill cache $cache (continuing)"
-    step "built in $((SECONDS - t0)) s"
+    mkdir -p "$cache" && cp -pL "$bin"/pulumi* "$bin/.key" "$cache/" || step "could not fill the cache $cache (continuing)"
+    step "toolchain ready"
   fi
   local got
   got=$("$bin/pulumi" version 2>/dev/null) || fail "run pulumi" "$bin/pulumi does not start"

@@ -70,7 +70,8 @@ afterAll(async () => {
 });
 
 const target = (service: string) => alertTarget(service, NS, "staging");
-const canaryTriggers = (service: string, a = alerts) => releaseTriggers(target(service), a, analysis, canaryTraffic({ type: "replicas" }));
+const canaryTriggers = (service: string, a = alerts) =>
+    releaseTriggers(target(service), a, analysis, canaryTraffic({ type: "replicas" }));
 const byAlert = async (triggers: Trigger[]) => {
     const readings = await Promise.all(triggers.map((t) => readTrigger(prom.url, t)));
     return Object.fromEntries(readings.map((r) => [r.trigger.alert, r])) as Record<string, Reading>;

@@ -185,6 +185,8 @@ describe("production-like stack inside the Christmas freeze", () => {
         expect(r.code).toBe(0);
         const rec = JSON.parse(fs.readFileSync(record, "utf8"));
         expect(rec).toMatchObject({ stack: "e2e-prod", result: "succeeded", policy: [] });
+        // Which engine ran the update.
+        expect(rec.engine).toMatch(/^pulumi v3\.\d+\.\d+$/);
         expect(ws.objects("rendered/e2e-prod", "Deployment").length).toBe(4);
     });
 });

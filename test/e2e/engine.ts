@@ -33,7 +33,8 @@ export class Workspace {
     readonly dir: string;
     private readonly env: NodeJS.ProcessEnv;
 
-    constructor(name: string) {
+    /** `toolchainBin`: where pulumi and its plugins are (the benchmarks compare engines). */
+    constructor(name: string, opts: { toolchainBin?: string } = {}) {
         const parent = path.join(ROOT, ".e2e");
         // Earlier runs' copies are kept until the next run, to look into after a failure.
         if (fs.existsSync(parent))
@@ -50,7 +51,7 @@ export class Workspace {
         );
         this.env = {
             ...clean,
-            PATH: `${TOOLCHAIN_BIN}:${process.env.PATH}`,
+            PATH: `${opts.toolchainBin ?? TOOLCHAIN_BIN}:${process.env.PATH}`,
             PULUMI_HOME: path.join(this.dir, ".pulumi-home"),
             PULUMI_BACKEND_URL: `file://${path.join(this.dir, ".pulumi-state")}`,
             // The local stack file carries the salt of the empty passphrase: it holds no secrets.
@@ -254,12 +255,39 @@ export function expectOk(r: Run): void {
     if (r.code !== 0) throw new Error(`exit ${r.code}:\n${r.all.slice(-6000)}`);
 }
 
+/** One policy result as the engine's progress display lists it under "Policies:". */
+export interface PolicyReport {
+    /** `name@vVERSION` */
+    pack: string;
+    level: string;
+    policy: string;
+    /** `type: name` of the resource, or of the stack for a stack policy. */
+    resource: string;
+}
+
+/**
+ * The policy results in a run's output. Under "Policies:" the engine prints a line per pack
+ * (`❌ runbook-guardrails@v0.2.0 (local: policies)`) and, under it, one per result:
+ * `- [mandatory]  enforce-deploy-gate  (kubernetes:apps/v1:Deployment: api)`.
+ */
+export function policyReports(output: string): PolicyReport[] {
+    const out: PolicyReport[] = [];
+    let pack = "";
+    for (const line of output.split("\n")) {
+        const header = /^\s+\S+\s+(\S+@v\d\S*)\s+\(/.exec(line);
+        if (header) pack = header[1];
+        const m = /^\s+- \[(\w+)\]\s+(\S+)(?:\s+\((.*)\))?\s*$/.exec(line);
+        if (m) out.push({ pack, level: m[1], policy: m[2], resource: m[3] ?? "" });
+    }
+    return out;
+}
+
 export function toolchainReady(): boolean {
     return [
         "pulumi",
         "pulumi-language-nodejs",
+        "pulumi-language-nodejs-v3.68",
         "pulumi-resource-kubernetes",
-        "pulumi-analyzer-policy",
         "promtool",
     ].every((b) => fs.existsSync(path.join(TOOLCHAIN_BIN, b)));
 }

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { clusterKubeconfig, kubectl } from "./cluster";
-import { toolchainReady, Workspace, type Run } from "./engine";
+import { policyReports, toolchainReady, Workspace, type Run } from "./engine";
 
 jest.setTimeout(600_000);
 
@@ -164,7 +164,11 @@ test("the hand-written HTTPRoute is held to the plan it declares", () => {
 });
 
 test("the gate judges a production stack it did not write: no release record, no approvals", () => {
-    expect(preview.stdout).toMatch(/\[mandatory\] {2}runbook-guardrails v[0-9.]+ {2}enforce-deploy-gate/);
+    expect(
+        policyReports(preview.stdout)
+            .filter((r) => r.policy === "enforce-deploy-gate")
+            .map((r) => r.level),
+    ).toContain("mandatory");
     expect(preview.stdout).toMatch(/production deploy blocked at .*no release record: none on the resource/);
 });
 
@@ -175,10 +179,8 @@ test("a production stack without backups is told which it lacks", () => {
 });
 
 test("exactly these policies report, each on the resource it should", () => {
-    const reported = [
-        ...preview.stdout.matchAll(/\[(mandatory|advisory)\] {2}runbook-guardrails v[0-9.]+ {2}(\S+) \((.*)\)/g),
-    ]
-        .map((m) => `${m[2]} ${m[3]}`)
+    const reported = policyReports(preview.stdout)
+        .map((r) => `${r.policy} ${r.resource}`)
         .sort();
     // The gate names each verdict once per preview, on whichever of the program's objects
     // the engine analysed first: they register in parallel, so which one is not fixed.
@@ -203,9 +205,9 @@ test("nothing is reported about the Deployment that follows the rules", () => {
 test("pulumi up --skip-preview of it changes nothing: the gate refuses its first step", () => {
     const r = ws.pulumi(["up", "--stack", STACK, "--yes", "--skip-preview", "--policy-pack", pack], env, program);
     expect(r.code).not.toBe(0);
-    const refused = [
-        ...r.stdout.matchAll(/\[mandatory\] {2}runbook-guardrails v[0-9.]+ {2}enforce-deploy-gate \((.*)\)/g),
-    ].map((m) => m[1]);
+    const refused = policyReports(r.stdout)
+        .filter((x) => x.level === "mandatory" && x.policy === "enforce-deploy-gate")
+        .map((x) => x.resource);
     expect(refused.length).toBeGreaterThan(0);
     for (const object of refused) expect(OBJECTS).toContain(object);
     // Every other object lives in the namespace, so none of them can exist without it.

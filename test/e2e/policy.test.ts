@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Kubectl } from "../../scripts/kube";
 import { clusterKubeconfig, kubectl, removeStack } from "./cluster";
-import { expectOk, productionLikeStack, Workspace, toolchainReady } from "./engine";
+import { expectOk, policyReports, productionLikeStack, Workspace, toolchainReady } from "./engine";
 import { ROOT } from "../util/stack";
 
 jest.setTimeout(300_000);
@@ -27,8 +27,13 @@ let signers: ReturnType<Workspace["approvers"]>;
 /** The pack as the engine names it in its messages: its own package's name and version. */
 const PACK = (() => {
     const p = JSON.parse(fs.readFileSync(path.join(ROOT, "policies", "package.json"), "utf8"));
-    return `runbook-guardrails v${p.version}`;
+    return `runbook-guardrails@v${p.version}`;
 })();
+/** The levels at which the pack reported `policy` in a run's output. */
+const levels = (output: string, policy: string) =>
+    policyReports(output)
+        .filter((r) => r.pack === PACK && r.policy === policy)
+        .map((r) => r.level);
 
 beforeAll(() => {
     if (!toolchainReady())
@@ -68,14 +73,13 @@ const up = (at: string, env: Record<string, string> = {}, ...flags: string[]) =>
         ["up", "--stack", STACK, "--yes", "--policy-pack", "policies", "--policy-pack-config", clock(at), ...flags],
         env,
     );
-const DRILL_REFUSAL = `[mandatory]  ${PACK}  refuse-drill-settings-in-updates`;
 
 test.each([[[]], [["--skip-preview"]]])(
     "inside the Christmas freeze, pulumi up %j is blocked by the gate before anything reaches the API server",
     (flags: string[]) => {
         const r = up(FREEZE, {}, ...flags);
         expect(r.code).not.toBe(0);
-        expect(r.stdout).toContain(`[mandatory]  ${PACK}  enforce-deploy-gate`);
+        expect(levels(r.stdout, "enforce-deploy-gate")).toContain("mandatory");
         expect(r.stdout).toContain(
             "production deploy blocked at Thu 2026-12-24 11:00 UTC: deploys are closed: inside deny window 'christmas' (Dec 24–26 freeze)",
         );
@@ -87,7 +91,7 @@ test.each([[[]], [["--skip-preview"]]])(
 test("outside the window (Thursday evening), pulumi up --skip-preview changes nothing and names the window", () => {
     const r = up("2026-11-26T18:30:00Z", {}, "--skip-preview");
     expect(r.code).not.toBe(0);
-    expect(r.stdout).toContain(`[mandatory]  ${PACK}  enforce-deploy-gate`);
+    expect(levels(r.stdout, "enforce-deploy-gate")).toContain("mandatory");
     expect(r.stdout).toContain(
         "production deploy blocked at Thu 2026-11-26 18:30 UTC: deploys are closed: outside every allow window ('business-hours')",
     );
@@ -100,7 +104,7 @@ test("a pull-request preview inside the freeze passes, with the advisory and the
         RUNBOOK_DEPLOY_MODE: "pull-request",
     });
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`[advisory]  ${PACK}  enforce-deploy-gate`);
+    expect(levels(r.stdout, "enforce-deploy-gate")).toContain("advisory");
     expect(r.stdout).toContain(
         "[pull-request preview] would be blocked if deployed now: production deploy blocked at Thu 2026-12-24 11:00 UTC",
     );
@@ -113,7 +117,7 @@ test("typed approvals and one signed by a key no signer holds do not count: pulu
     expectOk(ws.sign(STACK, "eve", "service-owner", SIGNED_AT));
     const r = up(WINDOW, {}, "--skip-preview");
     expect(r.code).not.toBe(0);
-    expect(r.stdout).toContain(`[mandatory]  ${PACK}  enforce-deploy-gate`);
+    expect(levels(r.stdout, "enforce-deploy-gate")).toContain("mandatory");
     expect(r.stdout).toContain(
         "production deploy blocked at Thu 2026-11-26 15:55 UTC: needs 1 governance-sentinel approval from different people, has 0",
     );
@@ -131,7 +135,7 @@ test("typed approvals and one signed by a key no signer holds do not count: pulu
 test("RUNBOOK_NOW set to a time in the window does not move a real deploy out of the freeze", () => {
     const r = up(FREEZE, { RUNBOOK_NOW: WINDOW });
     expect(r.code).not.toBe(0);
-    expect(r.stdout).toContain(DRILL_REFUSAL);
+    expect(levels(r.stdout, "refuse-drill-settings-in-updates")).toContain("mandatory");
     expect(r.stdout).toContain(
         `RUNBOOK_NOW=${WINDOW} is set in the environment: the settable clock and pull-request mode are for previews and drills only`,
     );
@@ -141,14 +145,14 @@ test("RUNBOOK_NOW set to a time in the window does not move a real deploy out of
 test("skipping the preview and claiming to be one in the shell does not help either", () => {
     const r = up(FREEZE, { RUNBOOK_NOW: WINDOW, PULUMI_DRY_RUN: "true" }, "--skip-preview");
     expect(r.code).not.toBe(0);
-    expect(r.stdout).toContain(DRILL_REFUSAL);
+    expect(levels(r.stdout, "refuse-drill-settings-in-updates")).toContain("mandatory");
     nothingApplied();
 });
 
 test("RUNBOOK_DEPLOY_MODE=pull-request does not turn the gate of a real deploy advisory", () => {
     const r = up(FREEZE, { RUNBOOK_DEPLOY_MODE: "pull-request" });
     expect(r.code).not.toBe(0);
-    expect(r.stdout).toContain(DRILL_REFUSAL);
+    expect(levels(r.stdout, "refuse-drill-settings-in-updates")).toContain("mandatory");
     expect(r.stdout).toContain("RUNBOOK_DEPLOY_MODE=pull-request is set in the environment");
     nothingApplied();
 });
@@ -184,7 +188,8 @@ test("a hotfix with two signed Governance Board approvals and a postmortem goes 
     const r = up(FREEZE, hotfix);
     expect(r.stdout).not.toContain("[mandatory]");
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`[advisory]  ${PACK}  report-hotfix-deploys`);
+    // Reported by the preview and again by the update, advisory both times.
+    expect(new Set(levels(r.stdout, "report-hotfix-deploys"))).toEqual(new Set(["advisory"]));
     // Every signature in the file is attached (the window test's too); the gate counted kim's and ola's.
     expect(r.stdout).toMatch(
         /hotfix release 1\.42\.1: postmortem PM-2026-117; approvals: \d+ signatures attached \(enforce-deploy-gate counts those that verify for this release\)\./,
