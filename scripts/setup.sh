@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Installs the project's npm packages (from package-lock.json), the Debian packages whose
-# tools it runs (scripts/system-packages.sh), the Pulumi toolchain, the local cluster's
-# binaries (it does not start the cluster), promtool and actionlint.
+# Installs Node.js 24 when the machine's is older (scripts/node-install.sh), the project's
+# npm packages (from package-lock.json, with that Node.js), the Debian packages whose tools
+# it runs (scripts/system-packages.sh), the Pulumi toolchain, the local cluster's binaries
+# (it does not start the cluster), promtool and actionlint.
 # Safe to re-run: every step reuses what is already there.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 bash scripts/system-packages.sh
+node_bin=$(bash scripts/node-install.sh)
+export PATH="$node_bin:$PATH"
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "[setup] npm ci" >&2
   npm ci --no-audit --no-fund >&2

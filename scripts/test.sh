@@ -7,6 +7,10 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
 bash scripts/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+# Everything below (the checks, jest, the engine's language host and the policy pack) runs
+# on the project's Node.js.
+node_bin=$(bash scripts/node-install.sh) || { echo "0 passed, 1 failed"; exit 1; }
+export PATH="$node_bin:$PATH"
 bash scripts/system-packages.sh --tests || { echo "installing the test servers failed"; echo "0 passed, 1 failed"; exit 1; }
 # The S3-compatible server for the backup tests is a Go build of its own (minutes when cold):
 # it runs while the static checks do, which leave a core free.

@@ -1,6 +1,7 @@
 // Every command the README names answers --help with its usage, and an error no command
 // expected becomes one line saying what failed and what to do.
 import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { failureLine } from "../../scripts/ci-common";
 import { ROOT } from "../util/stack";
@@ -24,6 +25,26 @@ test.each(COMMANDS)("npm run --silent %s -- --help prints its usage and exits 0"
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(r.stdout).toContain(`npm run --silent ${command} -- `);
+});
+
+test("the commands run on Node.js 22 or newer, from a shell whose node may be older", () => {
+    // The shell's PATH without the project's Node.js: what an engineer's terminal has.
+    const shellPath = (process.env.PATH ?? "")
+        .split(":")
+        .filter((d) => d !== path.join(ROOT, ".node", "bin"))
+        .join(":");
+    const r = spawnSync("sh", [path.join(ROOT, "scripts", "node.sh"), "-p", "process.versions.node"], {
+        cwd: ROOT,
+        encoding: "utf8",
+        env: { ...process.env, PATH: shellPath },
+    });
+    expect(r.status).toBe(0);
+    expect(Number(r.stdout.trim().split(".")[0])).toBeGreaterThanOrEqual(22);
+    // Every command starts node through it (package.json scripts).
+    const { scripts } = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+        scripts: Record<string, string>;
+    };
+    for (const c of COMMANDS.filter((c) => c !== "cluster")) expect(scripts[c]).toMatch(/^sh scripts\/node\.sh /);
 });
 
 describe("failureLine", () => {
