@@ -44,6 +44,12 @@ export default tseslint.config(
         rules: { "max-lines-per-function": ["error", { max: 80, skipBlankLines: true, skipComments: true }] },
     },
     {
+        // Lines fit 140 characters outside the tests: long messages are built from parts.
+        files: ["**/*.ts"],
+        ignores: ["test/**"],
+        rules: { "max-len": ["error", { code: 140, ignoreUrls: true }] },
+    },
+    {
         // Policies read the engine's untyped resource properties (the SDK types them
         // Record<string, any>); tests, kubectl's JSON, kubeconfigs and the status summary read
         // Kubernetes objects of every shape.

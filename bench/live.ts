@@ -286,14 +286,17 @@ async function bench(): Promise<void> {
 
     const cpu = os.cpus()[0]?.model ?? "unknown CPU";
     console.log(
-        `machine: ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node.js ${process.version}, ${os.platform()} ${os.release()}`,
+        `machine: ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node.js ` +
+            `${process.version}, ${os.platform()} ${os.release()}`,
     );
     console.log("one run each; update = the engine's own Duration (without CLI and plugin start-up)\n");
     console.log("| operation | wall s | update s | kubectl by hand s |");
     console.log("|---|---:|---:|---:|");
     for (const r of rows)
         console.log(
-            `| ${r.what} | ${(r.wallMs / 1000).toFixed(1)} | ${r.updateS === undefined ? "–" : +r.updateS.toFixed(1)} | ${r.manualMs === undefined ? "–" : (r.manualMs / 1000).toFixed(2)} |`,
+            `| ${r.what} | ${(r.wallMs / 1000).toFixed(1)} | ` +
+                `${r.updateS === undefined ? "–" : +r.updateS.toFixed(1)} | ` +
+                `${r.manualMs === undefined ? "–" : (r.manualMs / 1000).toFixed(2)} |`,
         );
     for (const line of reported) console.log(`\n    ${line}`);
     console.log("\n| build | s |");

@@ -106,14 +106,16 @@ function main(): void {
     ];
     const cpu = os.cpus()[0]?.model ?? "unknown CPU";
     console.log(
-        `machine: ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node.js ${process.version}, ${os.platform()} ${os.release()}`,
+        `machine: ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node.js ` +
+            `${process.version}, ${os.platform()} ${os.release()}`,
     );
     console.log(`engine runs: median of ${RUNS}; peak RSS is the largest single process of the run\n`);
     console.log(`| run | resources | total ms | ms per resource | peak RSS MiB |`);
     console.log(`|---|---:|---:|---:|---:|`);
     for (const r of rows)
         console.log(
-            `| ${r.what} | ${r.resources} | ${r.ms.toFixed(0)} | ${r.resources ? (r.ms / r.resources).toFixed(1) : "–"} | ${r.maxRssMiB.toFixed(0)} |`,
+            `| ${r.what} | ${r.resources} | ${r.ms.toFixed(0)} | ` +
+                `${r.resources ? (r.ms / r.resources).toFixed(1) : "–"} | ${r.maxRssMiB.toFixed(0)} |`,
         );
 }
 

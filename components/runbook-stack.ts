@@ -47,7 +47,8 @@ export class RunbookStack extends pulumi.ComponentResource {
         const rollout = decideRollout(cfg, args.previous, args.now ?? DateTime.utc());
         if (rollout.problems.length > 0)
             throw new pulumi.RunError(
-                `runbook:release.rollback is set, but this update is not a rollback to what was live before:\n${rollout.problems.map((p) => `  - ${p}`).join("\n")}\n` +
+                `runbook:release.rollback is set, but this update is not a rollback to what was live ` +
+                    `before:\n${rollout.problems.map((p) => `  - ${p}`).join("\n")}\n` +
                     "Undo those changes, or remove runbook:release.rollback to deploy them as a release (through the deploy gate).",
             );
         if (rollout.undoes.length > 0)

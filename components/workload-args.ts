@@ -142,7 +142,9 @@ export function workloadProblems(a: WorkloadArgs, derivedNames: string[]): Probl
     if (longest.length > 63)
         out.push({
             path: ["name"],
-            message: `expected a name of at most ${63 - (longest.length - a.name.length)} characters (the longest name derived from it, '${longest}', must fit 63), got ${a.name.length}`,
+            message:
+                `expected a name of at most ${63 - (longest.length - a.name.length)} characters (the ` +
+                `longest name derived from it, '${longest}', must fit 63), got ${a.name.length}`,
         });
     for (const r of ["cpu", "memory"] as const) {
         const req = a.resources && quantityValue(a.resources.requests[r]);

@@ -17,7 +17,8 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
     for (const key of SECRET_KEYS) {
         if (raw.values[key] !== undefined && !raw.secretKeys.has(key))
             problems.push(
-                `${formatPath([key])}: expected a Pulumi secret (pulumi config set --secret ${CONFIG_NAMESPACE}:${key} …), got a plain-text value`,
+                `${formatPath([key])}: expected a Pulumi secret (pulumi config set --secret ` +
+                    `${CONFIG_NAMESPACE}:${key} …), got a plain-text value`,
             );
     }
     const parsed = stackConfigSchema.safeParse(raw.values, { reportInput: true });

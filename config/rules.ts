@@ -97,6 +97,7 @@ function backupProblems(cfg: StackConfigInput, hasDatabaseUrl: boolean, at: At):
     if (same(backup.databaseSecret) || same(backup.restore.databaseSecret))
         at(
             ["backup", "restoreDrill", "databaseSecret"],
-            `expected a scratch database's URL, not the database that is backed up or restored (${drill?.name}/${drill?.key}): each drill replaces its schema public`,
+            `expected a scratch database's URL, not the database that is backed up or restored ` +
+                `(${drill?.name}/${drill?.key}): each drill replaces its schema public`,
         );
 }

@@ -80,7 +80,10 @@ export function formatValue(t: Trigger, v: number): string {
 /** One reading for people: "ErrorRateCritical 2.1 % > 1 %", "LatencyP95High no data (empty result)". */
 export function describeReading(r: Reading): string {
     if (r.status === "nodata") return `${r.trigger.alert} no data (${r.why})`;
-    return `${r.trigger.alert} ${formatValue(r.trigger, r.value)} ${r.status === "breach" ? ">" : "≤"} ${formatValue(r.trigger, r.trigger.threshold)}`;
+    return (
+        `${r.trigger.alert} ${formatValue(r.trigger, r.value)} ${r.status === "breach" ? ">" : "≤"} ` +
+        `${formatValue(r.trigger, r.trigger.threshold)}`
+    );
 }
 
 export type StepVerdict = { kind: "continue" } | { kind: "fail"; why: string };

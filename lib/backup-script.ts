@@ -40,7 +40,8 @@ export const UPLOAD_SCRIPT = [
     'size="$(wc -c < "$file" | tr -d " ")"',
     'aws "$@" s3 cp --only-show-errors --sse AES256 --metadata "sha256=${sum}" "$file" "s3://${BUCKET}/${key}"',
     'got="$(aws "$@" s3api head-object --bucket "$BUCKET" --key "$key" --query "[ContentLength, Metadata.sha256]" --output text)"',
-    'if [ "$got" != "$(printf \'%s\\t%s\' "$size" "$sum")" ]; then echo "s3://${BUCKET}/${key} does not match the dump: size and sha256 are ${got}, expected ${size} ${sum}" >&2; exit 1; fi',
+    'if [ "$got" != "$(printf \'%s\\t%s\' "$size" "$sum")" ]; then echo "s3://${BUCKET}/${key} does not match ' +
+        'the dump: size and sha256 are ${got}, expected ${size} ${sum}" >&2; exit 1; fi',
     'echo "uploaded s3://${BUCKET}/${key} (${size} bytes, sha256 ${sum})"',
 ].join("\n");
 
@@ -55,14 +56,16 @@ export const FETCH_SCRIPT = [
     'dir="${BACKUP_DIR:-/restore}"',
     'key="${DUMP_KEY:-}"',
     'if [ -z "$key" ]; then',
-    '  key="$(aws "$@" s3api list-objects-v2 --bucket "$BUCKET" --prefix "${PREFIX}/" --query "sort_by(Contents[?ends_with(Key, \'.sql.gz\')] || \\`[]\\`, &Key)[-1].Key" --output text)"',
+    '  key="$(aws "$@" s3api list-objects-v2 --bucket "$BUCKET" --prefix "${PREFIX}/" --query ' +
+        '"sort_by(Contents[?ends_with(Key, \'.sql.gz\')] || \\`[]\\`, &Key)[-1].Key" --output text)"',
     '  if [ -z "$key" ] || [ "$key" = None ]; then echo "no dump under s3://${BUCKET}/${PREFIX}/: nothing restored" >&2; exit 1; fi',
     "fi",
     'file="${dir}/dump.sql.gz"',
     'want="$(aws "$@" s3api head-object --bucket "$BUCKET" --key "$key" --query Metadata.sha256 --output text)"',
     'aws "$@" s3 cp --only-show-errors "s3://${BUCKET}/${key}" "$file"',
     'got="$(sha256sum "$file" | cut -d " " -f 1)"',
-    'if [ "$got" != "$want" ]; then echo "s3://${BUCKET}/${key} is not a complete dump (sha256 ${got}, recorded at upload: ${want}): nothing restored" >&2; rm -f "$file"; exit 1; fi',
+    'if [ "$got" != "$want" ]; then echo "s3://${BUCKET}/${key} is not a complete dump (sha256 ${got}, ' +
+        'recorded at upload: ${want}): nothing restored" >&2; rm -f "$file"; exit 1; fi',
     'gzip -t "$file"',
     'echo "$key" > "${dir}/KEY"',
     'echo "fetched s3://${BUCKET}/${key} ($(wc -c < "$file" | tr -d " ") bytes, sha256 verified)"',
@@ -79,11 +82,13 @@ export const RESTORE_SCRIPT = [
     'dir="${BACKUP_DIR:-/restore}"',
     'file="${dir}/dump.sql.gz"',
     'key="$(cat "${dir}/KEY")"',
-    '{ echo "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;"; gunzip -c "$file"; } | psql --quiet --no-psqlrc --single-transaction -v ON_ERROR_STOP=1 --dbname="$TARGET_DATABASE_URL" > /dev/null',
+    '{ echo "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;"; gunzip -c "$file"; } | psql --quiet ' +
+        '--no-psqlrc --single-transaction -v ON_ERROR_STOP=1 --dbname="$TARGET_DATABASE_URL" > /dev/null',
     'echo "restored ${key}"',
     'if [ "${VERIFY_ROW_COUNTS:-0}" = 1 ]; then',
     // Rows per table in the dump: the lines of each COPY block (one row per line).
-    '  gunzip -c "$file" | awk \'/^COPY / { sub(/^COPY /, ""); sub(/ \\(.*$/, ""); sub(/ FROM stdin;$/, ""); t = $0; n = 0; copying = 1; next } copying && /^\\\\\\.$/ { print t, n; copying = 0; next } copying { n++ }\' > "${dir}/expected"',
+    '  gunzip -c "$file" | awk \'/^COPY / { sub(/^COPY /, ""); sub(/ \\(.*$/, ""); sub(/ FROM stdin;$/, ""); t ' +
+        '= $0; n = 0; copying = 1; next } copying && /^\\\\\\.$/ { print t, n; copying = 0; next } copying { n++ }\' > "${dir}/expected"',
     "  tables=0; rows=0; bad=0",
     "  while read -r table want; do",
     '    got="$(psql --no-psqlrc -At -v ON_ERROR_STOP=1 --dbname="$TARGET_DATABASE_URL" -c "SELECT count(*) FROM ${table}")"',
@@ -101,7 +106,8 @@ export function smokeTestScript(baseUrl: string, paths: string[]): string {
         "set -eu",
         "failed=0",
         `for path in ${paths.map((p) => `'${p.replace(/'/g, "")}'`).join(" ")}; do`,
-        `  code="$(curl -sS -o /dev/null -w '%{http_code}' --max-time 10 --retry 5 --retry-connrefused --retry-delay 3 "${baseUrl}\${path}" || echo 000)"`,
+        `  code="$(curl -sS -o /dev/null -w '%{http_code}' --max-time 10 --retry 5 --retry-connrefused ` +
+            `--retry-delay 3 "${baseUrl}\${path}" || echo 000)"`,
         '  case "$code" in',
         '    2??) echo "ok   $path $code" ;;',
         '    *) echo "FAIL $path $code"; failed=1 ;;',

@@ -52,8 +52,11 @@ export function cronProblem(schedule: string): string | undefined {
 }
 
 /** Image reference with an explicit tag or digest: a bare name would deploy `latest`. */
-const IMAGE_PATTERN =
-    /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+const IMAGE_COMPONENT = "[a-z0-9]+(?:[._-][a-z0-9]+)*";
+const IMAGE_PATTERN = new RegExp(
+    `^${IMAGE_COMPONENT}(?::[0-9]+)?(?:/${IMAGE_COMPONENT})*` + // registry[:port]/path
+        "(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$", // :tag, @digest
+);
 export const IMAGE_EXPECTATION =
     "expected an image reference with a tag or digest (repo/name:1.2.3 or repo/name@sha256:…)";
 

@@ -106,7 +106,8 @@ export function decideRollout(
         const rec: ServiceRecord = { strategy: s.strategy, fingerprint: serviceFingerprint(s) };
         if (rollback && prev !== undefined && (prev.fingerprint !== rec.fingerprint || prev.strategy !== s.strategy))
             problems.push(
-                `services.${s.name} changed since the last deployment (image, sizing or other settings), not only which colour or weight is live`,
+                `services.${s.name} changed since the last deployment (image, sizing or other settings), not ` +
+                    `only which colour or weight is live`,
             );
         if (rollback && previous !== undefined && prev === undefined)
             problems.push(`services.${s.name} was not deployed before`);
@@ -143,7 +144,8 @@ export function decideRollout(
                     };
                 } else
                     problems.push(
-                        `services.${s.name}.canary.weight went from ${prev.canaryWeight} to ${c.weight}; a rollback only aborts a canary (weight 0)`,
+                        `services.${s.name}.canary.weight went from ${prev.canaryWeight} to ${c.weight}; a ` +
+                            `rollback only aborts a canary (weight 0)`,
                     );
             }
         }

@@ -158,7 +158,8 @@ export function markdownSummary(s: SummaryInput): string {
                 out.push("Changed properties:", "");
                 for (const c of detailed)
                     out.push(
-                        `- ${c.op} \`${c.type}\` \`${c.name}\`: ${c.properties.length > 0 ? c.properties.map((p) => `\`${p}\``).join(", ") : "(no property detail)"}`,
+                        `- ${c.op} \`${c.type}\` \`${c.name}\`: ` +
+                            `${c.properties.length > 0 ? c.properties.map((p) => `\`${p}\``).join(", ") : "(no property detail)"}`,
                     );
                 out.push("");
             }

@@ -225,7 +225,8 @@ export function releaseTriggers(
 
 /** The rollback-trigger alerts of one service [000–004]. */
 export function serviceAlertRules(t: ServiceAlertTarget, a: AlertsConfig): AlertRule[] {
-    const pods = selector({ namespace: t.namespace, pod: `~${t.podPattern}` });
+    const podLabels = { namespace: t.namespace, pod: `~${t.podPattern}` };
+    const pods = selector(podLabels);
     const [errorRate, p95, p99] = rolloutTriggers(t, a);
     const ratio = errorRate.query;
     const pct = (x: number) => `${+(x * 100).toFixed(4)} %`;
@@ -274,7 +275,8 @@ export function serviceAlertRules(t: ServiceAlertTarget, a: AlertsConfig): Alert
         rule(
             "MemoryHigh",
             "warning",
-            `sum by (pod) (container_memory_working_set_bytes${selector({ namespace: t.namespace, pod: `~${t.podPattern}`, container: "~.+" })}) / sum by (pod) (kube_pod_container_resource_limits${selector({ namespace: t.namespace, pod: `~${t.podPattern}`, resource: "memory" })}) > ${a.memoryRatio}`,
+            `sum by (pod) (container_memory_working_set_bytes${selector({ ...podLabels, container: "~.+" })}) / ` +
+                `sum by (pod) (kube_pod_container_resource_limits${selector({ ...podLabels, resource: "memory" })}) > ${a.memoryRatio}`,
             "5m",
             `Memory above ${pct(a.memoryRatio)} of the limit`,
         ),
@@ -328,7 +330,9 @@ export function backupAlertRules(
         },
         {
             alert: "BackupTooOld",
-            expr: `time() - max(kube_cronjob_status_last_successful_time${selector({ namespace: args.namespace, cronjob: args.cronJob })}) > ${maxAge}`,
+            expr:
+                "time() - max(kube_cronjob_status_last_successful_time" +
+                `${selector({ namespace: args.namespace, cronjob: args.cronJob })}) > ${maxAge}`,
             ...common("BackupTooOld", "critical", `No successful backup in ${a.backupMaxAgeHours} h`),
         },
         restoreDrillRule(

@@ -19,7 +19,8 @@ export function imageProblem(image: string, production: boolean): string | undef
 export const denyUnpinnedImages: ResourceValidationPolicy = {
     name: "deny-unpinned-images",
     description:
-        "Images are pinned: never `latest` or untagged; in production a digest or a release tag, so a rollback redeploys exactly what ran before.",
+        "Images are pinned: never `latest` or untagged; in production a digest or a release tag, so a rollback " +
+        "redeploys exactly what ran before.",
     validateResource: forEachPodSpec((pod, what, props, reportViolation) => {
         const production = environmentOf(props) === "production";
         for (const c of containersOf(pod, true)) {

@@ -148,7 +148,8 @@ export function enforceDeployGate(opts: GateOptions): ResourceValidationPolicy {
     return {
         name: GATE_POLICY,
         description:
-            "Deploys happen inside an allow window, outside every freeze, with the approvals the environment needs; hotfixes pass with two Governance Board approvals and a postmortem. Judged before each step.",
+            "Deploys happen inside an allow window, outside every freeze, with the approvals the environment " +
+            "needs; hotfixes pass with two Governance Board approvals and a postmortem. Judged before each step.",
         enforcementLevel: opts.mode === "pull-request" ? "advisory" : "mandatory",
         configSchema: GATE_CONFIG_JSON_SCHEMA,
         validateResource: (args, reportViolation) => {
@@ -189,14 +190,16 @@ export function releaseOfStack(resources: PolicyResource[]): ReleaseRecord | und
 export const reportHotfixDeploys: StackValidationPolicy = {
     name: "report-hotfix-deploys",
     description:
-        "A release recorded as a hotfix is reported with its postmortem reference and approvals, a rollback with who and why, for the post-hoc review.",
+        "A release recorded as a hotfix is reported with its postmortem reference and approvals, a rollback " +
+        "with who and why, for the post-hoc review.",
     enforcementLevel: "advisory",
     validateStack: (args, reportViolation) => {
         const release = releaseOfStack(args.resources);
         if (release?.hotfix) reportViolation(hotfixReport(release));
         if (release?.rollback)
             reportViolation(
-                `rollback to what was live before, by ${release.rollback.by} at ${release.rollback.at}: ${release.rollback.reason} (release ${release.version})`,
+                `rollback to what was live before, by ${release.rollback.by} at ${release.rollback.at}: ` +
+                    `${release.rollback.reason} (release ${release.version})`,
             );
     },
 };
@@ -230,7 +233,8 @@ export function refuseDrillSettingsInUpdates(env: NodeJS.ProcessEnv): ResourceVa
     return {
         name: "refuse-drill-settings-in-updates",
         description:
-            "A pulumi up that changes a cluster refuses to run while RUNBOOK_NOW or RUNBOOK_DEPLOY_MODE=pull-request is set; previews and render-only stacks keep them.",
+            "A pulumi up that changes a cluster refuses to run while RUNBOOK_NOW or " +
+            "RUNBOOK_DEPLOY_MODE=pull-request is set; previews and render-only stacks keep them.",
         enforcementLevel: "mandatory",
         validateResource: (args, reportViolation) => {
             const settings = drillSettings(env);

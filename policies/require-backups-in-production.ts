@@ -26,7 +26,8 @@ export function longestGapHours(schedule: string): number | undefined {
 export const requireBackupsInProduction: StackValidationPolicy = {
     name: "require-backups-in-production",
     description:
-        "A production stack has a backup CronJob that runs at least daily, a pre-deploy backup Job, and a restore drill at least weekly (runbooks 001, 002, 003).",
+        "A production stack has a backup CronJob that runs at least daily, a pre-deploy backup Job, and a " +
+        "restore drill at least weekly (runbooks 001, 002, 003).",
     validateStack: (args, reportViolation) => {
         if (stackEnvironmentFromLabels(args.resources) !== "production") return;
         // CronJobs of component `backup`: backups, and restores labelled with their role.
@@ -38,14 +39,16 @@ export const requireBackupsInProduction: StackValidationPolicy = {
         const drills = backupCrons.filter((c) => role(c) === "restore-drill");
         if (drills.length === 0)
             reportViolation(
-                "No restore drill CronJob in this production stack; set backup.restoreDrill so a restore is tested at least every 7 days (runbooks 001, 003).",
+                "No restore drill CronJob in this production stack; set backup.restoreDrill so a restore is " +
+                    "tested at least every 7 days (runbooks 001, 003).",
             );
         for (const d of drills) {
             const schedule = d.props.spec?.schedule;
             const gap = typeof schedule === "string" ? longestGapHours(schedule) : undefined;
             if (gap === undefined || gap > 7 * 24)
                 reportViolation(
-                    `CronJob ${metadata(d.props).name}: schedule ${JSON.stringify(schedule)} does not run a restore drill at least every 7 days (backup.restoreDrill.schedule).`,
+                    `CronJob ${metadata(d.props).name}: schedule ${JSON.stringify(schedule)} does not run a ` +
+                        `restore drill at least every 7 days (backup.restoreDrill.schedule).`,
                     d.resource.urn,
                 );
         }
@@ -61,7 +64,8 @@ export const requireBackupsInProduction: StackValidationPolicy = {
                 );
             else if (gap > 24)
                 reportViolation(
-                    `CronJob ${metadata(c.props).name}: schedule '${schedule}' leaves ${gap} h between backups; it should run at least daily (backup.schedule).`,
+                    `CronJob ${metadata(c.props).name}: schedule '${schedule}' leaves ${gap} h between ` +
+                        `backups; it should run at least daily (backup.schedule).`,
                     c.resource.urn,
                 );
         }
@@ -70,7 +74,8 @@ export const requireBackupsInProduction: StackValidationPolicy = {
         );
         if (!preDeploy)
             reportViolation(
-                "No pre-deploy backup Job in this production stack; set backup.preDeploy: true so every release is preceded by a fresh backup.",
+                "No pre-deploy backup Job in this production stack; set backup.preDeploy: true so every " +
+                    "release is preceded by a fresh backup.",
             );
     },
 };

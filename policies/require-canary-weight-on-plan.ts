@@ -35,7 +35,9 @@ export function declaredSteps(annotations: Record<string, string>): number[] | s
 export const requireCanaryWeightOnPlan: StackValidationPolicy = {
     name: "require-canary-weight-on-plan",
     description:
-        "Canary traffic weights are within 0..100 and on the object's reviewed step plan (its runbook.dev/canary-steps annotation; else the config's steps, default 5, 25, 100), so nobody jumps a canary to a weight no one reviewed.",
+        "Canary traffic weights are within 0..100 and on the object's reviewed step plan (its " +
+        "runbook.dev/canary-steps annotation; else the config's steps, default 5, 25, 100), " +
+        "so nobody jumps a canary to a weight no one reviewed.",
     configSchema: {
         properties: {
             steps: { type: "array", items: { type: "integer", minimum: 1, maximum: 100 }, default: DEFAULT_STEPS },
@@ -62,7 +64,8 @@ export const requireCanaryWeightOnPlan: StackValidationPolicy = {
                 );
             else if (!allowed.some((step) => Math.abs(step - weight) <= tolerance))
                 reportViolation(
-                    `${what}: canary weight ${weight} is not on the plan [${steps.join(", ")}] (0 aborts, 100 promotes); step to the next planned weight.`,
+                    `${what}: canary weight ${weight} is not on the plan [${steps.join(", ")}] (0 aborts, 100 ` +
+                        `promotes); step to the next planned weight.`,
                     urn,
                 );
         };

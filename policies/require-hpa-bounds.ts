@@ -5,7 +5,8 @@ import { describe } from "./resources";
 export const requireHpaBounds: ResourceValidationPolicy = {
     name: "require-hpa-bounds",
     description:
-        "A HorizontalPodAutoscaler keeps at least 2 replicas and its maximum is not below its minimum (runbook 004: staging 2–5, production 5–20).",
+        "A HorizontalPodAutoscaler keeps at least 2 replicas and its maximum is not below its minimum (runbook " +
+        "004: staging 2–5, production 5–20).",
     validateResource: validateResourceOfType(
         k8s.autoscaling.v2.HorizontalPodAutoscaler,
         (hpa, args, reportViolation) => {

@@ -28,12 +28,15 @@ export const requireLiveActiveColor: StackValidationPolicy = {
             const what = describe(svc.resource.type, svc.props, svc.resource.name);
             if (!target)
                 reportViolation(
-                    `${what} selects colour '${color}' but no Deployment in ${ns} has those pod labels; deploy that colour before switching activeColor.`,
+                    `${what} selects colour '${color}' but no Deployment in ${ns} has those pod labels; deploy ` +
+                        `that colour before switching activeColor.`,
                     svc.resource.urn,
                 );
             else if ((target.props.spec?.replicas ?? 1) <= 0)
                 reportViolation(
-                    `${what} selects colour '${color}' but ${describe(target.resource.type, target.props, target.resource.name)} has 0 replicas; scale it up before switching (blueGreen.idleReplicas).`,
+                    `${what} selects colour '${color}' but ` +
+                        `${describe(target.resource.type, target.props, target.resource.name)} has 0 replicas; ` +
+                        "scale it up before switching (blueGreen.idleReplicas).",
                     svc.resource.urn,
                 );
         }

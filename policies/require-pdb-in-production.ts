@@ -21,7 +21,8 @@ export const requirePdbInProduction: StackValidationPolicy = {
             );
             if (!covered)
                 reportViolation(
-                    `${describe(d.resource.type, d.props, d.resource.name)} has no PodDisruptionBudget selecting its pods; give every production Deployment one (the runbook components do: AppService).`,
+                    `${describe(d.resource.type, d.props, d.resource.name)} has no PodDisruptionBudget ` +
+                        `selecting its pods; give every production Deployment one (the runbook components do: AppService).`,
                     d.resource.urn,
                 );
         }

@@ -5,7 +5,8 @@ import { containersOf, describe } from "./resources";
 export const requireProbes: ResourceValidationPolicy = {
     name: "require-probes",
     description:
-        "Every container of a Deployment has a readiness and a liveness probe, so rollouts wait for healthy pods and hung pods restart (runbook 004).",
+        "Every container of a Deployment has a readiness and a liveness probe, so rollouts wait for healthy " +
+        "pods and hung pods restart (runbook 004).",
     validateResource: validateResourceOfType(k8s.apps.v1.Deployment, (deployment, args, reportViolation) => {
         for (const c of containersOf(deployment.spec?.template?.spec)) {
             const missing = [
@@ -14,7 +15,8 @@ export const requireProbes: ResourceValidationPolicy = {
             ].filter(Boolean);
             if (missing.length > 0)
                 reportViolation(
-                    `${describe(args.type, deployment, args.name)}: container '${c.name}' has no ${missing.join(" and no ")}; add them (services.<name>.probes, default GET /api/health).`,
+                    `${describe(args.type, deployment, args.name)}: container '${c.name}' has no ` +
+                        `${missing.join(" and no ")}; add them (services.<name>.probes, default GET /api/health).`,
                 );
         }
     }),

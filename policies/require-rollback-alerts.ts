@@ -22,7 +22,8 @@ export const DEFAULT_REQUIRED_ALERTS = [
 export const requireRollbackAlerts: StackValidationPolicy = {
     name: "require-rollback-alerts",
     description:
-        "Each production app (app.kubernetes.io/name of its Deployments) has PrometheusRules with the rollback-trigger alerts, so a bad release pages someone.",
+        "Each production app (app.kubernetes.io/name of its Deployments) has PrometheusRules with the " +
+        "rollback-trigger alerts, so a bad release pages someone.",
     configSchema: {
         properties: { alerts: { type: "array", items: { type: "string" }, default: DEFAULT_REQUIRED_ALERTS } },
     },
@@ -44,7 +45,8 @@ export const requireRollbackAlerts: StackValidationPolicy = {
             const missing = required.filter((a) => !alerts.has(a));
             if (missing.length > 0)
                 reportViolation(
-                    `Production app '${app}' has no PrometheusRule alert ${missing.join(", ")}; add them (the runbook program: keep runbook:alerts.enabled true).`,
+                    `Production app '${app}' has no PrometheusRule alert ${missing.join(", ")}; add them (the ` +
+                        `runbook program: keep runbook:alerts.enabled true).`,
                 );
         }
     },

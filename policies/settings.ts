@@ -73,17 +73,21 @@ const environmentSchema = z.strictObject({
         .default({ maxAgeHours: 72 }),
 });
 
+/** The key types of an OpenSSH public key line that ssh-keygen -Y verify accepts. */
+const SSH_KEY_TYPES = [
+    "ssh-ed25519",
+    "ssh-rsa",
+    "ecdsa-sha2-nistp(256|384|521)",
+    "sk-ssh-ed25519@openssh\\.com",
+    "sk-ecdsa-sha2-nistp256@openssh\\.com",
+];
+
 /** Whose key signs approvals, and for which roles: the platform team's allowed signers. */
 const signerSchema = z.strictObject({
     principal: z.string().regex(PRINCIPAL, { error: "expected a name of letters, digits and . _ @ + -" }),
-    key: z
-        .string()
-        .regex(
-            /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/=]+( .*)?$/,
-            {
-                error: "expected an OpenSSH public key line (ssh-ed25519 AAAA… [comment])",
-            },
-        ),
+    key: z.string().regex(new RegExp(`^(${SSH_KEY_TYPES.join("|")}) [A-Za-z0-9+/=]+( .*)?$`), {
+        error: "expected an OpenSSH public key line (ssh-ed25519 AAAA… [comment])",
+    }),
     roles: z.array(z.string().min(1)).min(1),
 });
 
@@ -107,7 +111,8 @@ export const GATE_CONFIG_JSON_SCHEMA = {
 export class PolicyConfigError extends Error {
     constructor(public readonly problems: string[]) {
         super(
-            `Invalid policy config (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+            `Invalid policy config (${problems.length} ` +
+                `problem${problems.length === 1 ? "" : "s"}):\n${problems.map((p) => `  - ${p}`).join("\n")}`,
         );
     }
 }
@@ -123,7 +128,8 @@ export function parseGateConfig(raw: unknown): GateConfig {
         if (!e) continue;
         if (!IANAZone.isValidZone(e.timeZone))
             problems.push(
-                `${GATE_POLICY}.environments.${env}.timeZone: expected an IANA time zone such as Europe/Berlin, got ${JSON.stringify(e.timeZone)}`,
+                `${GATE_POLICY}.environments.${env}.timeZone: expected an IANA time zone such as ` +
+                    `Europe/Berlin, got ${JSON.stringify(e.timeZone)}`,
             );
         // A window without a zone of its own inherits the environment's (reported above if bad).
         const zone = IANAZone.isValidZone(e.timeZone) ? e.timeZone : "UTC";
@@ -231,8 +237,10 @@ export function drillSettings(env: NodeJS.ProcessEnv): string[] {
 /** Why an update that changes a cluster must not run with `drillSettings` set. */
 export function drillRefusal(settings: string[]): string {
     return (
-        `${settings.join(" and ")} ${settings.length === 1 ? "is" : "are"} set in the environment: the settable clock and pull-request mode ` +
-        `are for previews and drills only, never for an update that changes a cluster. Unset ${settings.map((s) => s.split("=")[0]).join(" and ")}; ` +
+        `${settings.join(" and ")} ${settings.length === 1 ? "is" : "are"} set in the environment: the ` +
+        `settable clock and pull-request mode ` +
+        `are for previews and drills only, never for an update that changes a cluster. Unset ` +
+        `${settings.map((s) => s.split("=")[0]).join(" and ")}; ` +
         `a drill on a cluster sets its clock in the policy config (${GATE_POLICY}.now), which the platform team owns.`
     );
 }

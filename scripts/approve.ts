@@ -83,7 +83,8 @@ function main(argv: string[]): number {
         const statement = statementText(subject, role(), now());
         const file = appendSignature(dir, o.stack, { statement, signature: sshSign(o.key, statement) });
         process.stderr.write(
-            `approve: signed ${o.stack} ${subject.version} (digest ${releaseDigest(subject).slice(0, 16)}…) as ${o.role}; added to ${path.relative(dir, file)}\n`,
+            `approve: signed ${o.stack} ${subject.version} (digest ${releaseDigest(subject).slice(0, 16)}…) as ` +
+                `${o.role}; added to ${path.relative(dir, file)}\n`,
         );
         return 0;
     }
@@ -101,7 +102,8 @@ function main(argv: string[]): number {
     }
     if (given.digest !== releaseDigest(subject))
         throw new RefusedError(
-            `${o.statement} approves another release (digest ${given.digest.slice(0, 16)}…; ${o.stack} is now ${releaseDigest(subject).slice(0, 16)}…): ` +
+            `${o.statement} approves another release (digest ${given.digest.slice(0, 16)}…; ${o.stack} is now ` +
+                `${releaseDigest(subject).slice(0, 16)}…): ` +
                 (["stack", "version", "commit", "config"] as const)
                     .filter((k) => given.subject[k] !== subject[k])
                     .map((k) => `${k} ${given.subject[k]} ≠ ${subject[k]}`)
@@ -113,7 +115,8 @@ function main(argv: string[]): number {
         );
     const file = appendSignature(dir, o.stack, { statement, signature });
     process.stderr.write(
-        `approve: added ${given.role} approval of ${o.stack} ${subject.version} to ${path.relative(dir, file)}; the policy pack verifies who signed it\n`,
+        `approve: added ${given.role} approval of ${o.stack} ${subject.version} to ` +
+            `${path.relative(dir, file)}; the policy pack verifies who signed it\n`,
     );
     return 0;
 }

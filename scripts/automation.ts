@@ -69,7 +69,8 @@ export async function up(
             // The engine may have applied every step before the host crashed; the state
             // records what it did, so a second update converges instead of guessing.
             process.stderr.write(
-                "[automation] the Node.js language host crashed after the program ran (a known race in this CLI version); running the update once more\n",
+                "[automation] the Node.js language host crashed after the program ran (a known race in this " +
+                    "CLI version); running the update once more\n",
             );
             await update();
         }

@@ -164,9 +164,8 @@ export function gateVerdict(
     const policy = gatePolicy(gateConfig, ctx.config.environment);
     const { release, notes } = gateRelease(ctx, policy, at, env);
     const result = decide({ environment: ctx.config.environment, at, policy, release, notes });
-    const next = result.next
-        ? `${formatInstant(result.next.start, policy.timeZone)}${result.next.end ? ` – ${formatInstant(result.next.end, policy.timeZone)}` : ""}`
-        : undefined;
+    const until = result.next?.end ? ` – ${formatInstant(result.next.end, policy.timeZone)}` : "";
+    const next = result.next ? `${formatInstant(result.next.start, policy.timeZone)}${until}` : undefined;
     return { result, at, next };
 }
 
@@ -261,7 +260,8 @@ export function failureLine(e: unknown): string {
         ],
         [
             /currently locked|update is already in progress/i,
-            "another update of this stack holds its lock: wait for it; if it was killed, `bash scripts/up.sh` (local) or `pulumi cancel` clears it",
+            "another update of this stack holds its lock: wait for it; if it was killed, `bash scripts/up.sh` " +
+                "(local) or `pulumi cancel` clears it",
         ],
         [
             /ECONNREFUSED|Unable to connect to the server|connection refused|no such host/i,

@@ -53,7 +53,8 @@ export function recoverStack(backendDir: string, project: string, stack: string)
             fs.rmSync(file);
             fs.rmSync(`${file}.attrs`, { force: true });
             out.push(
-                `removed the lock of stack '${stack}' left by pid ${lock.pid} at ${lock.timestamp} (that process is gone: an interrupted update)`,
+                `removed the lock of stack '${stack}' left by pid ${lock.pid} at ${lock.timestamp} (that ` +
+                    `process is gone: an interrupted update)`,
             );
         } else {
             out.push(

@@ -1,8 +1,9 @@
 // The traffic half of a rollback, written straight to the API server so that it takes effect
 // within a second of the command's checks, as the runbooks' `kubectl patch` does: the
 // selector of a blue/green service's Service, or a canary's weight 0 as its router writes it.
-// Then the rollback converges the stack through the engine, which writes the same values: the program's objects carry `pulumi.com/patchForce`, so its field manager takes
-// these fields back, and state, stack file and cluster agree again.
+// Then the rollback converges the stack through the engine, which writes the same values:
+// the program's objects carry `pulumi.com/patchForce`, so its field manager takes these
+// fields back, and state, stack file and cluster agree again.
 import type { ServiceConfig } from "../config/types";
 import { COLOR_LABEL } from "../policies/lib/well-known";
 import { routerOf, type LiveObject, type ObjectRef, type TrafficWrite } from "../policies/routers";

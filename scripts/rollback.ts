@@ -90,7 +90,8 @@ export function checkCanGoBack(
     const ready = d.status?.readyReplicas ?? 0;
     if (ready < 1)
         throw new RefusedError(
-            `Deployment ${namespace}/${name} has no ready pods (spec.replicas ${d.spec?.replicas ?? 0}); a rollback to it would take all traffic to nothing`,
+            `Deployment ${namespace}/${name} has no ready pods (spec.replicas ${d.spec?.replicas ?? 0}); a ` +
+                `rollback to it would take all traffic to nothing`,
         );
     const image: string | undefined = d.spec?.template?.spec?.containers?.[0]?.image;
     if (bg) {
@@ -169,7 +170,8 @@ async function main(argv: string[]): Promise<number> {
     }
     const restoredAfter = sinceStart();
     process.stderr.write(
-        `[rollback] traffic restored ${restoredAfter.toFixed(2)} s after the command started: ${writes.map((w) => w.describe).join("; ")} (field manager ${ROLLBACK_FIELD_MANAGER}, through ${api.via})\n`,
+        `[rollback] traffic restored ${restoredAfter.toFixed(2)} s after the command started: ` +
+            `${writes.map((w) => w.describe).join("; ")} (field manager ${ROLLBACK_FIELD_MANAGER}, through ${api.via})\n`,
     );
 
     // Then the stack converges through the engine: stack file, state and cluster agree.
@@ -189,8 +191,10 @@ async function main(argv: string[]): Promise<number> {
         // converges the stack next. Putting either back would send traffic to what failed.
         process.stderr.write(
             `[rollback] traffic is restored (${writes.map((w) => w.describe).join("; ")}), but the stack did not converge: ` +
-                `the stack file ${path.join(dir, `Pulumi.${o.stack}.yaml`)} says ${target.describe.split(" → ")[1]} with release.rollback; ` +
-                `fix what the engine says below and run pulumi up on it (do not run the rollback again: it would switch once more).\n${converged.error ?? ""}\n`,
+                `the stack file ${path.join(dir, `Pulumi.${o.stack}.yaml`)} says ` +
+                `${target.describe.split(" → ")[1]} with release.rollback; ` +
+                `fix what the engine says below and run pulumi up on it (do not run the rollback again: it ` +
+                `would switch once more).\n${converged.error ?? ""}\n`,
         );
         return 1;
     }

@@ -95,7 +95,8 @@ export function windowProblems(w: Window, path: string): string[] {
                 throw new Error("DTSTART and UTC UNTIL are not allowed: times are wall-clock times of timeZone");
         } catch (e) {
             problems.push(
-                `${path}.rrule: expected an RFC 5545 RRULE such as FREQ=WEEKLY;BYDAY=MO;BYHOUR=10, got ${JSON.stringify(w.rrule)} (${(e as Error).message})`,
+                `${path}.rrule: expected an RFC 5545 RRULE such as FREQ=WEEKLY;BYDAY=MO;BYHOUR=10, got ` +
+                    `${JSON.stringify(w.rrule)} (${(e as Error).message})`,
             );
         }
     }

@@ -48,19 +48,22 @@ export function decide(args: {
     const verdict = evaluate(policy.calendar, at);
     const when = formatInstant(at, policy.timeZone);
     const next = verdict.open ? undefined : nextOpen(policy.calendar, at);
+    const until = next?.end ? ` (until ${formatInstant(next.end, policy.timeZone)})` : "";
     const nextText = next
-        ? `; next window opens ${formatInstant(next.start, policy.timeZone)}${next.end ? ` (until ${formatInstant(next.end, policy.timeZone)})` : ""}`
+        ? `; next window opens ${formatInstant(next.start, policy.timeZone)}${until}`
         : "; no window opens in the next 400 days";
     const normal = release
         ? approvalProblems(release, policy.approvals)
         : policy.approvals.required.length > 0
           ? [
-                "no release record: none on the resource, and no component above it declares one (runbook.dev/release-* annotations, or a runbookRelease input)",
+                "no release record: none on the resource, and no component above it declares one " +
+                    "(runbook.dev/release-* annotations, or a runbookRelease input)",
             ]
           : [];
     const hotfix = release?.hotfix ? hotfixProblems(release, policy.approvals) : undefined;
     const hotfixNote = () =>
-        `as a hotfix (${release?.hotfix?.reason ? `because ${release.hotfix.reason}; ` : ""}postmortem ${release?.hotfix?.postmortem ?? "none"}; approved by ${release?.approvals.map((a) => `${a.name} (${a.role})`).join(", ")})`;
+        `as a hotfix (${release?.hotfix?.reason ? `because ${release.hotfix.reason}; ` : ""}postmortem ` +
+        `${release?.hotfix?.postmortem ?? "none"}; approved by ${release?.approvals.map((a) => `${a.name} (${a.role})`).join(", ")})`;
 
     // The runbooks' first response to a bad release, not a deploy: the program stamps the
     // rollback record only on an update that changes nothing but going back (deployment-record.ts).

@@ -31,7 +31,10 @@ export interface ReleaseRecord {
     strategy: string;
     approvals: Approval[];
     hotfix?: { postmortem?: string; reason?: string };
-    /** Set only on an update that does nothing but go back to what was live (the runbook program decides this: its lib/deployment-record.ts). */
+    /**
+     * Set only on an update that does nothing but go back to what was live (the runbook
+     * program decides this: its lib/deployment-record.ts).
+     */
     rollback?: { reason: string; by: string; at: string };
     /** From approvals/<stack>.yaml: approvals that prove themselves (signed-approvals.ts). */
     signedApprovals?: SignedApproval[];

@@ -24,7 +24,10 @@ export const CANARY_STEPS_ANNOTATION = `${ANNOTATION_PREFIX}/canary-steps`;
 /** How far (percentage points) a split by whole replicas may miss its step. */
 export const WEIGHT_TOLERANCE = 1;
 
-/** On backup objects (component `backup`): `pre-deploy` (the Job before a release), `restore`, `restore-drill`; none on the backup CronJob. */
+/**
+ * On backup objects (component `backup`): `pre-deploy` (the Job before a release),
+ * `restore`, `restore-drill`; none on the backup CronJob.
+ */
 export const BACKUP_ROLE_LABEL = `${ANNOTATION_PREFIX}/backup`;
 /** The recommended label naming an object's part in its app: backups are `backup`. */
 export const COMPONENT_LABEL = "app.kubernetes.io/component";
