@@ -87,57 +87,8 @@ export class AppService extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        if (s.podDisruptionBudget) {
-            this.pdb = new k8s.policy.v1.PodDisruptionBudget(
-                `${name}-pdb`,
-                {
-                    metadata: { name: s.name, namespace: args.namespace, labels: labels("disruption-budget") },
-                    spec: {
-                        maxUnavailable: s.podDisruptionBudget.maxUnavailable,
-                        selector: { matchLabels: appSelector(s.name, args.environment) },
-                    },
-                },
-                { parent: this },
-            );
-        }
-
-        const metricsService = `${s.name}-metrics`;
-        if (s.metrics) {
-            // One headless Service over every pod of the app (both colours or tracks), so the
-            // alert expressions see the whole app under one `service` label.
-            const svc = new k8s.core.v1.Service(
-                `${name}-metrics`,
-                {
-                    metadata: {
-                        name: metricsService,
-                        namespace: args.namespace,
-                        labels: { ...labels("metrics"), "runbook.dev/metrics": "true" },
-                    },
-                    spec: {
-                        clusterIP: "None",
-                        selector: appSelector(s.name, args.environment),
-                        ports: [{ name: "metrics", port: s.metrics.port, targetPort: s.metrics.port }],
-                    },
-                },
-                { parent: this },
-            );
-            this.serviceMonitor = new k8s.apiextensions.CustomResource(
-                `${name}-monitor`,
-                {
-                    apiVersion: "monitoring.coreos.com/v1",
-                    kind: "ServiceMonitor",
-                    metadata: { name: s.name, namespace: args.namespace, labels: labels("metrics") },
-                    spec: {
-                        selector: { matchLabels: { "app.kubernetes.io/name": s.name, "runbook.dev/metrics": "true" } },
-                        endpoints: [{ port: "metrics", path: s.metrics.path, interval: "30s" }],
-                        // Every series carries its pod's track and colour (as runbook_dev_track,
-                        // runbook_dev_color): what `npm run release` measures a canary or a new colour by.
-                        podTargetLabels: [TRACK_LABEL, COLOR_LABEL],
-                    },
-                },
-                { parent: this, dependsOn: [svc] },
-            );
-        }
+        this.pdb = s.podDisruptionBudget ? this.disruptionBudget(name, args, labels("disruption-budget")) : undefined;
+        this.serviceMonitor = s.metrics ? this.metricsMonitor(name, args, labels("metrics")) : undefined;
 
         if (args.alerts.enabled) {
             this.alertRules = new AlertRules(
@@ -154,5 +105,69 @@ export class AppService extends pulumi.ComponentResource {
             );
         }
         this.registerOutputs({ service: this.serviceName });
+    }
+
+    private disruptionBudget(
+        name: string,
+        args: AppServiceArgs,
+        labels: Record<string, string>,
+    ): k8s.policy.v1.PodDisruptionBudget {
+        const s = args.service;
+        return new k8s.policy.v1.PodDisruptionBudget(
+            `${name}-pdb`,
+            {
+                metadata: { name: s.name, namespace: args.namespace, labels },
+                spec: {
+                    maxUnavailable: s.podDisruptionBudget?.maxUnavailable,
+                    selector: { matchLabels: appSelector(s.name, args.environment) },
+                },
+            },
+            { parent: this },
+        );
+    }
+
+    /**
+     * One headless Service over every pod of the app (both colours or tracks), so the alert
+     * expressions see the whole app under one `service` label, and its ServiceMonitor.
+     */
+    private metricsMonitor(
+        name: string,
+        args: AppServiceArgs,
+        labels: Record<string, string>,
+    ): k8s.apiextensions.CustomResource {
+        const s = args.service;
+        const port = s.metrics?.port as number;
+        const svc = new k8s.core.v1.Service(
+            `${name}-metrics`,
+            {
+                metadata: {
+                    name: `${s.name}-metrics`,
+                    namespace: args.namespace,
+                    labels: { ...labels, "runbook.dev/metrics": "true" },
+                },
+                spec: {
+                    clusterIP: "None",
+                    selector: appSelector(s.name, args.environment),
+                    ports: [{ name: "metrics", port, targetPort: port }],
+                },
+            },
+            { parent: this },
+        );
+        return new k8s.apiextensions.CustomResource(
+            `${name}-monitor`,
+            {
+                apiVersion: "monitoring.coreos.com/v1",
+                kind: "ServiceMonitor",
+                metadata: { name: s.name, namespace: args.namespace, labels },
+                spec: {
+                    selector: { matchLabels: { "app.kubernetes.io/name": s.name, "runbook.dev/metrics": "true" } },
+                    endpoints: [{ port: "metrics", path: s.metrics?.path, interval: "30s" }],
+                    // Every series carries its pod's track and colour (as runbook_dev_track,
+                    // runbook_dev_color): what `npm run release` measures a canary or a new colour by.
+                    podTargetLabels: [TRACK_LABEL, COLOR_LABEL],
+                },
+            },
+            { parent: this, dependsOn: [svc] },
+        );
     }
 }

@@ -46,6 +46,23 @@ function twoStepPod(
     };
 }
 
+/** A key of a Kubernetes Secret holding a database URL. */
+interface SecretRef {
+    name: pulumi.Input<string>;
+    key: string;
+}
+
+/** What the builders of one BackupJob share. */
+interface Context {
+    name: string;
+    args: BackupJobArgs;
+    serviceAccountName: pulumi.Input<string>;
+    /** The database the backup dumps (and an on-demand restore restores into, unless told otherwise). */
+    databaseUrl: SecretRef;
+    /** Where the dumps go: BUCKET, PREFIX, AWS_REGION and the endpoint, if one is set. */
+    s3Env: k8s.types.input.core.v1.EnvVar[];
+}
+
 export interface BackupJobArgs {
     namespace: pulumi.Input<string>;
     /** metadata.name of the CronJob, and the prefix of its Jobs. */
@@ -93,110 +110,148 @@ export class BackupJob extends pulumi.ComponentResource {
                 this,
             );
         this.schedule = b.schedule;
+        this.bucket = b.bucket.name ? undefined : this.createBucket(name, args);
+        this.bucketName = this.bucket ? this.bucket.bucket : pulumi.output(b.bucket.name as string);
+        this.role = b.iam.oidcProviderArn && args.awsProvider ? this.irsaRole(name, args) : undefined;
+        this.serviceAccount = this.backupServiceAccount(name, args, this.role?.arn ?? b.iam.roleArn);
+        this.databaseSecret = b.databaseSecret ? undefined : this.urlSecret(name, args);
+        const ctx: Context = {
+            name,
+            args,
+            serviceAccountName: this.serviceAccount.metadata.name,
+            databaseUrl: b.databaseSecret ?? {
+                name: (this.databaseSecret as k8s.core.v1.Secret).metadata.name,
+                key: "url",
+            },
+            s3Env: [
+                { name: "BUCKET", value: this.bucketName },
+                { name: "PREFIX", value: b.bucket.prefix },
+                { name: "AWS_REGION", value: b.bucket.region },
+                ...(b.bucket.endpoint !== undefined ? [{ name: "S3_ENDPOINT_URL", value: b.bucket.endpoint }] : []),
+            ],
+        };
+        const jobSpec = this.backupJobSpec(ctx);
+        this.cronJob = this.backupCronJob(ctx, jobSpec);
+        this.preDeployJob = b.preDeploy ? this.preDeployBackup(ctx, jobSpec) : undefined;
+        this.restoreCronJob = this.onDemandRestore(ctx);
+        this.restoreDrillCronJob = b.restoreDrill ? this.restoreDrill(ctx, b.restoreDrill) : undefined;
+        this.registerOutputs({
+            bucketName: this.bucketName,
+            schedule: this.schedule,
+            cronJob: this.cronJob.metadata.name,
+            restoreCronJob: this.restoreCronJob.metadata.name,
+        });
+    }
 
-        let roleArn: pulumi.Input<string> | undefined = b.iam.roleArn;
-        if (b.bucket.name) {
-            this.bucketName = pulumi.output(b.bucket.name);
-        } else {
-            const awsOpts = { parent: this, provider: args.awsProvider };
-            this.bucket = new aws.s3.Bucket(`${name}-bucket`, { forceDestroy: false, tags: args.labels }, awsOpts);
-            new aws.s3.BucketVersioning(
-                `${name}-versioning`,
-                { bucket: this.bucket.id, versioningConfiguration: { status: "Enabled" } },
-                awsOpts,
-            );
-            new aws.s3.BucketServerSideEncryptionConfiguration(
-                `${name}-encryption`,
-                {
-                    bucket: this.bucket.id,
-                    rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
-                },
-                awsOpts,
-            );
-            new aws.s3.BucketPublicAccessBlock(
-                `${name}-public-access`,
-                {
-                    bucket: this.bucket.id,
-                    blockPublicAcls: true,
-                    blockPublicPolicy: true,
-                    ignorePublicAcls: true,
-                    restrictPublicBuckets: true,
-                },
-                awsOpts,
-            );
-            new aws.s3.BucketLifecycleConfiguration(
-                `${name}-lifecycle`,
-                {
-                    bucket: this.bucket.id,
-                    rules: [
+    /** The bucket: versioned, encrypted, public access blocked, dumps expiring after retentionDays. */
+    private createBucket(name: string, args: BackupJobArgs): aws.s3.Bucket {
+        const b = args.backup;
+        const awsOpts = { parent: this, provider: args.awsProvider };
+        const bucket = new aws.s3.Bucket(`${name}-bucket`, { forceDestroy: false, tags: args.labels }, awsOpts);
+        new aws.s3.BucketVersioning(
+            `${name}-versioning`,
+            { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
+            awsOpts,
+        );
+        new aws.s3.BucketServerSideEncryptionConfiguration(
+            `${name}-encryption`,
+            {
+                bucket: bucket.id,
+                rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
+            },
+            awsOpts,
+        );
+        new aws.s3.BucketPublicAccessBlock(
+            `${name}-public-access`,
+            {
+                bucket: bucket.id,
+                blockPublicAcls: true,
+                blockPublicPolicy: true,
+                ignorePublicAcls: true,
+                restrictPublicBuckets: true,
+            },
+            awsOpts,
+        );
+        new aws.s3.BucketLifecycleConfiguration(
+            `${name}-lifecycle`,
+            {
+                bucket: bucket.id,
+                rules: [
+                    {
+                        id: "expire-backups",
+                        status: "Enabled",
+                        filter: { prefix: `${b.bucket.prefix}/` },
+                        expiration: { days: b.retentionDays },
+                        noncurrentVersionExpiration: { noncurrentDays: b.retentionDays },
+                        abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+                    },
+                ],
+            },
+            awsOpts,
+        );
+        return bucket;
+    }
+
+    /** IRSA: a role only this namespace's backup ServiceAccount may assume, allowed the backup prefix. */
+    private irsaRole(name: string, args: BackupJobArgs): aws.iam.Role {
+        const b = args.backup;
+        const oidcProviderArn = b.iam.oidcProviderArn as string;
+        const issuer = oidcProviderArn.replace(/^arn:[^:]+:iam::[0-9]+:oidc-provider\//, "");
+        const role = new aws.iam.Role(
+            `${name}-role`,
+            {
+                assumeRolePolicy: pulumi.jsonStringify({
+                    Version: "2012-10-17",
+                    Statement: [
                         {
-                            id: "expire-backups",
-                            status: "Enabled",
-                            filter: { prefix: `${b.bucket.prefix}/` },
-                            expiration: { days: b.retentionDays },
-                            noncurrentVersionExpiration: { noncurrentDays: b.retentionDays },
-                            abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
-                        },
-                    ],
-                },
-                awsOpts,
-            );
-            this.bucketName = this.bucket.bucket;
-        }
-
-        if (b.iam.oidcProviderArn && args.awsProvider) {
-            // IRSA: only this namespace's backup ServiceAccount may assume the role.
-            const issuer = b.iam.oidcProviderArn.replace(/^arn:[^:]+:iam::[0-9]+:oidc-provider\//, "");
-            this.role = new aws.iam.Role(
-                `${name}-role`,
-                {
-                    assumeRolePolicy: pulumi.jsonStringify({
-                        Version: "2012-10-17",
-                        Statement: [
-                            {
-                                Effect: "Allow",
-                                Principal: { Federated: b.iam.oidcProviderArn },
-                                Action: "sts:AssumeRoleWithWebIdentity",
-                                Condition: {
-                                    StringEquals: {
-                                        [`${issuer}:sub`]: pulumi.interpolate`system:serviceaccount:${args.namespace}:${args.name}`,
-                                    },
+                            Effect: "Allow",
+                            Principal: { Federated: oidcProviderArn },
+                            Action: "sts:AssumeRoleWithWebIdentity",
+                            Condition: {
+                                StringEquals: {
+                                    [`${issuer}:sub`]: pulumi.interpolate`system:serviceaccount:${args.namespace}:${args.name}`,
                                 },
                             },
-                        ],
-                    }),
-                    tags: args.labels,
-                },
-                { parent: this, provider: args.awsProvider },
-            );
-            new aws.iam.RolePolicy(
-                `${name}-s3`,
-                {
-                    role: this.role.id,
-                    policy: pulumi.jsonStringify({
-                        Version: "2012-10-17",
-                        Statement: [
-                            {
-                                Effect: "Allow",
-                                Action: ["s3:PutObject", "s3:GetObject"],
-                                Resource: pulumi.interpolate`arn:aws:s3:::${this.bucketName}/${b.bucket.prefix}/*`,
-                            },
-                            // The restore finds the newest dump by listing the prefix.
-                            {
-                                Effect: "Allow",
-                                Action: ["s3:ListBucket"],
-                                Resource: pulumi.interpolate`arn:aws:s3:::${this.bucketName}`,
-                                Condition: { StringLike: { "s3:prefix": [`${b.bucket.prefix}/*`] } },
-                            },
-                        ],
-                    }),
-                },
-                { parent: this, provider: args.awsProvider },
-            );
-            roleArn = this.role.arn;
-        }
+                        },
+                    ],
+                }),
+                tags: args.labels,
+            },
+            { parent: this, provider: args.awsProvider },
+        );
+        new aws.iam.RolePolicy(
+            `${name}-s3`,
+            {
+                role: role.id,
+                policy: pulumi.jsonStringify({
+                    Version: "2012-10-17",
+                    Statement: [
+                        {
+                            Effect: "Allow",
+                            Action: ["s3:PutObject", "s3:GetObject"],
+                            Resource: pulumi.interpolate`arn:aws:s3:::${this.bucketName}/${b.bucket.prefix}/*`,
+                        },
+                        // The restore finds the newest dump by listing the prefix.
+                        {
+                            Effect: "Allow",
+                            Action: ["s3:ListBucket"],
+                            Resource: pulumi.interpolate`arn:aws:s3:::${this.bucketName}`,
+                            Condition: { StringLike: { "s3:prefix": [`${b.bucket.prefix}/*`] } },
+                        },
+                    ],
+                }),
+            },
+            { parent: this, provider: args.awsProvider },
+        );
+        return role;
+    }
 
-        this.serviceAccount = new k8s.core.v1.ServiceAccount(
+    private backupServiceAccount(
+        name: string,
+        args: BackupJobArgs,
+        roleArn: pulumi.Input<string> | undefined,
+    ): k8s.core.v1.ServiceAccount {
+        return new k8s.core.v1.ServiceAccount(
             `${name}-sa`,
             {
                 metadata: {
@@ -208,52 +263,50 @@ export class BackupJob extends pulumi.ComponentResource {
             },
             { parent: this },
         );
+    }
 
-        let urlRef: { name: pulumi.Input<string>; key: string };
-        if (b.databaseSecret) {
-            urlRef = b.databaseSecret;
-        } else {
-            this.databaseSecret = new k8s.core.v1.Secret(
-                `${name}-db`,
-                {
-                    metadata: { name: `${args.name}-db`, namespace: args.namespace, labels: args.labels },
-                    type: "Opaque",
-                    stringData: { url: pulumi.secret(args.databaseUrl as pulumi.Output<string>) },
-                },
-                { parent: this },
-            );
-            urlRef = { name: this.databaseSecret.metadata.name, key: "url" };
-        }
+    /** The database URL given as a Pulumi secret, as a Kubernetes Secret the Jobs read. */
+    private urlSecret(name: string, args: BackupJobArgs): k8s.core.v1.Secret {
+        return new k8s.core.v1.Secret(
+            `${name}-db`,
+            {
+                metadata: { name: `${args.name}-db`, namespace: args.namespace, labels: args.labels },
+                type: "Opaque",
+                stringData: { url: pulumi.secret(args.databaseUrl as pulumi.Output<string>) },
+            },
+            { parent: this },
+        );
+    }
 
-        const s3Env: k8s.types.input.core.v1.EnvVar[] = [
-            { name: "BUCKET", value: this.bucketName },
-            { name: "PREFIX", value: b.bucket.prefix },
-            { name: "AWS_REGION", value: b.bucket.region },
-            ...(b.bucket.endpoint !== undefined ? [{ name: "S3_ENDPOINT_URL", value: b.bucket.endpoint }] : []),
-        ];
-        const serviceAccountName = this.serviceAccount.metadata.name;
-        const podSpec = twoStepPod(serviceAccountName, "/backup", [
+    /** Dump (PostgreSQL's image) into an emptyDir, then upload (the S3 client's image). */
+    private backupJobSpec(ctx: Context): k8s.types.input.batch.v1.JobSpec {
+        const b = ctx.args.backup;
+        const url = ctx.databaseUrl;
+        const podSpec = twoStepPod(ctx.serviceAccountName, "/backup", [
             {
                 name: "dump",
                 image: b.dumpImage,
                 script: DUMP_SCRIPT,
-                env: [{ name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: urlRef.name, key: urlRef.key } } }],
+                env: [{ name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: url.name, key: url.key } } }],
                 resources: DATABASE_STEP,
             },
-            { name: "upload", image: b.uploadImage, script: UPLOAD_SCRIPT, env: s3Env, resources: S3_STEP },
+            { name: "upload", image: b.uploadImage, script: UPLOAD_SCRIPT, env: ctx.s3Env, resources: S3_STEP },
         ]);
-        const jobSpec: k8s.types.input.batch.v1.JobSpec = {
+        return {
             backoffLimit: b.backoffLimit,
             activeDeadlineSeconds: b.deadlineSeconds,
-            template: { metadata: { labels: args.labels }, spec: podSpec },
+            template: { metadata: { labels: ctx.args.labels }, spec: podSpec },
         };
+    }
 
-        this.cronJob = new k8s.batch.v1.CronJob(
-            `${name}-cron`,
+    private backupCronJob(ctx: Context, jobSpec: k8s.types.input.batch.v1.JobSpec): k8s.batch.v1.CronJob {
+        const { args } = ctx;
+        return new k8s.batch.v1.CronJob(
+            `${ctx.name}-cron`,
             {
                 metadata: { name: args.name, namespace: args.namespace, labels: args.labels },
                 spec: {
-                    schedule: b.schedule,
+                    schedule: args.backup.schedule,
                     timeZone: "Etc/UTC",
                     ...ONE_AT_A_TIME,
                     startingDeadlineSeconds: 3600,
@@ -262,74 +315,80 @@ export class BackupJob extends pulumi.ComponentResource {
             },
             { parent: this },
         );
+    }
 
-        if (b.preDeploy) {
-            const id = crypto
-                .createHash("sha256")
-                .update(`${args.release.version}|${args.release.commit ?? ""}`)
-                .digest("hex")
-                .slice(0, 8);
-            this.preDeployJob = new k8s.batch.v1.Job(
-                `${name}-predeploy`,
-                {
-                    metadata: {
-                        name: `${args.name}-predeploy-${id}`,
-                        namespace: args.namespace,
-                        labels: { ...args.labels, [BACKUP_ROLE_LABEL]: "pre-deploy" },
-                        annotations: { [RELEASE_ANNOTATIONS.version]: args.release.version, ...RERUN_IF_FAILED },
+    /** The backup before a release: named by the release, so a new release runs a new Job. */
+    private preDeployBackup(ctx: Context, jobSpec: k8s.types.input.batch.v1.JobSpec): k8s.batch.v1.Job {
+        const { args } = ctx;
+        const id = crypto
+            .createHash("sha256")
+            .update(`${args.release.version}|${args.release.commit ?? ""}`)
+            .digest("hex")
+            .slice(0, 8);
+        return new k8s.batch.v1.Job(
+            `${ctx.name}-predeploy`,
+            {
+                metadata: {
+                    name: `${args.name}-predeploy-${id}`,
+                    namespace: args.namespace,
+                    labels: { ...args.labels, [BACKUP_ROLE_LABEL]: "pre-deploy" },
+                    annotations: { [RELEASE_ANNOTATIONS.version]: args.release.version, ...RERUN_IF_FAILED },
+                },
+                spec: { ...jobSpec, ttlSecondsAfterFinished: 7 * 86400 },
+            },
+            // The Job is awaited by the Kubernetes provider; the rollout depends on it.
+            {
+                parent: this,
+                dependsOn: [this.serviceAccount, ...(this.databaseSecret ? [this.databaseSecret] : [])],
+                customTimeouts: { create: `${args.backup.deadlineSeconds + 60}s` },
+            },
+        );
+    }
+
+    /**
+     * A restore: fetch (the S3 client's image: the newest or the named dump, SHA-256 checked)
+     * into an emptyDir, then restore (PostgreSQL's image: one transaction) into `target`;
+     * `verify` compares the row counts with the dump's.
+     */
+    private restoreJobSpec(ctx: Context, target: SecretRef, verify: boolean): k8s.types.input.batch.v1.JobSpec {
+        const b = ctx.args.backup;
+        const dumpKey =
+            b.restore.dumpKey !== undefined && !verify ? [{ name: "DUMP_KEY", value: b.restore.dumpKey }] : [];
+        const pod = twoStepPod(ctx.serviceAccountName, "/restore", [
+            {
+                name: "fetch",
+                image: b.uploadImage,
+                script: FETCH_SCRIPT,
+                env: [...ctx.s3Env, ...dumpKey],
+                resources: S3_STEP,
+            },
+            {
+                name: "restore",
+                image: b.dumpImage,
+                script: RESTORE_SCRIPT,
+                env: [
+                    {
+                        name: "TARGET_DATABASE_URL",
+                        valueFrom: { secretKeyRef: { name: target.name, key: target.key } },
                     },
-                    spec: { ...jobSpec, ttlSecondsAfterFinished: 7 * 86400 },
-                },
-                // The Job is awaited by the Kubernetes provider; the rollout depends on it.
-                {
-                    parent: this,
-                    dependsOn: [this.serviceAccount, ...(this.databaseSecret ? [this.databaseSecret] : [])],
-                    customTimeouts: { create: `${b.deadlineSeconds + 60}s` },
-                },
-            );
-        }
-
-        // Restores: fetch (S3 client's image: newest or named dump, SHA-256 checked) into an
-        // emptyDir, then restore (PostgreSQL's image: one transaction).
-        const restorePod = (target: { name: pulumi.Input<string>; key: string }, verify: boolean) =>
-            twoStepPod(serviceAccountName, "/restore", [
-                {
-                    name: "fetch",
-                    image: b.uploadImage,
-                    script: FETCH_SCRIPT,
-                    env: [
-                        ...s3Env,
-                        ...(b.restore.dumpKey !== undefined && !verify
-                            ? [{ name: "DUMP_KEY", value: b.restore.dumpKey }]
-                            : []),
-                    ],
-                    resources: S3_STEP,
-                },
-                {
-                    name: "restore",
-                    image: b.dumpImage,
-                    script: RESTORE_SCRIPT,
-                    env: [
-                        {
-                            name: "TARGET_DATABASE_URL",
-                            valueFrom: { secretKeyRef: { name: target.name, key: target.key } },
-                        },
-                        ...(verify ? [{ name: "VERIFY_ROW_COUNTS", value: "1" }] : []),
-                    ],
-                    resources: DATABASE_STEP,
-                },
-            ]);
-        const restoreJob = (
-            target: { name: pulumi.Input<string>; key: string },
-            verify: boolean,
-        ): k8s.types.input.batch.v1.JobSpec => ({
+                    ...(verify ? [{ name: "VERIFY_ROW_COUNTS", value: "1" }] : []),
+                ],
+                resources: DATABASE_STEP,
+            },
+        ]);
+        return {
             // A restore is not retried on its own: each attempt replaces the schema again.
             backoffLimit: 0,
             activeDeadlineSeconds: b.restore.deadlineSeconds,
-            template: { metadata: { labels: args.labels }, spec: restorePod(target, verify) },
-        });
-        this.restoreCronJob = new k8s.batch.v1.CronJob(
-            `${name}-restore`,
+            template: { metadata: { labels: ctx.args.labels }, spec: pod },
+        };
+    }
+
+    /** Suspended: the template of `kubectl create job --from=cronjob/<restoreName>` [001]. */
+    private onDemandRestore(ctx: Context): k8s.batch.v1.CronJob {
+        const { args } = ctx;
+        return new k8s.batch.v1.CronJob(
+            `${ctx.name}-restore`,
             {
                 metadata: {
                     name: args.restoreName,
@@ -344,41 +403,37 @@ export class BackupJob extends pulumi.ComponentResource {
                     ...ONE_AT_A_TIME,
                     jobTemplate: {
                         metadata: { labels: args.labels },
-                        spec: restoreJob(b.restore.databaseSecret ?? urlRef, false),
+                        spec: this.restoreJobSpec(ctx, args.backup.restore.databaseSecret ?? ctx.databaseUrl, false),
                     },
                 },
             },
             { parent: this },
         );
-        if (b.restoreDrill) {
-            this.restoreDrillCronJob = new k8s.batch.v1.CronJob(
-                `${name}-restore-drill`,
-                {
-                    metadata: {
-                        name: `${args.restoreName}-drill`,
-                        namespace: args.namespace,
-                        labels: { ...args.labels, [BACKUP_ROLE_LABEL]: "restore-drill" },
-                    },
-                    spec: {
-                        schedule: b.restoreDrill.schedule,
-                        timeZone: "Etc/UTC",
-                        startingDeadlineSeconds: 3600,
-                        ...ONE_AT_A_TIME,
-                        jobTemplate: {
-                            metadata: { labels: args.labels },
-                            spec: restoreJob(b.restoreDrill.databaseSecret, true),
-                        },
+    }
+
+    /** Restores the newest dump into a scratch database on a schedule and checks the rows [001, 003]. */
+    private restoreDrill(ctx: Context, drill: NonNullable<BackupConfig["restoreDrill"]>): k8s.batch.v1.CronJob {
+        const { args } = ctx;
+        return new k8s.batch.v1.CronJob(
+            `${ctx.name}-restore-drill`,
+            {
+                metadata: {
+                    name: `${args.restoreName}-drill`,
+                    namespace: args.namespace,
+                    labels: { ...args.labels, [BACKUP_ROLE_LABEL]: "restore-drill" },
+                },
+                spec: {
+                    schedule: drill.schedule,
+                    timeZone: "Etc/UTC",
+                    startingDeadlineSeconds: 3600,
+                    ...ONE_AT_A_TIME,
+                    jobTemplate: {
+                        metadata: { labels: args.labels },
+                        spec: this.restoreJobSpec(ctx, drill.databaseSecret, true),
                     },
                 },
-                { parent: this },
-            );
-        }
-
-        this.registerOutputs({
-            bucketName: this.bucketName,
-            schedule: this.schedule,
-            cronJob: this.cronJob.metadata.name,
-            restoreCronJob: this.restoreCronJob.metadata.name,
-        });
+            },
+            { parent: this },
+        );
     }
 }

@@ -53,24 +53,8 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
         const replicasOf = (c: Color) => (c === target ? w.replicas : idleReplicas);
 
         const deployments = {} as Record<Color, k8s.apps.v1.Deployment>;
-        for (const color of COLORS) {
-            const image = args.images[color];
-            const labels = { ...workloadLabels(w, "server", image), [COLOR_LABEL]: color };
-            deployments[color] = new k8s.apps.v1.Deployment(
-                `${name}-${color}`,
-                deploymentArgs({
-                    workload: w,
-                    name: `${w.name}-${color}`,
-                    image,
-                    replicas: replicasOf(color),
-                    labels,
-                    selector: selectorOf(color),
-                    annotations: w.annotations,
-                }),
-                // Only the colour going live waits for the backup; the idle one is left as it is.
-                { parent: this, dependsOn: color === target ? w.dependsOn : undefined },
-            );
-        }
+        for (const color of COLORS)
+            deployments[color] = this.colorDeployment(name, w, color, args.images[color], replicasOf(color), target);
         this.deployments = deployments;
         this.activeDeploymentName = `${w.name}-${target}`;
 
@@ -174,6 +158,30 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
                 },
             },
             { parent: this, dependsOn: after },
+        );
+    }
+
+    /** One colour's Deployment; only the colour going live waits for the backup, the idle one is left as it is. */
+    private colorDeployment(
+        name: string,
+        w: ResolvedWorkloadArgs,
+        color: Color,
+        image: string,
+        replicas: number,
+        target: Color,
+    ): k8s.apps.v1.Deployment {
+        return new k8s.apps.v1.Deployment(
+            `${name}-${color}`,
+            deploymentArgs({
+                workload: w,
+                name: `${w.name}-${color}`,
+                image,
+                replicas,
+                labels: { ...workloadLabels(w, "server", image), [COLOR_LABEL]: color },
+                selector: { ...appSelector(w.name, w.environment), [COLOR_LABEL]: color },
+                annotations: w.annotations,
+            }),
+            { parent: this, dependsOn: color === target ? w.dependsOn : undefined },
         );
     }
 }

@@ -5,7 +5,7 @@ import { CANARY_STEPS_ANNOTATION, CANARY_WEIGHT_ANNOTATION, TRACK_LABEL } from "
 import { DEFAULT_CANARY_STEPS } from "../config/defaults";
 import { canaryPlan, effectiveWeight, type CanaryPlan } from "../lib/traffic";
 import { deploymentArgs, serviceArgs, TAKE_BACK_DRIFT, throwProblems, workloadLabels } from "./workload";
-import { routerOf, type CanaryPart } from "../policies/routers";
+import { routerOf, type CanaryPart, type RouterObject } from "../policies/routers";
 import { canaryProblems, parsedRouter, type CanaryReleaseArgs, type Track } from "./canary-args";
 import { resolveWorkloadArgs } from "./workload-args";
 
@@ -16,6 +16,22 @@ import { resolveWorkloadArgs } from "./workload-args";
  * ratio of replicas behind one Service. Weight 100 promotes the canary image to stable;
  * weight 0 aborts.
  */
+type Workload = ReturnType<typeof resolveWorkloadArgs>;
+
+/** What the builders of one CanaryRelease share. */
+interface Context {
+    name: string;
+    w: Workload;
+    /** Whether a router splits by weight (two Services) or the pods do (one). */
+    routed: boolean;
+    /** The canary-steps annotation. */
+    plan: Record<string, string>;
+    /** The share of requests the canary gets, on both Deployments. */
+    shareAsked: number;
+}
+
+const trackSelector = (w: Workload, t: Track) => ({ ...appSelector(w.name, w.environment), [TRACK_LABEL]: t });
+
 export class CanaryRelease extends pulumi.ComponentResource {
     public readonly stable: k8s.apps.v1.Deployment;
     public readonly canary: k8s.apps.v1.Deployment;
@@ -23,7 +39,7 @@ export class CanaryRelease extends pulumi.ComponentResource {
     public readonly service: k8s.core.v1.Service;
     public readonly canaryService?: k8s.core.v1.Service;
     public readonly route?: k8s.apiextensions.CustomResource;
-    public readonly ingresses: k8s.networking.v1.Ingress[] = [];
+    public readonly ingresses: k8s.networking.v1.Ingress[];
     public readonly plan: CanaryPlan;
     public readonly stableDeploymentName: string;
 
@@ -31,122 +47,128 @@ export class CanaryRelease extends pulumi.ComponentResource {
         super("runbook:deploy:CanaryRelease", name, {}, opts);
         throwProblems(canaryProblems(args), this);
         const w = resolveWorkloadArgs(args);
-        const c = args.canary;
-        const routerConfig = parsedRouter(c.router).config;
+        const routerConfig = parsedRouter(args.canary.router).config;
         const router = routerOf(routerConfig);
-        const routed = router.weighted;
-        const steps = c.steps ?? DEFAULT_CANARY_STEPS;
-        // The reviewed plan, on every object that carries a weight: what the policy pack checks the weight against.
-        const plan = { [CANARY_STEPS_ANNOTATION]: JSON.stringify(steps) };
+        const steps = args.canary.steps ?? DEFAULT_CANARY_STEPS;
         this.plan = canaryPlan({
             stableImage: args.image,
-            canaryImage: c.image,
-            weight: c.weight,
+            canaryImage: args.canary.image,
+            weight: args.canary.weight,
             steps,
             replicas: w.replicas,
-            routed,
+            routed: router.weighted,
         });
-
-        const selectorOf = (t: Track) => ({ ...appSelector(w.name, w.environment), [TRACK_LABEL]: t });
-        const deployment = (t: Track, image: string, replicas: number) =>
-            new k8s.apps.v1.Deployment(
-                `${name}-${t}`,
-                deploymentArgs({
-                    workload: w,
-                    name: `${w.name}-${t}`,
-                    image,
-                    replicas,
-                    labels: { ...workloadLabels(w, "server", image), [TRACK_LABEL]: t },
-                    selector: selectorOf(t),
-                    annotations: {
-                        ...w.annotations,
-                        [CANARY_WEIGHT_ANNOTATION]: String(effectiveWeight(c.weight, w.replicas, routed)),
-                        ...plan,
-                    },
-                }),
-                { parent: this, dependsOn: w.dependsOn },
-            );
-        this.stable = deployment("stable", this.plan.stableImage, this.plan.stableReplicas);
-        this.canary = deployment("canary", c.image, this.plan.canaryReplicas);
-        this.stableDeploymentName = `${w.name}-stable`;
-
-        const svcLabels = (component: string) => workloadLabels(w, component);
-        if (!routed) {
-            this.service = new k8s.core.v1.Service(
-                `${name}-svc`,
-                serviceArgs({
-                    name: w.name,
-                    namespace: w.namespace,
-                    labels: svcLabels("server"),
-                    selector: appSelector(w.name, w.environment),
-                    servicePort: w.servicePort,
-                }),
-                { parent: this },
-            );
-        } else {
-            this.service = new k8s.core.v1.Service(
-                `${name}-svc`,
-                serviceArgs({
-                    name: w.name,
-                    namespace: w.namespace,
-                    labels: svcLabels("server"),
-                    selector: selectorOf("stable"),
-                    servicePort: w.servicePort,
-                }),
-                { parent: this },
-            );
-            this.canaryService = new k8s.core.v1.Service(
-                `${name}-canary-svc`,
-                serviceArgs({
-                    name: `${w.name}-canary`,
-                    namespace: w.namespace,
-                    labels: svcLabels("canary"),
-                    selector: selectorOf("canary"),
-                    servicePort: w.servicePort,
-                }),
-                { parent: this },
-            );
-        }
-
-        const weight = this.plan.canaryWeight;
-        const parts: Record<CanaryPart, pulumi.Resource | undefined> = {
-            service: this.service,
-            canaryService: this.canaryService,
-            canary: this.canary,
+        const ctx: Context = {
+            name,
+            w,
+            routed: router.weighted,
+            // The reviewed plan, on every object that carries a weight: what the policy pack checks the weight against.
+            plan: { [CANARY_STEPS_ANNOTATION]: JSON.stringify(steps) },
+            shareAsked: effectiveWeight(args.canary.weight, w.replicas, router.weighted),
         };
-        const objects = router.objects(routerConfig, {
-            app: w.name,
-            port: w.servicePort,
-            weight,
-            labels: svcLabels,
-            planAnnotations: plan,
+        this.stable = this.track(ctx, "stable", this.plan.stableImage, this.plan.stableReplicas);
+        this.canary = this.track(ctx, "canary", args.canary.image, this.plan.canaryReplicas);
+        this.stableDeploymentName = `${w.name}-stable`;
+        this.service = this.clientService(ctx);
+        this.canaryService = ctx.routed ? this.trackService(ctx, "canary") : undefined;
+        const parts = { service: this.service, canaryService: this.canaryService, canary: this.canary };
+        const objects = router
+            .objects(routerConfig, {
+                app: w.name,
+                port: w.servicePort,
+                weight: this.plan.canaryWeight,
+                labels: (component) => workloadLabels(w, component),
+                planAnnotations: ctx.plan,
+            })
+            .map((o) => this.routerObject(ctx, o, parts));
+        this.ingresses = objects.filter((r) => r instanceof k8s.networking.v1.Ingress);
+        this.route = objects.find((r) => r instanceof k8s.apiextensions.CustomResource);
+        this.registerOutputs({
+            weight: this.plan.canaryWeight,
+            phase: this.plan.phase,
+            service: this.service.metadata.name,
         });
-        for (const o of objects) {
-            const args = {
-                metadata: {
-                    ...o.metadata,
-                    namespace: w.namespace,
-                    annotations: { ...o.metadata.annotations, ...TAKE_BACK_DRIFT },
-                },
-                spec: o.spec,
-            };
-            const ropts = {
-                parent: this,
-                dependsOn: o.dependsOn.map((d) => parts[d]).filter((r): r is pulumi.Resource => r !== undefined),
-            };
-            const resourceName = `${name}-${o.resourceSuffix}`;
-            if (o.kind === "Ingress")
-                this.ingresses.push(
-                    new k8s.networking.v1.Ingress(resourceName, args as k8s.networking.v1.IngressArgs, ropts),
-                );
-            else
-                this.route = new k8s.apiextensions.CustomResource(
-                    resourceName,
-                    { apiVersion: o.apiVersion, kind: o.kind, ...args },
-                    ropts,
-                );
-        }
+    }
 
-        this.registerOutputs({ weight, phase: this.plan.phase, service: this.service.metadata.name });
+    /** One track's Deployment: its pods carry the track label, its annotations the share and the plan. */
+    private track(ctx: Context, t: Track, image: string, replicas: number): k8s.apps.v1.Deployment {
+        const { w } = ctx;
+        return new k8s.apps.v1.Deployment(
+            `${ctx.name}-${t}`,
+            deploymentArgs({
+                workload: w,
+                name: `${w.name}-${t}`,
+                image,
+                replicas,
+                labels: { ...workloadLabels(w, "server", image), [TRACK_LABEL]: t },
+                selector: trackSelector(w, t),
+                annotations: {
+                    ...w.annotations,
+                    [CANARY_WEIGHT_ANNOTATION]: String(ctx.shareAsked),
+                    ...ctx.plan,
+                },
+            }),
+            { parent: this, dependsOn: w.dependsOn },
+        );
+    }
+
+    /** The Service clients use: both tracks' pods without a router, the stable track's with one. */
+    private clientService(ctx: Context): k8s.core.v1.Service {
+        const { w } = ctx;
+        return new k8s.core.v1.Service(
+            `${ctx.name}-svc`,
+            serviceArgs({
+                name: w.name,
+                namespace: w.namespace,
+                labels: workloadLabels(w, "server"),
+                selector: ctx.routed ? trackSelector(w, "stable") : appSelector(w.name, w.environment),
+                servicePort: w.servicePort,
+            }),
+            { parent: this },
+        );
+    }
+
+    /** The Service of one track alone, which a router sends the track's share to. */
+    private trackService(ctx: Context, t: Track): k8s.core.v1.Service {
+        const { w } = ctx;
+        return new k8s.core.v1.Service(
+            `${ctx.name}-${t}-svc`,
+            serviceArgs({
+                name: `${w.name}-${t}`,
+                namespace: w.namespace,
+                labels: workloadLabels(w, t),
+                selector: trackSelector(w, t),
+                servicePort: w.servicePort,
+            }),
+            { parent: this },
+        );
+    }
+
+    /** One object of the router's (policies/routers) as a resource of this component, after the parts it needs. */
+    private routerObject(
+        ctx: Context,
+        o: RouterObject,
+        parts: Record<CanaryPart, pulumi.Resource | undefined>,
+    ): k8s.networking.v1.Ingress | k8s.apiextensions.CustomResource {
+        const args = {
+            metadata: {
+                ...o.metadata,
+                namespace: ctx.w.namespace,
+                annotations: { ...o.metadata.annotations, ...TAKE_BACK_DRIFT },
+            },
+            spec: o.spec,
+        };
+        const ropts = {
+            parent: this,
+            dependsOn: o.dependsOn.map((d) => parts[d]).filter((r): r is pulumi.Resource => r !== undefined),
+        };
+        const resourceName = `${ctx.name}-${o.resourceSuffix}`;
+        return o.kind === "Ingress"
+            ? new k8s.networking.v1.Ingress(resourceName, args as k8s.networking.v1.IngressArgs, ropts)
+            : new k8s.apiextensions.CustomResource(
+                  resourceName,
+                  { apiVersion: o.apiVersion, kind: o.kind, ...args },
+                  ropts,
+              );
     }
 }

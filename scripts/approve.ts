@@ -27,6 +27,41 @@ function subjectOf(dir: string, stack: string, env: NodeJS.ProcessEnv): ReleaseS
     return releaseSubject({ dir, stack, config: stackConfigOrThrow(dir, stack, env) }, env);
 }
 
+/** `add`: a statement and signature made elsewhere, checked to approve this release, appended. */
+function addSigned(
+    dir: string,
+    stack: string,
+    subject: ReleaseSubject,
+    files: { statement: string; signature: string },
+) {
+    const statement = fs.readFileSync(files.statement, "utf8");
+    const signature = fs.readFileSync(files.signature, "utf8");
+    let given;
+    try {
+        given = parseStatement(statement);
+    } catch (e) {
+        throw new UsageError(`${files.statement}: ${(e as Error).message}`);
+    }
+    if (given.digest !== releaseDigest(subject))
+        throw new RefusedError(
+            `${files.statement} approves another release (digest ${given.digest.slice(0, 16)}…; ${stack} is now ` +
+                `${releaseDigest(subject).slice(0, 16)}…): ` +
+                (["stack", "version", "commit", "config"] as const)
+                    .filter((k) => given.subject[k] !== subject[k])
+                    .map((k) => `${k} ${given.subject[k]} ≠ ${subject[k]}`)
+                    .join(", ") || "images differ",
+        );
+    if (!signature.includes("BEGIN SSH SIGNATURE"))
+        throw new UsageError(
+            `${files.signature}: not an SSH signature (expected the output of ssh-keygen -Y sign -n ${APPROVAL_NAMESPACE})`,
+        );
+    const file = appendSignature(dir, stack, { statement, signature });
+    process.stderr.write(
+        `approve: added ${given.role} approval of ${stack} ${subject.version} to ` +
+            `${path.relative(dir, file)}; the policy pack verifies who signed it\n`,
+    );
+}
+
 function main(argv: string[]): number {
     if (printedHelp("approve", argv)) return 0;
     const { values: o, positionals } = parseArgs({
@@ -92,32 +127,7 @@ function main(argv: string[]): number {
         throw new UsageError(
             "add needs --statement FILE and --signature FILE (made with ssh-keygen -Y sign -n runbook-approval)",
         );
-    const statement = fs.readFileSync(o.statement, "utf8");
-    const signature = fs.readFileSync(o.signature, "utf8");
-    let given;
-    try {
-        given = parseStatement(statement);
-    } catch (e) {
-        throw new UsageError(`${o.statement}: ${(e as Error).message}`);
-    }
-    if (given.digest !== releaseDigest(subject))
-        throw new RefusedError(
-            `${o.statement} approves another release (digest ${given.digest.slice(0, 16)}…; ${o.stack} is now ` +
-                `${releaseDigest(subject).slice(0, 16)}…): ` +
-                (["stack", "version", "commit", "config"] as const)
-                    .filter((k) => given.subject[k] !== subject[k])
-                    .map((k) => `${k} ${given.subject[k]} ≠ ${subject[k]}`)
-                    .join(", ") || "images differ",
-        );
-    if (!signature.includes("BEGIN SSH SIGNATURE"))
-        throw new UsageError(
-            `${o.signature}: not an SSH signature (expected the output of ssh-keygen -Y sign -n ${APPROVAL_NAMESPACE})`,
-        );
-    const file = appendSignature(dir, o.stack, { statement, signature });
-    process.stderr.write(
-        `approve: added ${given.role} approval of ${o.stack} ${subject.version} to ` +
-            `${path.relative(dir, file)}; the policy pack verifies who signed it\n`,
-    );
+    addSigned(dir, o.stack, subject, { statement: o.statement, signature: o.signature });
     return 0;
 }
 

@@ -20,9 +20,15 @@ import type { ServiceConfig } from "../config/types";
 import { smokeJobName } from "../lib/labels";
 import { COLOR_LABEL } from "../policies/lib/well-known";
 import { drillRefusalFor, printedHelp, runMainAsync, stackConfigOrThrow, UsageError } from "./ci-common";
-import { stackKubectl } from "./kube";
+import { stackKubectl, type Kubectl } from "./kube";
 import { trafficApi } from "./kube-api";
-import { ROLLBACK_FIELD_MANAGER, TrafficError, trafficObject, trafficWrites } from "./restore-traffic";
+import {
+    ROLLBACK_FIELD_MANAGER,
+    TrafficError,
+    trafficObject,
+    trafficWrites,
+    type TrafficWrite,
+} from "./restore-traffic";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -118,6 +124,80 @@ export function checkCanGoBack(
 /** Seconds since this process started: what "since the command started" means in the output. */
 const sinceStart = () => performance.now() / 1000;
 
+/**
+ * One read of everything the checks and the switch need, then one write: each round trip is
+ * traffic's wait, so both go straight to the API server where they can.
+ */
+async function restoreTraffic(
+    kubectl: Kubectl,
+    ns: string,
+    stack: string,
+    s: ServiceConfig,
+): Promise<{ writes: TrafficWrite[]; via: string }> {
+    const target = rollbackTarget(s);
+    const api = trafficApi(kubectl);
+    try {
+        const live = await api.findAll(ns, [...goBackObjects(s), trafficObject(s)]);
+        process.stderr.write(`[rollback] ${stack}/${s.name}: ${target.describe} — ${checkCanGoBack(live, ns, s)}\n`);
+        // Traffic first: the checks passed, so what it goes back to is ready and tested.
+        const writes = trafficWrites(s, ns, target.value, live);
+        await api.apply(
+            writes.map((w) => w.manifest),
+            ROLLBACK_FIELD_MANAGER,
+        );
+        return { writes, via: api.via };
+    } catch (e) {
+        if (e instanceof TrafficError) throw new RefusedError(e.message);
+        throw e;
+    } finally {
+        api.close();
+    }
+}
+
+/** The update that records the rollback in the stack file and converges state and cluster on it. */
+async function converge(
+    dir: string,
+    stack: string,
+    s: ServiceConfig,
+    who: { reason: string; by: string },
+    policyConfig: string | undefined,
+): Promise<{ ok: boolean; seconds: number; error?: string }> {
+    const target = rollbackTarget(s);
+    const { openStack, up } = await import("./automation.js");
+    try {
+        const opened = await openStack(dir, stack, process.env);
+        const at = DateTime.utc().toISO({ suppressMilliseconds: true }) as string;
+        const values = { [target.key]: target.value, ...rollbackRecordValues({ ...who, at }) };
+        await opened.stack.setAllConfig(
+            Object.fromEntries(Object.entries(values).map(([k, value]) => [k, { value }])),
+            true,
+        );
+        return await up(opened, `rollback ${s.name}: ${target.describe} by ${who.by}: ${who.reason}`, policyConfig);
+    } catch (e) {
+        return { ok: false, seconds: 0, error: (e as Error).message };
+    }
+}
+
+/** Whether the API server's Service selects `color`, said either way. */
+function activeColorIs(kubectl: Kubectl, ns: string, service: string, color: string): boolean {
+    const svc = kubectl.find("service", service, ns);
+    const selected = svc?.spec?.selector?.[COLOR_LABEL];
+    if (selected !== color) {
+        process.stderr.write(
+            `[rollback] the update finished but Service ${ns}/${service} selects ${selected}, not ${color}\n`,
+        );
+        return false;
+    }
+    const endpoints = kubectl
+        .list("endpointslices", ns, `kubernetes.io/service-name=${service}`)
+        .flatMap((e: { endpoints?: { conditions?: { ready?: boolean } }[] }) => e.endpoints ?? [])
+        .filter((e: { conditions?: { ready?: boolean } }) => e.conditions?.ready !== false);
+    process.stderr.write(
+        `[rollback] Service ${ns}/${service} selects ${selected} (${endpoints.length} ready endpoint(s))\n`,
+    );
+    return true;
+}
+
 async function main(argv: string[]): Promise<number> {
     if (printedHelp("rollback", argv)) return 0;
     const { values: o } = parseArgs({
@@ -149,43 +229,15 @@ async function main(argv: string[]): Promise<number> {
     const kubectl = stackKubectl({ dir, config });
     const by = o.by ?? config.release.operator ?? os.userInfo().username;
     const reason = o.reason ?? "emergency rollback";
-    // One read of everything the checks and the switch need, then one write: each round
-    // trip is traffic's wait, so both go straight to the API server where they can.
-    const api = trafficApi(kubectl);
-    let writes;
-    try {
-        const live = await api.findAll(ns, [...goBackObjects(s), trafficObject(s)]);
-        process.stderr.write(`[rollback] ${o.stack}/${s.name}: ${target.describe} — ${checkCanGoBack(live, ns, s)}\n`);
-        // Traffic first: the checks passed, so what it goes back to is ready and tested.
-        writes = trafficWrites(s, ns, target.value, live);
-        await api.apply(
-            writes.map((w) => w.manifest),
-            ROLLBACK_FIELD_MANAGER,
-        );
-    } catch (e) {
-        if (e instanceof TrafficError) throw new RefusedError(e.message);
-        throw e;
-    } finally {
-        api.close();
-    }
+    const { writes, via } = await restoreTraffic(kubectl, ns, o.stack, s);
     const restoredAfter = sinceStart();
     process.stderr.write(
         `[rollback] traffic restored ${restoredAfter.toFixed(2)} s after the command started: ` +
-            `${writes.map((w) => w.describe).join("; ")} (field manager ${ROLLBACK_FIELD_MANAGER}, through ${api.via})\n`,
+            `${writes.map((w) => w.describe).join("; ")} (field manager ${ROLLBACK_FIELD_MANAGER}, through ${via})\n`,
     );
 
     // Then the stack converges through the engine: stack file, state and cluster agree.
-    const { openStack, up } = await import("./automation.js");
-    const converged = await (async () => {
-        const opened = await openStack(dir, o.stack as string, process.env);
-        const at = DateTime.utc().toISO({ suppressMilliseconds: true }) as string;
-        const values = { [target.key]: target.value, ...rollbackRecordValues({ reason, by, at }) };
-        await opened.stack.setAllConfig(
-            Object.fromEntries(Object.entries(values).map(([k, value]) => [k, { value }])),
-            true,
-        );
-        return up(opened, `rollback ${s.name}: ${target.describe} by ${by}: ${reason}`, o["policy-config"]);
-    })().catch((e: unknown) => ({ ok: false, seconds: 0, wallSeconds: 0, error: (e as Error).message }));
+    const converged = await converge(dir, o.stack, s, { reason, by }, o["policy-config"]);
     if (!converged.ok) {
         // Traffic stays where the rollback put it; the stack file says so too, for whoever
         // converges the stack next. Putting either back would send traffic to what failed.
@@ -200,23 +252,7 @@ async function main(argv: string[]): Promise<number> {
     }
     const convergedAfter = sinceStart();
     // Proof from the API server, not from Pulumi's output.
-    if (s.blueGreen) {
-        const svc = kubectl.find("service", s.name, ns);
-        const selected = svc?.spec?.selector?.[COLOR_LABEL];
-        if (selected !== target.value) {
-            process.stderr.write(
-                `[rollback] the update finished but Service ${ns}/${s.name} selects ${selected}, not ${target.value}\n`,
-            );
-            return 1;
-        }
-        const endpoints = kubectl
-            .list("endpointslices", ns, `kubernetes.io/service-name=${s.name}`)
-            .flatMap((e: { endpoints?: { conditions?: { ready?: boolean } }[] }) => e.endpoints ?? [])
-            .filter((e) => e.conditions?.ready !== false);
-        process.stderr.write(
-            `[rollback] Service ${ns}/${s.name} selects ${selected} (${endpoints.length} ready endpoint(s))\n`,
-        );
-    }
+    if (s.blueGreen && !activeColorIs(kubectl, ns, s.name, target.value)) return 1;
     process.stdout.write(
         `rolled back ${s.name}: ${target.describe}, by ${by}: ${reason}; traffic restored in ${restoredAfter.toFixed(2)} s, ` +
             `converged in ${convergedAfter.toFixed(1)} s (update ${converged.seconds.toFixed(0)} s)\n`,

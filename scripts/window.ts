@@ -19,6 +19,24 @@ function unusable(message: string): never {
     process.exit(2);
 }
 
+/** The verdict for scripts (--json). */
+function printJson(stack: string, environment: string, verdict: ReturnType<typeof gateVerdict>): void {
+    const { result } = verdict;
+    const iso = (t?: { toISO(): string | null }) => (t ? t.toISO() : null);
+    const out = {
+        stack,
+        environment,
+        at: verdict.at.toISO(),
+        allowed: result.allowed,
+        viaHotfix: result.viaHotfix,
+        reason: result.verdict.reason,
+        problems: result.problems,
+        nextWindow: result.next ? { start: iso(result.next.start), end: iso(result.next.end) } : null,
+        summary: result.summary,
+    };
+    process.stdout.write(JSON.stringify(out, null, 2) + "\n");
+}
+
 function main(): void {
     if (printedHelp("window", process.argv.slice(2))) return;
     let args;
@@ -80,26 +98,8 @@ function main(): void {
         throw e;
     }
     const { result, next } = verdict;
-    if (o.json) {
-        const iso = (t?: { toISO(): string | null }) => (t ? t.toISO() : null);
-        process.stdout.write(
-            JSON.stringify(
-                {
-                    stack,
-                    environment: cfg.environment,
-                    at: verdict.at.toISO(),
-                    allowed: result.allowed,
-                    viaHotfix: result.viaHotfix,
-                    reason: result.verdict.reason,
-                    problems: result.problems,
-                    nextWindow: result.next ? { start: iso(result.next.start), end: iso(result.next.end) } : null,
-                    summary: result.summary,
-                },
-                null,
-                2,
-            ) + "\n",
-        );
-    } else {
+    if (o.json) printJson(stack, cfg.environment, verdict);
+    else {
         process.stdout.write(`${result.allowed ? "ALLOWED" : "DENIED"}: ${result.summary}\n`);
         if (!result.allowed) for (const p of result.problems) process.stdout.write(`  - ${p}\n`);
         if (next) process.stdout.write(`next window: ${next}\n`);
