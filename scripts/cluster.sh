@@ -32,13 +32,9 @@ key="k8s-${K8S_VERSION}_etcd-${ETCD_VERSION}_kwok-${KWOK_VERSION}"
 cache="${RUNBOOK_CLUSTER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/runbook-as-code/cluster}/$key"
 BINARIES=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok kwokctl)
 
-t_start=$SECONDS
-step() { printf '[cluster] %-58s %4ss\n' "$*" "$((SECONDS - t_start))" >&2; }
-fail() {
-  printf '[cluster] FAILED at step "%s": %s\n' "$1" "$2" >&2
-  [ -s "$log" ] && { printf '[cluster] last lines of %s:\n' "$log" >&2; tail -n 15 "$log" | sed 's/^/    /' >&2; }
-  exit 1
-}
+progress_tag=cluster
+# shellcheck source=scripts/progress.sh
+source "$root/scripts/progress.sh"
 
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod
 

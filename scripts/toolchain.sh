@@ -43,13 +43,9 @@ key="cli-${PULUMI_CLI_VERSION}_host-${NODEJS_HOST_VERSION}-${host_sum}_k8s-${K8S
 cache="${RUNBOOK_TOOLCHAIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/runbook-as-code/toolchain}/$key"
 BINARIES=(pulumi pulumi-language-nodejs pulumi-language-nodejs-v3.68 pulumi-resource-kubernetes)
 
-t_start=$SECONDS
-step() { printf '[toolchain] %-58s %4ss\n' "$*" "$((SECONDS - t_start))" >&2; }
-fail() {
-  printf '[toolchain] FAILED at step "%s": %s\n' "$1" "$2" >&2
-  [ -s "$log" ] && { printf '[toolchain] last lines of %s:\n' "$log" >&2; tail -n 15 "$log" | sed 's/^/    /' >&2; }
-  exit 1
-}
+progress_tag=toolchain
+# shellcheck source=scripts/progress.sh
+source "$root/scripts/progress.sh"
 
 export GOTOOLCHAIN=local CGO_ENABLED=0 GONOSUMDB=github.com/pulumi GOFLAGS=-mod=mod
 
