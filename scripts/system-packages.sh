@@ -5,7 +5,9 @@
 #   aws (awscli): the S3 client the backup pods run, against the tests' S3 server
 #   bash scripts/system-packages.sh [--tests]
 # Uses apt-get (as root, or through sudo when there is one); does nothing when all are there.
+# apt's output goes to a log in the temporary directory; a failure shows its last lines.
 set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # tool:package — a tool is a command on PATH, or a path pattern (the server binaries of
 # Debian's PostgreSQL live under /usr/lib/postgresql/<version>/bin)
@@ -26,7 +28,11 @@ for pair in "${needs[@]}"; do
 done
 [ "${#missing[@]}" -eq 0 ] && exit 0
 
-echo "[system-packages] installing ${missing[*]}" >&2
+log=$(mktemp -t runbook-apt.XXXXXX)
+progress_tag=system-packages
+# shellcheck source=scripts/progress.sh
+source "$root/scripts/progress.sh"
+step "installing ${missing[*]} (Debian packages)"
 sudo=()
 if [ "$(id -u)" -ne 0 ]; then
   command -v sudo >/dev/null 2>&1 || { echo "[system-packages] need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
@@ -39,5 +45,8 @@ if [[ " ${missing[*]} " == *" postgresql "* ]]; then
   "${sudo[@]}" mkdir -p /etc/postgresql-common/createcluster.d
   echo "create_main_cluster = false" | "${sudo[@]}" tee /etc/postgresql-common/createcluster.d/runbook-no-main-cluster.conf >/dev/null
 fi
-"${sudo[@]}" apt-get update -qq >&2
-"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+"${sudo[@]}" apt-get update -qq >>"$log" 2>&1 || fail "apt-get update" "the package lists could not be fetched"
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >>"$log" 2>&1 \
+  || fail "apt-get install ${missing[*]}" "apt could not install them"
+rm -f "$log"
+step "installed ${missing[*]}"
