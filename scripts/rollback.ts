@@ -133,8 +133,8 @@ async function restoreTraffic(
     ns: string,
     stack: string,
     s: ServiceConfig,
+    target: RollbackTarget,
 ): Promise<{ writes: TrafficWrite[]; via: string }> {
-    const target = rollbackTarget(s);
     const api = trafficApi(kubectl);
     try {
         const live = await api.findAll(ns, [...goBackObjects(s), trafficObject(s)]);
@@ -159,10 +159,10 @@ async function converge(
     dir: string,
     stack: string,
     s: ServiceConfig,
+    target: RollbackTarget,
     who: { reason: string; by: string },
     policyConfig: string | undefined,
 ): Promise<{ ok: boolean; seconds: number; error?: string }> {
-    const target = rollbackTarget(s);
     const { openStack, up } = await import("./automation.js");
     try {
         const opened = await openStack(dir, stack, process.env);
@@ -229,7 +229,7 @@ async function main(argv: string[]): Promise<number> {
     const kubectl = stackKubectl({ dir, config });
     const by = o.by ?? config.release.operator ?? os.userInfo().username;
     const reason = o.reason ?? "emergency rollback";
-    const { writes, via } = await restoreTraffic(kubectl, ns, o.stack, s);
+    const { writes, via } = await restoreTraffic(kubectl, ns, o.stack, s, target);
     const restoredAfter = sinceStart();
     process.stderr.write(
         `[rollback] traffic restored ${restoredAfter.toFixed(2)} s after the command started: ` +
@@ -237,7 +237,7 @@ async function main(argv: string[]): Promise<number> {
     );
 
     // Then the stack converges through the engine: stack file, state and cluster agree.
-    const converged = await converge(dir, o.stack, s, { reason, by }, o["policy-config"]);
+    const converged = await converge(dir, o.stack, s, target, { reason, by }, o["policy-config"]);
     if (!converged.ok) {
         // Traffic stays where the rollback put it; the stack file says so too, for whoever
         // converges the stack next. Putting either back would send traffic to what failed.
