@@ -46,6 +46,7 @@ export default tseslint.config(
             "config/**/*.ts",
             "lib/**/*.ts",
             "policies/**/*.ts",
+            "commands/**/*.ts",
             "scripts/**/*.ts",
         ],
         rules: { "max-lines-per-function": ["error", { max: 80, skipBlankLines: true, skipComments: true }] },
@@ -60,7 +61,7 @@ export default tseslint.config(
         // Policies read the engine's untyped resource properties (the SDK types them
         // Record<string, any>); tests, kubectl's JSON, kubeconfigs and the status summary read
         // Kubernetes objects of every shape.
-        files: ["policies/**/*.ts", "test/**/*.ts", "scripts/kube.ts", "scripts/kube-api.ts", "scripts/status.ts"],
+        files: ["policies/**/*.ts", "test/**/*.ts", "commands/kube.ts", "commands/kube-api.ts", "commands/status.ts"],
         rules: { "@typescript-eslint/no-explicit-any": "off" },
     },
 );

@@ -1,6 +1,6 @@
-// Turns the Pulumi engine's event log (`--event-log`, JSON lines) into what a reviewer of a
-// pull request needs: changes per resource type, changed properties, policy results.
-// Pure functions: the CI entry points feed them, tests call them directly.
+// Turns the Pulumi engine's events (the Automation API's, or an `--event-log` file of JSON
+// lines) into what a reviewer of a pull request needs: changes per resource type, changed
+// properties, policy results. Pure functions: the CI commands feed them, tests call them directly.
 
 export interface EngineEvent {
     resourcePreEvent?: {

@@ -1,5 +1,5 @@
 // node -r ./scripts/fresh-bundle.cjs .build/NAME.js [args…]
-// Runs the command scripts/NAME.ts as one bundled CommonJS file, rebuilt first when it is
+// Runs commands/NAME.ts as one bundled CommonJS file, rebuilt first when it is
 // missing or older than any source it was built from. Node.js loads this file before the
 // main module, so the command then starts as a plain script (require.main === module).
 // Why: through tsx's loader a command needs about 0.6 s before its first line runs, bundled
@@ -60,7 +60,7 @@ function prepare(bundle) {
     if (path.dirname(bundle) !== OUT_DIR || !bundle.endsWith(".js"))
         throw new Error(`fresh-bundle: expected .build/NAME.js as the main module, got ${bundle}`);
     const name = path.basename(bundle, ".js");
-    const source = path.join("scripts", `${name}.ts`);
+    const source = path.join("commands", `${name}.ts`);
     if (!fs.existsSync(path.join(ROOT, source)))
         throw new Error(`fresh-bundle: no command ${name} (${source} does not exist)`);
     const stamp = `${require("esbuild/package.json").version} node${process.versions.node.split(".")[0]}`;

@@ -29,4 +29,4 @@ pulumi refresh --stack local --yes --non-interactive --skip-preview --clear-pend
 pulumi up --stack local --yes --non-interactive --policy-pack policies "$@"
 
 echo
-npx --no-install tsx scripts/status.ts --stack local --kubeconfig "$kubeconfig"
+npm run --silent status -- --stack local --kubeconfig "$kubeconfig"

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { alertsSchema, analysisSchema } from "../../config/schema";
 import { describeReading, readTrigger, type Reading } from "../../lib/analysis";
 import { alertTarget, releaseTriggers, rolloutTriggers, type Trigger } from "../../lib/promql";
-import { canaryTraffic } from "../../scripts/release-loop";
+import { canaryTraffic } from "../../commands/release-loop";
 import { MetricsTarget, startPrometheus, type RunningPrometheus } from "./prometheus";
 
 jest.setTimeout(180_000);

@@ -26,7 +26,7 @@ beforeAll(() => {
 });
 
 const approve = (...args: string[]) =>
-    ws.exec(TSX, [path.join(ROOT, "scripts", "approve.ts"), ...args, "--stack", STACK, "--dir", ws.dir]);
+    ws.exec(TSX, [path.join(ROOT, "commands", "main.ts"), "approve", ...args, "--stack", STACK, "--dir", ws.dir]);
 const digest = () => {
     const r = approve("digest");
     expect(r.code).toBe(0);

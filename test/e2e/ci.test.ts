@@ -28,7 +28,7 @@ const ciPreview = (stack: string, env: Record<string, string> = {}) => {
     const out = path.join(ws.dir, `summary-${stack}.md`);
     const r = ws.exec(
         TSX,
-        [path.join(ROOT, "scripts", "ci-preview.ts"), "--stack", stack, "--out", out, "--dir", ws.dir],
+        [path.join(ROOT, "commands", "main.ts"), "ci:preview", "--stack", stack, "--out", out, "--dir", ws.dir],
         env,
     );
     return { ...r, summary: fs.existsSync(out) ? fs.readFileSync(out, "utf8") : "" };
@@ -95,7 +95,16 @@ describe("production-like stack inside the Christmas freeze", () => {
         const record = path.join(ws.dir, "record.json");
         const r = ws.exec(
             TSX,
-            [path.join(ROOT, "scripts", "ci-deploy.ts"), "--stack", "e2e-prod", "--record", record, "--dir", ws.dir],
+            [
+                path.join(ROOT, "commands", "main.ts"),
+                "ci:deploy",
+                "--stack",
+                "e2e-prod",
+                "--record",
+                record,
+                "--dir",
+                ws.dir,
+            ],
             { RUNBOOK_NOW: FREEZE },
         );
         expect(r.code).toBe(1);
@@ -131,7 +140,8 @@ describe("production-like stack inside the Christmas freeze", () => {
         const r = ws.exec(
             TSX,
             [
-                path.join(ROOT, "scripts", "ci-deploy.ts"),
+                path.join(ROOT, "commands", "main.ts"),
+                "ci:deploy",
                 "--stack",
                 "e2e-prod-cluster",
                 "--record",
@@ -162,7 +172,8 @@ describe("production-like stack inside the Christmas freeze", () => {
             ws.exec(
                 TSX,
                 [
-                    path.join(ROOT, "scripts", "ci-deploy.ts"),
+                    path.join(ROOT, "commands", "main.ts"),
+                    "ci:deploy",
                     "--stack",
                     "e2e-prod",
                     "--record",

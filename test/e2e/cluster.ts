@@ -5,7 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
-import { Kubectl } from "../../scripts/kube";
+import { Kubectl } from "../../commands/kube";
 import { ROOT } from "../util/stack";
 import type { Workspace } from "./engine";
 

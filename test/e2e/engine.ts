@@ -4,7 +4,7 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse, parseAllDocuments, stringify } from "yaml";
-import { ROOT } from "../util/stack";
+import { pulumiEnv, ROOT, TOOLCHAIN_BIN } from "../../commands/engine";
 
 const PROJECT_FILES = [
     "Pulumi.yaml",
@@ -19,7 +19,7 @@ const PROJECT_FILES = [
     "Pulumi.production.yaml",
     "Pulumi.staging.yaml",
 ];
-export const TOOLCHAIN_BIN = path.join(ROOT, ".toolchain", "bin");
+export { TOOLCHAIN_BIN };
 
 export interface Run {
     code: number | null;
@@ -49,19 +49,20 @@ export class Workspace {
         const clean = Object.fromEntries(
             Object.entries(process.env).filter(([k]) => !k.startsWith("RUNBOOK_") && !k.startsWith("PULUMI_")),
         );
-        this.env = {
-            ...clean,
-            PATH: `${opts.toolchainBin ?? TOOLCHAIN_BIN}:${process.env.PATH}`,
-            PULUMI_HOME: path.join(this.dir, ".pulumi-home"),
-            PULUMI_BACKEND_URL: `file://${path.join(this.dir, ".pulumi-state")}`,
-            // The local stack file carries the salt of the empty passphrase: it holds no secrets.
-            PULUMI_CONFIG_PASSPHRASE: "",
-            PULUMI_SKIP_UPDATE_CHECK: "true",
-            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-            // As scripts/env.sh: the test command type-checks the program once, up front.
-            PULUMI_NODEJS_TRANSPILE_ONLY: "true",
-            NO_COLOR: "1",
-        };
+        // The commands' own engine environment (toolchain first, transpile-only), with this
+        // workspace's home and backend.
+        this.env = pulumiEnv(
+            {
+                ...clean,
+                PULUMI_HOME: path.join(this.dir, ".pulumi-home"),
+                PULUMI_BACKEND_URL: `file://${path.join(this.dir, ".pulumi-state")}`,
+                // The local stack file carries the salt of the empty passphrase: it holds no secrets.
+                PULUMI_CONFIG_PASSPHRASE: "",
+                PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+                NO_COLOR: "1",
+            },
+            opts.toolchainBin ?? TOOLCHAIN_BIN,
+        );
     }
 
     /** The environment every pulumi run of this workspace gets. */
@@ -203,7 +204,7 @@ export class Workspace {
         ];
         return this.exec(
             path.join(ROOT, "node_modules", ".bin", "tsx"),
-            [path.join(ROOT, "scripts", "approve.ts"), ...args],
+            [path.join(ROOT, "commands", "main.ts"), "approve", ...args],
             env,
         );
     }

@@ -3,8 +3,8 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { ROOT } from "../../commands/engine";
 
-const ROOT = path.resolve(__dirname, "../..");
 export const MARKER = path.join(ROOT, ".e2e", "cluster-was-running");
 
 export default function globalSetup(): void {

@@ -3,8 +3,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { MARKER } from "./global-setup";
-
-const ROOT = path.resolve(__dirname, "../..");
+import { ROOT } from "../../commands/engine";
 
 export default function globalTeardown(): void {
     const wasRunning = fs.existsSync(MARKER) && fs.readFileSync(MARKER, "utf8") === "yes";

@@ -1,12 +1,12 @@
-// scripts/kube-api.ts against the live local cluster: what the rollback reads and writes
+// commands/kube-api.ts against the live local cluster: what the rollback reads and writes
 // without kubectl, with the cluster's admin certificate, a ServiceAccount's token, and the
 // same token from a credential plugin; kubectl is the reference for what the server holds.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { Kubectl } from "../../scripts/kube";
-import { credentialsOf, KubeApi, KubeApiError, trafficApi } from "../../scripts/kube-api";
+import { Kubectl } from "../../commands/kube";
+import { credentialsOf, KubeApi, KubeApiError, trafficApi } from "../../commands/kube-api";
 import { writeKubeconfig } from "../util/kubeconfig";
 import { clusterKubeconfig, kubectl } from "./cluster";
 

@@ -1,6 +1,6 @@
 // A canary stepped through its plan on the live local cluster with the Gateway API router:
 // the HTTPRoute's weights and the Deployments are read back from the API server.
-import { Kubectl } from "../../scripts/kube";
+import { Kubectl } from "../../commands/kube";
 import { Workspace, toolchainReady } from "./engine";
 import { kubectl, liveStack, removeStack } from "./cluster";
 

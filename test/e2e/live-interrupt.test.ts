@@ -4,7 +4,7 @@
 import { spawn } from "node:child_process";
 import * as path from "node:path";
 import { ROOT } from "../util/stack";
-import { Kubectl } from "../../scripts/kube";
+import { Kubectl } from "../../commands/kube";
 import { expectOk, Workspace, toolchainReady } from "./engine";
 import { eventually, kubectl, liveStack, objectsInCluster, objectsInState, removeStack } from "./cluster";
 

@@ -6,7 +6,7 @@ import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import type { Kubectl } from "../../scripts/kube";
+import type { Kubectl } from "../../commands/kube";
 import { kubectl, liveStack, removeStack } from "./cluster";
 import { expectOk, toolchainReady, Workspace, type Run } from "./engine";
 import { MetricsTarget, startPrometheus, type RunningPrometheus } from "./prometheus";

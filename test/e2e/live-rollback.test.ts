@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import type { Kubectl } from "../../scripts/kube";
+import type { Kubectl } from "../../commands/kube";
 import { ROOT } from "../util/stack";
 import { eventually, kubectl, liveStack, removeStack } from "./cluster";
 import { expectOk, toolchainReady, Workspace } from "./engine";

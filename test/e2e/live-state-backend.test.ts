@@ -4,7 +4,7 @@
 // the first completes, and the API server holds exactly what the state in the bucket says.
 import { spawn } from "node:child_process";
 import * as path from "node:path";
-import { Kubectl } from "../../scripts/kube";
+import { Kubectl } from "../../commands/kube";
 import { expectOk, Workspace, toolchainReady } from "./engine";
 import { eventually, kubectl, liveStack, objectsInCluster, objectsInState, removeStack } from "./cluster";
 import { startS3, type RunningS3 } from "./s3";

@@ -4,7 +4,7 @@
 // real engine on the live local cluster — read back from the API server.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Kubectl } from "../../scripts/kube";
+import type { Kubectl } from "../../commands/kube";
 import { docExample, PACKAGE_NAME } from "../util/readme";
 import { ROOT } from "../util/stack";
 import { clusterKubeconfig, kubectl } from "./cluster";

@@ -8,7 +8,7 @@
 // RUNBOOK_DEPLOY_MODE stop an update before anything reaches the API server.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Kubectl } from "../../scripts/kube";
+import type { Kubectl } from "../../commands/kube";
 import { clusterKubeconfig, kubectl, removeStack } from "./cluster";
 import { expectOk, policyReports, productionLikeStack, Workspace, toolchainReady } from "./engine";
 import { ROOT } from "../util/stack";

@@ -6,8 +6,8 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { freePort, stopProcess } from "./processes";
+import { ROOT } from "../../commands/engine";
 
-const ROOT = path.resolve(__dirname, "../..");
 export const VERSITYGW = path.join(ROOT, ".toolchain", "servers", "versitygw");
 /** Debian's awscli, by its path (another `aws` may come first on PATH). */
 export const AWS = "/usr/bin/aws";

@@ -13,6 +13,7 @@ let dir: string;
 beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "fresh-bundle-"));
     fs.mkdirSync(path.join(dir, "scripts"));
+    fs.mkdirSync(path.join(dir, "commands"));
     fs.mkdirSync(path.join(dir, "lib"));
     fs.copyFileSync(path.join(ROOT, "scripts", "fresh-bundle.cjs"), path.join(dir, "scripts", "fresh-bundle.cjs"));
     fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
@@ -21,7 +22,7 @@ beforeEach(() => {
         "export const greeting = (who: string): string => `hello ${who}`;\n",
     );
     fs.writeFileSync(
-        path.join(dir, "scripts", "hello.ts"),
+        path.join(dir, "commands", "hello.ts"),
         [
             'import { parse } from "yaml";',
             'import { greeting } from "../lib/greeting";',
@@ -55,7 +56,7 @@ test("a command runs from its bundle as the main module, with its arguments", ()
     expect(bundle).toMatch(/require\("yaml"\)/);
     expect(JSON.parse(fs.readFileSync(path.join(dir, ".build", "hello.inputs.json"), "utf8")).inputs).toEqual([
         "lib/greeting.ts",
-        "scripts/hello.ts",
+        "commands/hello.ts",
     ]);
 });
 
@@ -81,16 +82,16 @@ test("an unchanged command is not rebuilt", () => {
 test("a command that does not exist is named", () => {
     const r = run("nosuch");
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain("fresh-bundle: no command nosuch (scripts/nosuch.ts does not exist)");
+    expect(r.stderr).toContain("fresh-bundle: no command nosuch (commands/nosuch.ts does not exist)");
 });
 
 test("a source that does not compile fails with esbuild's message and leaves no bundle", () => {
-    fs.writeFileSync(path.join(dir, "scripts", "broken.ts"), "const x = ;\n");
+    fs.writeFileSync(path.join(dir, "commands", "broken.ts"), "const x = ;\n");
     const r = run("broken");
     expect(r.status).not.toBe(0);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('[ERROR] Unexpected ";"');
-    expect(r.stderr).toContain("scripts/broken.ts:1:10:");
-    expect(r.stderr).toMatch(/fresh-bundle: scripts\/broken\.ts does not build \(esbuild says why above\)\n$/);
+    expect(r.stderr).toContain("commands/broken.ts:1:10:");
+    expect(r.stderr).toMatch(/fresh-bundle: commands\/broken\.ts does not build \(esbuild says why above\)\n$/);
     expect(fs.readdirSync(path.join(dir, ".build")).filter((f) => f.startsWith("broken"))).toEqual([]);
 });

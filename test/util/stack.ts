@@ -3,8 +3,9 @@ import * as path from "node:path";
 import { parseStackConfig } from "../../config/load";
 import type { StackConfig } from "../../config/types";
 import { rawFromStackFile } from "../../config/stack-file";
+import { ROOT } from "../../commands/engine";
 
-export const ROOT = path.resolve(__dirname, "../..");
+export { ROOT };
 
 export function stackConfig(stack: string): StackConfig {
     return parseStackConfig(rawFromStackFile(path.join(ROOT, `Pulumi.${stack}.yaml`)));

@@ -1,9 +1,9 @@
-// scripts/kube-api.ts without a cluster: which credentials a kubeconfig yields, and which
+// commands/kube-api.ts without a cluster: which credentials a kubeconfig yields, and which
 // it leaves to kubectl. test/e2e/kube-api proves the requests on the live cluster.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { credentialsOf, KubeApiError, objectPath } from "../../scripts/kube-api";
+import { credentialsOf, KubeApiError, objectPath } from "../../commands/kube-api";
 import { writeKubeconfig } from "../util/kubeconfig";
 
 let dir: string;

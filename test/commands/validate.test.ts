@@ -7,7 +7,7 @@ import { ROOT } from "../util/stack";
 const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
 
 function validate(args: string[]) {
-    const r = spawnSync(TSX, [path.join(ROOT, "scripts", "validate.ts"), ...args], {
+    const r = spawnSync(TSX, [path.join(ROOT, "commands", "main.ts"), "validate", ...args], {
         encoding: "utf8",
         env: { ...process.env, RUNBOOK_RELEASE_APPROVALS: undefined },
     });

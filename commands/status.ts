@@ -6,10 +6,10 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { APP_LABEL, COLOR_LABEL, TRACK_LABEL } from "../policies/lib/well-known";
 import { ROUTERS, type LiveObjects } from "../policies/routers";
-import { printedHelp, runMain, stackConfigOrThrow, UsageError } from "./ci-common";
+import { ROOT } from "./engine";
+import { UsageError } from "./errors";
 import { Kubectl } from "./kube";
-
-const ROOT = path.resolve(__dirname, "..");
+import { stackConfigOrThrow } from "./stack";
 
 export interface Snapshot {
     namespace: string;
@@ -126,9 +126,9 @@ export function formatStatus(s: Snapshot): string {
     return out.join("\n");
 }
 
-function main(): number {
-    if (printedHelp("status", process.argv.slice(2))) return 0;
+export function run(argv: string[]): number {
     const { values } = parseArgs({
+        args: argv,
         options: { stack: { type: "string" }, kubeconfig: { type: "string" } },
         strict: true,
     });
@@ -146,5 +146,3 @@ function main(): number {
     console.log(formatStatus(readSnapshot(kubectl, config.namespace.name)));
     return 0;
 }
-
-if (require.main === module) runMain("status", main);

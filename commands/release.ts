@@ -19,8 +19,9 @@ import { DateTime } from "luxon";
 import { stackFilePath } from "../config/stack-file";
 import { gateAction, readTrigger } from "../lib/analysis";
 import { alertTarget, releaseTriggers } from "../lib/promql";
-import { openStack, ROOT, up, type Opened } from "./automation";
-import { gateVerdict, printedHelp, runMainAsync, UsageError } from "./ci-common";
+import { ROOT, up, type Opened } from "./engine";
+import { UsageError } from "./errors";
+import { gateVerdict, openStack } from "./stack";
 import { releaseBlueGreen, releaseCanary, type ReleaseWorld, type TriggersOn } from "./release-loop";
 
 const log = (line: string) => process.stderr.write(`[release] ${line}\n`);
@@ -58,8 +59,7 @@ function realWorld(o: Opened, prometheus: string, policyConfig?: string): Releas
     };
 }
 
-async function main(argv: string[]): Promise<number> {
-    if (printedHelp("release", argv)) return 0;
+export async function run(argv: string[]): Promise<number> {
     const { values: a } = parseArgs({
         args: argv,
         options: {
@@ -121,5 +121,3 @@ async function main(argv: string[]): Promise<number> {
         ? await releaseCanary(world, s, triggersOn, timing)
         : await releaseBlueGreen(world, s, triggersOn, timing);
 }
-
-if (require.main === module) runMainAsync("release", () => main(process.argv.slice(2)));

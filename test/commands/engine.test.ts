@@ -1,6 +1,6 @@
-// Which failed updates scripts/automation.ts runs a second time: only the Node.js language
+// Which failed updates commands/engine.ts runs a second time: only the Node.js language
 // host's known crash after the program finished, never a policy violation or a provider error.
-import { isLanguageHostRace } from "../../scripts/automation";
+import { isLanguageHostRace } from "../../commands/engine";
 
 const hostPanic = [
     "code: 255",

@@ -1,6 +1,6 @@
 // What `npm run release` does step by step, apart from how it reaches the world: its clock,
 // the metrics it reads, the deploy gate it asks and the engine that applies a step are
-// arguments (scripts/release.ts passes the real ones; test/scripts/release-loop uses fakes).
+// arguments (commands/release.ts passes the real ones; test/commands/release-loop uses fakes).
 import type { DateTime } from "luxon";
 import type { ServiceConfig } from "../config/types";
 import { rollbackRecordValues, serviceKey } from "../config/stack-file";

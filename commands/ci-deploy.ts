@@ -8,23 +8,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { releaseRecord, releaseStrategy } from "../lib/release";
-import {
-    drillRefusalFor,
-    gateVerdict,
-    commandEnv,
-    engineVersion,
-    printedHelp,
-    runMain,
-    runPulumi,
-    stackConfigOrProblems,
-    UsageError,
-} from "./ci-common";
+import { engineVersion, previewThenUp, ROOT, selectStack } from "./engine";
+import { UsageError } from "./errors";
+import { drillRefusalFor, gateVerdict, stackConfigOrProblems } from "./stack";
 
-const ROOT = path.resolve(__dirname, "..");
-
-function main(): number {
-    if (printedHelp("ci-deploy", process.argv.slice(2))) return 0;
+export async function run(argv: string[]): Promise<number> {
     const { values: o } = parseArgs({
+        args: argv,
         options: {
             stack: { type: "string" },
             record: { type: "string" },
@@ -74,30 +64,22 @@ function main(): number {
         process.stderr.write(`ci-deploy: ${gate.result.summary}\nnot deployed: pulumi up was not run\n`);
         return 1;
     }
-    const env = { ...commandEnv(dir, stack, process.env), RUNBOOK_DEPLOY_MODE: "deploy" };
-    const args = ["up", "--yes", "--stack", stack, "--policy-pack", path.join(dir, "policies")];
-    if (o["policy-config"]) args.push("--policy-pack-config", path.resolve(o["policy-config"]));
-    const run = runPulumi(dir, args, env);
-    const violations = run.facts.policies.map((p) => ({
+    const engine = await selectStack(dir, stack, process.env, { RUNBOOK_DEPLOY_MODE: "deploy" });
+    const deployed = await previewThenUp(engine, `deploy ${release.version}`, o["policy-config"]);
+    const violations = deployed.facts.policies.map((p) => ({
         level: p.level,
         policy: p.policy,
         resource: p.resource ?? null,
         message: p.message,
     }));
+    const why = gate.result.viaHotfix ? `hotfix: ${gate.result.summary}` : gate.result.summary;
     write({
         ...base,
-        engine: engineVersion(env),
-        result: run.code === 0 ? "succeeded" : "failed",
-        reason:
-            run.code === 0
-                ? gate.result.viaHotfix
-                    ? `hotfix: ${gate.result.summary}`
-                    : gate.result.summary
-                : `pulumi up exited ${run.code}`,
+        engine: engineVersion(engine),
+        result: deployed.ok ? "succeeded" : "failed",
+        reason: deployed.ok ? why : `pulumi ${deployed.operation} failed`,
         finished: new Date().toISOString(),
         policy: violations,
     });
-    return run.code === 0 ? 0 : 1;
+    return deployed.ok ? 0 : 1;
 }
-
-runMain("ci-deploy", main);

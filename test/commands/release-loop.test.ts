@@ -5,7 +5,7 @@ import { DateTime } from "luxon";
 import type { ServiceConfig } from "../../config/types";
 import type { GateAction, Reading } from "../../lib/analysis";
 import type { Trigger } from "../../lib/promql";
-import { releaseBlueGreen, releaseCanary, type ReleaseWorld } from "../../scripts/release-loop";
+import { releaseBlueGreen, releaseCanary, type ReleaseWorld } from "../../commands/release-loop";
 import { stackConfig } from "../util/stack";
 
 const local = stackConfig("local");

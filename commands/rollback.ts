@@ -19,7 +19,8 @@ import { rollbackRecordValues, serviceKey } from "../config/stack-file";
 import type { ServiceConfig } from "../config/types";
 import { smokeJobName } from "../lib/labels";
 import { COLOR_LABEL } from "../policies/lib/well-known";
-import { drillRefusalFor, printedHelp, runMainAsync, stackConfigOrThrow, UsageError } from "./ci-common";
+import { ROOT, up } from "./engine";
+import { RefusedError, UsageError } from "./errors";
 import { stackKubectl, type Kubectl } from "./kube";
 import { trafficApi } from "./kube-api";
 import {
@@ -29,8 +30,7 @@ import {
     trafficWrites,
     type TrafficWrite,
 } from "./restore-traffic";
-
-const ROOT = path.resolve(__dirname, "..");
+import { drillRefusalFor, openStack, stackConfigOrThrow } from "./stack";
 
 export interface RollbackTarget {
     /** The config key (with --path) and value that switch back. */
@@ -60,8 +60,6 @@ export function rollbackTarget(s: ServiceConfig): RollbackTarget {
     }
     throw new UsageError(`${s.name} is a rolling deployment; roll it back by deploying the previous image`);
 }
-
-export class RefusedError extends Error {}
 
 /** The objects checkCanGoBack reads: the Deployment to go back to and (blue/green) its smoke Job. */
 export function goBackObjects(s: ServiceConfig): { kind: string; name: string }[] {
@@ -163,7 +161,6 @@ async function converge(
     who: { reason: string; by: string },
     policyConfig: string | undefined,
 ): Promise<{ ok: boolean; seconds: number; error?: string }> {
-    const { openStack, up } = await import("./automation.js");
     try {
         const opened = await openStack(dir, stack, process.env);
         const at = DateTime.utc().toISO({ suppressMilliseconds: true }) as string;
@@ -198,8 +195,7 @@ function activeColorIs(kubectl: Kubectl, ns: string, service: string, color: str
     return true;
 }
 
-async function main(argv: string[]): Promise<number> {
-    if (printedHelp("rollback", argv)) return 0;
+export async function run(argv: string[]): Promise<number> {
     const { values: o } = parseArgs({
         args: argv,
         options: {
@@ -259,5 +255,3 @@ async function main(argv: string[]): Promise<number> {
     );
     return 0;
 }
-
-if (require.main === module) runMainAsync("rollback", () => main(process.argv.slice(2)), RefusedError);

@@ -7,23 +7,14 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { markdownSummary } from "../lib/preview-summary";
-import {
-    deployedState,
-    gateVerdict,
-    commandEnv,
-    printedHelp,
-    runMain,
-    runPulumi,
-    stackConfigOrProblems,
-    UsageError,
-} from "./ci-common";
 import { strategyState } from "../lib/release";
+import { deployedState, preview, ROOT, selectStack } from "./engine";
+import { UsageError } from "./errors";
+import { gateVerdict, stackConfigOrProblems } from "./stack";
 
-const ROOT = path.resolve(__dirname, "..");
-
-function main(): number {
-    if (printedHelp("ci-preview", process.argv.slice(2))) return 0;
+export async function run(argv: string[]): Promise<number> {
     const { values: o } = parseArgs({
+        args: argv,
         options: {
             stack: { type: "string" },
             out: { type: "string" },
@@ -53,22 +44,20 @@ function main(): number {
         return 1;
     }
     const gate = gateVerdict({ dir, stack, config }, o["policy-config"], process.env);
-    const env = { ...commandEnv(dir, stack, process.env), RUNBOOK_DEPLOY_MODE: "pull-request" };
-    const before = deployedState(dir, stack, env);
-    const args = ["preview", "--stack", stack, "--diff", "--policy-pack", path.join(dir, "policies")];
-    if (o["policy-config"]) args.push("--policy-pack-config", path.resolve(o["policy-config"]));
-    const run = runPulumi(dir, args, env);
+    const engine = await selectStack(dir, stack, process.env, { RUNBOOK_DEPLOY_MODE: "pull-request" });
+    const before = await deployedState(engine);
+    const previewed = await preview(engine, o["policy-config"]);
 
     const blocking: string[] = [];
-    const mandatory = run.facts.policies.filter((p) => p.level === "mandatory");
+    const mandatory = previewed.facts.policies.filter((p) => p.level === "mandatory");
     if (mandatory.length > 0)
         blocking.push(`${mandatory.length} mandatory policy violation${mandatory.length === 1 ? "" : "s"}`);
-    if (run.code !== 0 && mandatory.length === 0) blocking.push(`pulumi preview failed (exit ${run.code})`);
+    if (!previewed.ok && mandatory.length === 0) blocking.push("pulumi preview failed");
     write(
         markdownSummary({
             stack,
             environment: config.environment,
-            facts: run.facts,
+            facts: previewed.facts,
             before,
             after: strategyState(config),
             window: { allowed: gate.result.allowed, summary: gate.result.summary, next: gate.next },
@@ -77,5 +66,3 @@ function main(): number {
     );
     return blocking.length === 0 ? 0 : 1;
 }
-
-runMain("ci-preview", main);

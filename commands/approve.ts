@@ -16,11 +16,9 @@ import { parseStatement, releaseDigest, statementText, type ReleaseSubject } fro
 import { appendSignature, SignatureFileError } from "../lib/signature-file";
 import { APPROVAL_NAMESPACE, SshKeygenError, sshSign } from "../policies/lib/ssh-signature";
 import { parseInstant } from "../policies/settings";
-import { printedHelp, releaseSubject, runMain, stackConfigOrThrow, UsageError } from "./ci-common";
-
-const ROOT = path.resolve(__dirname, "..");
-
-export class RefusedError extends Error {}
+import { ROOT } from "./engine";
+import { RefusedError, UsageError } from "./errors";
+import { releaseSubject, stackConfigOrThrow } from "./stack";
 
 /** The stack's release subject; a bad stack config is unusable input, every problem listed. */
 function subjectOf(dir: string, stack: string, env: NodeJS.ProcessEnv): ReleaseSubject {
@@ -62,8 +60,7 @@ function addSigned(
     );
 }
 
-function main(argv: string[]): number {
-    if (printedHelp("approve", argv)) return 0;
+function approve(argv: string[]): number {
     const { values: o, positionals } = parseArgs({
         args: argv,
         allowPositionals: true,
@@ -131,16 +128,12 @@ function main(argv: string[]): number {
     return 0;
 }
 
-if (require.main === module)
-    runMain("approve", () => {
-        try {
-            return main(process.argv.slice(2));
-        } catch (e) {
-            if (e instanceof RefusedError) {
-                process.stderr.write(`approve: refused: ${e.message}\n`);
-                return 1;
-            }
-            if (e instanceof SignatureFileError || e instanceof SshKeygenError) throw new UsageError(e.message);
-            throw e;
-        }
-    });
+/** A signature file or ssh-keygen that cannot be used is unusable input (exit 2). */
+export function run(argv: string[]): number {
+    try {
+        return approve(argv);
+    } catch (e) {
+        if (e instanceof SignatureFileError || e instanceof SshKeygenError) throw new UsageError(e.message);
+        throw e;
+    }
+}

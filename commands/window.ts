@@ -12,11 +12,12 @@ import { readStack, StackFileError, UnknownStackError } from "../config/stack-fi
 import type { ReleaseOverrides } from "../config/sources";
 import { CalendarError } from "../policies/lib/calendar";
 import { parseInstant, PolicyConfigError } from "../policies/settings";
-import { gateVerdict, printedHelp } from "./ci-common";
+import { ROOT } from "./engine";
+import { UsageError } from "./errors";
+import { gateVerdict } from "./stack";
 
 function unusable(message: string): never {
-    process.stderr.write(`window: ${message}\n`);
-    process.exit(2);
+    throw new UsageError(message);
 }
 
 /** The verdict for scripts (--json). */
@@ -37,11 +38,11 @@ function printJson(stack: string, environment: string, verdict: ReturnType<typeo
     process.stdout.write(JSON.stringify(out, null, 2) + "\n");
 }
 
-function main(): void {
-    if (printedHelp("window", process.argv.slice(2))) return;
+export function run(argv: string[]): number {
     let args;
     try {
         args = parseArgs({
+            args: argv,
             options: {
                 stack: { type: "string" },
                 at: { type: "string" },
@@ -59,7 +60,7 @@ function main(): void {
         unusable((e as Error).message);
     }
     const o = args.values;
-    const dir = path.resolve(o.dir ?? path.join(__dirname, ".."));
+    const dir = path.resolve(o.dir ?? ROOT);
     if (!o.stack) unusable("--stack is required");
     const stack = o.stack;
 
@@ -104,7 +105,5 @@ function main(): void {
         if (!result.allowed) for (const p of result.problems) process.stdout.write(`  - ${p}\n`);
         if (next) process.stdout.write(`next window: ${next}\n`);
     }
-    process.exit(result.allowed ? 0 : 1);
+    return result.allowed ? 0 : 1;
 }
-
-main();

@@ -25,7 +25,7 @@ function windowCmd(args: string[], env: Record<string, string | undefined> = {},
         ...env,
     };
     const config = args.includes("--policy-config") || signed ? [] : ["--policy-config", UNSIGNED];
-    const r = spawnSync(TSX, [path.join(ROOT, "scripts", "window.ts"), ...args, ...config], {
+    const r = spawnSync(TSX, [path.join(ROOT, "commands", "main.ts"), "window", ...args, ...config], {
         encoding: "utf8",
         env: clean as NodeJS.ProcessEnv,
     });

@@ -1,6 +1,6 @@
 // What a rollback writes to the API server before the engine runs: only the fields that carry
 // the traffic, with everything else in an atomic field as the cluster has it.
-import { TrafficError, trafficWrites, type LiveObject } from "../../scripts/restore-traffic";
+import { TrafficError, trafficWrites, type LiveObject } from "../../commands/restore-traffic";
 import { stackConfig } from "../util/stack";
 
 const service = (stack: string, name: string) => {

@@ -3,7 +3,7 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { failureLine } from "../../scripts/ci-common";
+import { failureLine } from "../../commands/errors";
 import { ROOT } from "../util/stack";
 
 jest.setTimeout(120_000);
@@ -96,7 +96,8 @@ test("a command's unexpected failure is one line, not a stack trace", () => {
         [
             "--no-install",
             "tsx",
-            path.join(ROOT, "scripts", "status.ts"),
+            path.join(ROOT, "commands", "main.ts"),
+            "status",
             "--stack",
             "local",
             "--kubeconfig",
@@ -113,11 +114,27 @@ test("a command's unexpected failure is one line, not a stack trace", () => {
 test("checking a stack file and starting a rollback load no Pulumi SDK (their start-up is traffic's wait)", () => {
     const probe = [
         'require("./config/load");',
-        'require("./scripts/rollback");',
+        'require("./commands/rollback");',
         "const sdk = Object.keys(require.cache).filter((k) => /node_modules[\\\\/]@pulumi[\\\\/]/.test(k));",
         "process.stdout.write(JSON.stringify(sdk));",
     ].join("\n");
     const r = spawnSync(path.join(ROOT, "node_modules", ".bin", "tsx"), ["-e", probe], { cwd: ROOT, encoding: "utf8" });
     expect(r.stderr).toBe("");
     expect(JSON.parse(r.stdout)).toEqual([]);
+});
+
+test("the entry point names its commands when given one it does not have (exit 2)", () => {
+    const r = spawnSync(
+        path.join(ROOT, "node_modules", ".bin", "tsx"),
+        [path.join(ROOT, "commands", "main.ts"), "deploy"],
+        {
+            cwd: ROOT,
+            encoding: "utf8",
+        },
+    );
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe(
+        'runbook: no command "deploy"; one of release, rollback, status, approve, window, validate, ci:preview, ci:deploy\n',
+    );
 });

@@ -4,9 +4,9 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { StackConfig } from "../config/types";
-import { UsageError } from "./ci-common";
+import { ROOT } from "./engine";
+import { UsageError } from "./errors";
 
-const ROOT = path.resolve(__dirname, "..");
 /** The kubectl built with the local cluster; a real cluster's users have their own on PATH. */
 const LOCAL_KUBECTL = path.join(ROOT, ".cluster", "bin", "kubectl");
 

@@ -1,5 +1,5 @@
 // How a kind given to kubectl is matched to the objects it answers with (Kubectl.findAll).
-import { isKind } from "../../scripts/kube";
+import { isKind } from "../../commands/kube";
 
 test.each([
     ["deployment", "Deployment"],

@@ -6,24 +6,21 @@ import { parseArgs } from "node:util";
 import { ConfigError } from "../config/errors";
 import { parseStackConfig } from "../config/load";
 import { readStack, StackFileError, stackFilePath, UnknownStackError } from "../config/stack-file";
-import { printedHelp } from "./ci-common";
+import { ROOT } from "./engine";
+import { UsageError } from "./errors";
 
 function usage(message: string): never {
-    process.stderr.write(
-        `validate: ${message}\nusage: npm run --silent validate -- --stack <name> [--dir <project dir>]\n`,
-    );
-    process.exit(2);
+    throw new UsageError(`${message}\nusage: npm run --silent validate -- --stack <name> [--dir <project dir>]`);
 }
 
-function main(): void {
-    if (printedHelp("validate", process.argv.slice(2))) return;
+export function run(argv: string[]): number {
     let args;
     try {
-        args = parseArgs({ options: { stack: { type: "string" }, dir: { type: "string" } }, strict: true });
+        args = parseArgs({ args: argv, options: { stack: { type: "string" }, dir: { type: "string" } }, strict: true });
     } catch (e) {
         usage((e as Error).message);
     }
-    const dir = path.resolve(args.values.dir ?? path.join(__dirname, ".."));
+    const dir = path.resolve(args.values.dir ?? ROOT);
     const stack = args.values.stack;
     if (!stack) usage("--stack is required");
     const file = path.basename(stackFilePath(dir, stack));
@@ -36,12 +33,11 @@ function main(): void {
     } catch (e) {
         if (e instanceof ConfigError) {
             process.stdout.write(`${file}: ${e.message}\n`);
-            process.exit(1);
+            return 1;
         }
         if (e instanceof UnknownStackError) usage(e.message);
         if (e instanceof StackFileError) usage(e.message);
         throw e;
     }
+    return 0;
 }
-
-main();
