@@ -52,6 +52,37 @@ export default tseslint.config(
         rules: { "max-lines-per-function": ["error", { max: 80, skipBlankLines: true, skipComments: true }] },
     },
     {
+        // The library stands apart from the program: the program (program/, config/, index.ts)
+        // and the commands depend on it, never the reverse. What it shares with the policy
+        // pack (labels, routers, release annotations) it imports from policies/.
+        files: ["components/**/*.ts"],
+        rules: {
+            "no-restricted-imports": [
+                "error",
+                {
+                    patterns: [
+                        {
+                            group: [
+                                "../config",
+                                "../config/*",
+                                "../program",
+                                "../program/*",
+                                "../lib/*",
+                                "../commands/*",
+                            ],
+                            message:
+                                "components/ is the library: it imports nothing of the program (config/, program/, lib/, commands/)",
+                        },
+                        {
+                            group: ["../index", "../scripts/*", "../test/*", "../bench/*"],
+                            message: "components/ is the library: it imports nothing of the program",
+                        },
+                    ],
+                },
+            ],
+        },
+    },
+    {
         // Lines fit 140 characters outside the tests: long messages are built from parts.
         files: ["**/*.ts"],
         ignores: ["test/**"],

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DateTime } from "luxon";
-import { RunbookStack } from "./components/runbook-stack";
+import { RunbookStack } from "./program/runbook-stack";
 import { parseStackConfig } from "./config/load";
 import { applyReleaseEnv, rawFromPulumiConfig } from "./config/sources";
 import { CONFIG_NAMESPACE } from "./config/schema";

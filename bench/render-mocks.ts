@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     );
     // Loaded after the mocks are set, as the program would be.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { RunbookStack } = require("../components/runbook-stack") as typeof import("../components/runbook-stack");
+    const { RunbookStack } = require("../program/runbook-stack") as typeof import("../program/runbook-stack");
     const raw = rawFromStackFile(path.join(__dirname, "..", "Pulumi.local.yaml"));
     const config = parseStackConfig({ ...raw, values: { ...raw.values, services: servicesConfig(n) } });
     const t0 = process.hrtime.bigint();

@@ -17,7 +17,7 @@ import { parseArgs } from "node:util";
 import { DateTime } from "luxon";
 import { rollbackRecordValues, serviceKey } from "../config/stack-file";
 import type { ServiceConfig } from "../config/types";
-import { smokeJobName } from "../lib/labels";
+import { smokeJobName } from "../components/labels";
 import { COLOR_LABEL } from "../policies/lib/well-known";
 import { ROOT, up } from "./engine";
 import { RefusedError, UsageError } from "./errors";

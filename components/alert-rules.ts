@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { PromQLError, type AlertRule } from "../lib/promql";
+import { checkPromQL, PromQLError, type AlertRule } from "./promql";
 
 export interface AlertRulesArgs {
     namespace: pulumi.Input<string>;
@@ -14,8 +14,8 @@ export interface AlertRulesArgs {
 
 /**
  * A prometheus-operator PrometheusRule carrying the runbooks' rollback triggers. Every
- * expression has been parsed with Prometheus' grammar by the time this is constructed, so
- * a bad expression fails `pulumi preview` with the rule's name and position.
+ * expression is parsed with Prometheus' grammar here, so a bad expression fails
+ * `pulumi preview` with the rule's name and position.
  */
 export class AlertRules extends pulumi.ComponentResource {
     public readonly rule: k8s.apiextensions.CustomResource;
@@ -25,6 +25,7 @@ export class AlertRules extends pulumi.ComponentResource {
         super("runbook:observe:AlertRules", name, {}, opts);
         try {
             this.rules = typeof args.rules === "function" ? args.rules() : args.rules;
+            for (const r of this.rules) checkPromQL(r.alert, r.expr);
         } catch (e) {
             if (e instanceof PromQLError) throw new pulumi.ResourceError(e.message, this);
             throw e;

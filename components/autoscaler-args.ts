@@ -1,7 +1,12 @@
 // What an Autoscaler takes and the checks it makes on it, with no Pulumi runtime: the config
 // parser and the commands run these checks without loading the SDKs.
 import type * as pulumi from "@pulumi/pulumi";
-import type { Problem } from "../lib/checks";
+import type { Problem } from "./checks";
+
+/** Target CPU utilisation of the HPA, percent (MCP RAG Demo runbook, Step 8: "CPU Usage should be < 70%"). */
+export const DEFAULT_TARGET_CPU = 70;
+/** Scale-down stabilisation, seconds (ours: the Kubernetes default, made explicit). */
+export const DEFAULT_SCALE_DOWN_STABILIZATION = 300;
 
 export interface AutoscalerArgs {
     namespace: pulumi.Input<string>;

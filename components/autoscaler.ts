@@ -1,7 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULT_SCALE_DOWN_STABILIZATION, DEFAULT_TARGET_CPU } from "../config/defaults";
-import { autoscalerProblems, type AutoscalerArgs } from "./autoscaler-args";
+import {
+    autoscalerProblems,
+    DEFAULT_SCALE_DOWN_STABILIZATION,
+    DEFAULT_TARGET_CPU,
+    type AutoscalerArgs,
+} from "./autoscaler-args";
 import { throwProblems } from "./workload";
 
 /** An autoscaling/v2 HPA; the Mykadoo runbook's bounds per environment come from the stack config (staging 2–5, production 5–20). */

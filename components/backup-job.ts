@@ -1,12 +1,27 @@
 import * as crypto from "node:crypto";
-import * as aws from "@pulumi/aws";
+import type * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { BackupConfig } from "../config/types";
-import { DUMP_SCRIPT, FETCH_SCRIPT, RESTORE_SCRIPT, UPLOAD_SCRIPT } from "../lib/backup-script";
-import { RERUN_IF_FAILED } from "./workload";
+import { DUMP_SCRIPT, FETCH_SCRIPT, RESTORE_SCRIPT, UPLOAD_SCRIPT } from "./backup-script";
+import { RERUN_IF_FAILED, throwProblems } from "./workload";
+import {
+    backupJobProblems,
+    resolveBackupJobArgs,
+    type BackupJobArgs,
+    type ResolvedBackupJobArgs,
+    type SecretKeyRef,
+} from "./backup-job-args";
 import { RELEASE_ANNOTATIONS } from "../policies/lib/release-record";
 import { BACKUP_ROLE_LABEL } from "../policies/lib/well-known";
+
+/**
+ * @pulumi/aws, loaded only by a BackupJob that creates AWS resources (it is an optional peer
+ * dependency: a program whose bucket exists needs neither the package nor its load time).
+ */
+function awsSdk(): typeof aws {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require("@pulumi/aws") as typeof aws;
+}
 
 const ONE_AT_A_TIME = { concurrencyPolicy: "Forbid", successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 3 };
 /** pg_dump / psql. */
@@ -46,37 +61,15 @@ function twoStepPod(
     };
 }
 
-/** A key of a Kubernetes Secret holding a database URL. */
-interface SecretRef {
-    name: pulumi.Input<string>;
-    key: string;
-}
-
 /** What the builders of one BackupJob share. */
 interface Context {
     name: string;
-    args: BackupJobArgs;
+    args: ResolvedBackupJobArgs;
     serviceAccountName: pulumi.Input<string>;
     /** The database the backup dumps (and an on-demand restore restores into, unless told otherwise). */
-    databaseUrl: SecretRef;
+    databaseUrl: SecretKeyRef;
     /** Where the dumps go: BUCKET, PREFIX, AWS_REGION and the endpoint, if one is set. */
     s3Env: k8s.types.input.core.v1.EnvVar[];
-}
-
-export interface BackupJobArgs {
-    namespace: pulumi.Input<string>;
-    /** metadata.name of the CronJob, and the prefix of its Jobs. */
-    name: string;
-    /** metadata.name of the (suspended) restore CronJob [001]; its drill is `<restoreName>-drill`. */
-    restoreName: string;
-    backup: BackupConfig;
-    labels: Record<string, string>;
-    /** Release the pre-deploy backup belongs to: a new release runs a new Job. */
-    release: { version: string; commit?: string };
-    /** Database URL as a Pulumi secret, when no Kubernetes Secret is named. */
-    databaseUrl?: pulumi.Output<string>;
-    /** Provider for AWS resources; when absent the bucket must already exist. */
-    awsProvider?: aws.Provider;
 }
 
 /**
@@ -99,19 +92,14 @@ export class BackupJob extends pulumi.ComponentResource {
     /** Restores the newest dump into a scratch database and compares row counts [001, 003]. */
     public readonly restoreDrillCronJob?: k8s.batch.v1.CronJob;
 
-    constructor(name: string, args: BackupJobArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, given: BackupJobArgs, opts?: pulumi.ComponentResourceOptions) {
         super("runbook:backup:BackupJob", name, {}, opts);
-        const b = args.backup;
-        if (!b.databaseSecret && !args.databaseUrl)
-            throw new pulumi.ResourceError("'backup.databaseSecret' or the secret 'databaseUrl' must be set", this);
-        if (!b.bucket.name && !args.awsProvider)
-            throw new pulumi.ResourceError(
-                "'backup.bucket.name' must name an existing bucket when AWS resources are off",
-                this,
-            );
+        throwProblems(backupJobProblems(given), this);
+        const args = resolveBackupJobArgs(given);
+        const b = args;
         this.schedule = b.schedule;
-        this.bucket = b.bucket.name ? undefined : this.createBucket(name, args);
-        this.bucketName = this.bucket ? this.bucket.bucket : pulumi.output(b.bucket.name as string);
+        this.bucket = b.bucket.name === undefined ? this.createBucket(name, args) : undefined;
+        this.bucketName = this.bucket ? this.bucket.bucket : pulumi.output(b.bucket.name as pulumi.Input<string>);
         this.role = b.iam.oidcProviderArn && args.awsProvider ? this.irsaRole(name, args) : undefined;
         this.serviceAccount = this.backupServiceAccount(name, args, this.role?.arn ?? b.iam.roleArn);
         this.databaseSecret = b.databaseSecret ? undefined : this.urlSecret(name, args);
@@ -144,16 +132,17 @@ export class BackupJob extends pulumi.ComponentResource {
     }
 
     /** The bucket: versioned, encrypted, public access blocked, dumps expiring after retentionDays. */
-    private createBucket(name: string, args: BackupJobArgs): aws.s3.Bucket {
-        const b = args.backup;
+    private createBucket(name: string, args: ResolvedBackupJobArgs): aws.s3.Bucket {
+        const sdk = awsSdk();
+        const b = args;
         const awsOpts = { parent: this, provider: args.awsProvider };
-        const bucket = new aws.s3.Bucket(`${name}-bucket`, { forceDestroy: false, tags: args.labels }, awsOpts);
-        new aws.s3.BucketVersioning(
+        const bucket = new sdk.s3.Bucket(`${name}-bucket`, { forceDestroy: false, tags: args.labels }, awsOpts);
+        new sdk.s3.BucketVersioning(
             `${name}-versioning`,
             { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
             awsOpts,
         );
-        new aws.s3.BucketServerSideEncryptionConfiguration(
+        new sdk.s3.BucketServerSideEncryptionConfiguration(
             `${name}-encryption`,
             {
                 bucket: bucket.id,
@@ -161,7 +150,7 @@ export class BackupJob extends pulumi.ComponentResource {
             },
             awsOpts,
         );
-        new aws.s3.BucketPublicAccessBlock(
+        new sdk.s3.BucketPublicAccessBlock(
             `${name}-public-access`,
             {
                 bucket: bucket.id,
@@ -172,7 +161,7 @@ export class BackupJob extends pulumi.ComponentResource {
             },
             awsOpts,
         );
-        new aws.s3.BucketLifecycleConfiguration(
+        new sdk.s3.BucketLifecycleConfiguration(
             `${name}-lifecycle`,
             {
                 bucket: bucket.id,
@@ -193,11 +182,12 @@ export class BackupJob extends pulumi.ComponentResource {
     }
 
     /** IRSA: a role only this namespace's backup ServiceAccount may assume, allowed the backup prefix. */
-    private irsaRole(name: string, args: BackupJobArgs): aws.iam.Role {
-        const b = args.backup;
+    private irsaRole(name: string, args: ResolvedBackupJobArgs): aws.iam.Role {
+        const sdk = awsSdk();
+        const b = args;
         const oidcProviderArn = b.iam.oidcProviderArn as string;
         const issuer = oidcProviderArn.replace(/^arn:[^:]+:iam::[0-9]+:oidc-provider\//, "");
-        const role = new aws.iam.Role(
+        const role = new sdk.iam.Role(
             `${name}-role`,
             {
                 assumeRolePolicy: pulumi.jsonStringify({
@@ -219,7 +209,7 @@ export class BackupJob extends pulumi.ComponentResource {
             },
             { parent: this, provider: args.awsProvider },
         );
-        new aws.iam.RolePolicy(
+        new sdk.iam.RolePolicy(
             `${name}-s3`,
             {
                 role: role.id,
@@ -248,7 +238,7 @@ export class BackupJob extends pulumi.ComponentResource {
 
     private backupServiceAccount(
         name: string,
-        args: BackupJobArgs,
+        args: ResolvedBackupJobArgs,
         roleArn: pulumi.Input<string> | undefined,
     ): k8s.core.v1.ServiceAccount {
         return new k8s.core.v1.ServiceAccount(
@@ -266,13 +256,13 @@ export class BackupJob extends pulumi.ComponentResource {
     }
 
     /** The database URL given as a Pulumi secret, as a Kubernetes Secret the Jobs read. */
-    private urlSecret(name: string, args: BackupJobArgs): k8s.core.v1.Secret {
+    private urlSecret(name: string, args: ResolvedBackupJobArgs): k8s.core.v1.Secret {
         return new k8s.core.v1.Secret(
             `${name}-db`,
             {
                 metadata: { name: `${args.name}-db`, namespace: args.namespace, labels: args.labels },
                 type: "Opaque",
-                stringData: { url: pulumi.secret(args.databaseUrl as pulumi.Output<string>) },
+                stringData: { url: pulumi.secret(args.databaseUrl as pulumi.Input<string>) },
             },
             { parent: this },
         );
@@ -280,7 +270,7 @@ export class BackupJob extends pulumi.ComponentResource {
 
     /** Dump (PostgreSQL's image) into an emptyDir, then upload (the S3 client's image). */
     private backupJobSpec(ctx: Context): k8s.types.input.batch.v1.JobSpec {
-        const b = ctx.args.backup;
+        const b = ctx.args;
         const url = ctx.databaseUrl;
         const podSpec = twoStepPod(ctx.serviceAccountName, "/backup", [
             {
@@ -306,7 +296,7 @@ export class BackupJob extends pulumi.ComponentResource {
             {
                 metadata: { name: args.name, namespace: args.namespace, labels: args.labels },
                 spec: {
-                    schedule: args.backup.schedule,
+                    schedule: args.schedule,
                     timeZone: "Etc/UTC",
                     ...ONE_AT_A_TIME,
                     startingDeadlineSeconds: 3600,
@@ -340,7 +330,7 @@ export class BackupJob extends pulumi.ComponentResource {
             {
                 parent: this,
                 dependsOn: [this.serviceAccount, ...(this.databaseSecret ? [this.databaseSecret] : [])],
-                customTimeouts: { create: `${args.backup.deadlineSeconds + 60}s` },
+                customTimeouts: { create: `${args.deadlineSeconds + 60}s` },
             },
         );
     }
@@ -350,8 +340,8 @@ export class BackupJob extends pulumi.ComponentResource {
      * into an emptyDir, then restore (PostgreSQL's image: one transaction) into `target`;
      * `verify` compares the row counts with the dump's.
      */
-    private restoreJobSpec(ctx: Context, target: SecretRef, verify: boolean): k8s.types.input.batch.v1.JobSpec {
-        const b = ctx.args.backup;
+    private restoreJobSpec(ctx: Context, target: SecretKeyRef, verify: boolean): k8s.types.input.batch.v1.JobSpec {
+        const b = ctx.args;
         const dumpKey =
             b.restore.dumpKey !== undefined && !verify ? [{ name: "DUMP_KEY", value: b.restore.dumpKey }] : [];
         const pod = twoStepPod(ctx.serviceAccountName, "/restore", [
@@ -403,7 +393,7 @@ export class BackupJob extends pulumi.ComponentResource {
                     ...ONE_AT_A_TIME,
                     jobTemplate: {
                         metadata: { labels: args.labels },
-                        spec: this.restoreJobSpec(ctx, args.backup.restore.databaseSecret ?? ctx.databaseUrl, false),
+                        spec: this.restoreJobSpec(ctx, args.restore.databaseSecret ?? ctx.databaseUrl, false),
                     },
                 },
             },
@@ -412,7 +402,10 @@ export class BackupJob extends pulumi.ComponentResource {
     }
 
     /** Restores the newest dump into a scratch database on a schedule and checks the rows [001, 003]. */
-    private restoreDrill(ctx: Context, drill: NonNullable<BackupConfig["restoreDrill"]>): k8s.batch.v1.CronJob {
+    private restoreDrill(
+        ctx: Context,
+        drill: NonNullable<ResolvedBackupJobArgs["restoreDrill"]>,
+    ): k8s.batch.v1.CronJob {
         const { args } = ctx;
         return new k8s.batch.v1.CronJob(
             `${ctx.name}-restore-drill`,

@@ -1,9 +1,17 @@
 // What a BlueGreenDeployment takes and the checks it makes on it, with no Pulumi runtime: the config
 // parser and the commands run these checks without loading the SDKs.
-import { SMOKE_TEST_DEFAULTS } from "../config/defaults";
-import type { Color } from "../config/types";
-import { imageProblems, type Problem } from "../lib/checks";
+import type { Color } from "./labels";
+import { imageProblems, type Problem } from "./checks";
 import { workloadProblems, type WorkloadArgs } from "./workload-args";
+
+/** Smoke tests against the idle colour before the switch (NovaCron runbook, Step 3: Green Environment Validation). */
+export const SMOKE_TEST_DEFAULTS = {
+    enabled: true,
+    /** ours: a pinned curl image. */
+    image: "curlimages/curl:8.11.1",
+    /** ours: the smoke Job's deadline, seconds. */
+    timeoutSeconds: 300,
+} as const;
 
 export interface BlueGreenDeploymentArgs extends WorkloadArgs {
     /** The colour that serves traffic once this update is done; flip it back to roll back. */

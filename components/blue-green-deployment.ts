@@ -1,9 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { Color } from "../config/types";
-import { DEFAULT_HEALTH_PATH, SMOKE_TEST_DEFAULTS } from "../config/defaults";
-import { smokeTestScript } from "../lib/backup-script";
-import { appSelector, smokeJobName } from "../lib/labels";
+import { smokeTestScript } from "./backup-script";
+import { appSelector, smokeJobName, type Color } from "./labels";
 import { COLOR_LABEL } from "../policies/lib/well-known";
 import {
     deploymentArgs,
@@ -13,8 +11,8 @@ import {
     throwProblems,
     workloadLabels,
 } from "./workload";
-import { blueGreenProblems, COLORS, type BlueGreenDeploymentArgs } from "./blue-green-args";
-import { resolveWorkloadArgs, type ResolvedWorkloadArgs } from "./workload-args";
+import { blueGreenProblems, COLORS, SMOKE_TEST_DEFAULTS, type BlueGreenDeploymentArgs } from "./blue-green-args";
+import { DEFAULT_HEALTH_PATH, resolveWorkloadArgs, type ResolvedWorkloadArgs } from "./workload-args";
 
 /**
  * The blue/green runbook (000, 001, 002) as one update:

@@ -1,9 +1,14 @@
 // What a CanaryRelease takes and the checks it makes on it, with no Pulumi runtime: the config
 // parser and the commands run these checks without loading the SDKs.
 import { DEFAULT_ROUTER, routerOf, routerSchema, type RouterConfig, type RouterInput } from "../policies/routers";
-import { DEFAULT_CANARY_STEPS, DEFAULT_REPLICAS } from "../config/defaults";
-import { describeValue, imageProblems, type Problem } from "../lib/checks";
-import { workloadProblems, type WorkloadArgs } from "./workload-args";
+import { describeValue, imageProblems, type Problem } from "./checks";
+import { DEFAULT_REPLICAS, workloadProblems, type WorkloadArgs } from "./workload-args";
+
+/**
+ * Canary traffic steps, percent, when args name none (NovaCron runbook, Step 4: Traffic
+ * Switch; DOC-0020 runbook, Deployment Checklist: Production Deployment).
+ */
+export const DEFAULT_CANARY_STEPS: readonly number[] = [5, 25, 100];
 
 /** How traffic is split between the stable and the canary track: a router's settings (policies/routers). */
 export type CanaryRouter = RouterInput;

@@ -1,12 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { appSelector } from "../lib/labels";
+import { appSelector } from "./labels";
 import { CANARY_STEPS_ANNOTATION, CANARY_WEIGHT_ANNOTATION, TRACK_LABEL } from "../policies/lib/well-known";
-import { DEFAULT_CANARY_STEPS } from "../config/defaults";
-import { canaryPlan, effectiveWeight, type CanaryPlan } from "../lib/traffic";
+import { canaryPlan, effectiveWeight, type CanaryPlan } from "./traffic";
 import { deploymentArgs, serviceArgs, TAKE_BACK_DRIFT, throwProblems, workloadLabels } from "./workload";
 import { routerOf, type CanaryPart, type RouterObject } from "../policies/routers";
-import { canaryProblems, parsedRouter, type CanaryReleaseArgs, type Track } from "./canary-args";
+import { canaryProblems, DEFAULT_CANARY_STEPS, parsedRouter, type CanaryReleaseArgs, type Track } from "./canary-args";
 import { resolveWorkloadArgs } from "./workload-args";
 
 /**

@@ -1,6 +1,6 @@
 // What a RollingDeployment takes and the checks it makes on it, with no Pulumi runtime: the config
 // parser and the commands run these checks without loading the SDKs.
-import { imageProblems, type Problem } from "../lib/checks";
+import { imageProblems, type Problem } from "./checks";
 import { workloadProblems, type WorkloadArgs } from "./workload-args";
 
 export interface RollingDeploymentArgs extends WorkloadArgs {

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { appSelector } from "../lib/labels";
+import { appSelector } from "./labels";
 import { rollingProblems, type RollingDeploymentArgs } from "./rolling-args";
 import { deploymentArgs, serviceArgs, throwProblems, workloadLabels } from "./workload";
 import { resolveWorkloadArgs } from "./workload-args";

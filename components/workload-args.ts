@@ -2,18 +2,46 @@
 // the config parser and the commands run these checks without loading the SDKs.
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
-import {
-    DEFAULT_CONTAINER_PORT,
-    DEFAULT_HEALTH_PATH,
-    DEFAULT_PROGRESS_DEADLINE_SECONDS,
-    DEFAULT_REPLICAS,
-    DEFAULT_SERVICE_PORT,
-    ENVIRONMENT_DEFAULTS,
-    PROBE_DEFAULTS,
-    ROLLING_DEFAULTS,
-} from "../config/defaults";
-import { quantityValue, type Problem } from "../lib/checks";
-import { httpProbe } from "../lib/probes";
+import { quantityValue, type Problem } from "./checks";
+import { httpProbe } from "./probes";
+
+// The defaults every strategy's workload takes; the program's stack config takes its own from these.
+
+/** The health endpoint every runbook service exposes (Mykadoo runbook, Health Checks: Endpoints). */
+export const DEFAULT_HEALTH_PATH = "/api/health";
+
+/** Probe timings a default probe is given. */
+export interface ProbeTimingDefaults {
+    initialDelaySeconds: number;
+    periodSeconds: number;
+    failureThreshold: number;
+}
+
+/**
+ * Probe timings (Mykadoo runbook, Health Checks: Kubernetes Probes); startup probes give
+ * slow starts 30 × 10 s (ours).
+ */
+export const PROBE_DEFAULTS: Readonly<Record<"liveness" | "readiness" | "startup", ProbeTimingDefaults>> = {
+    liveness: { initialDelaySeconds: 30, periodSeconds: 10, failureThreshold: 3 },
+    readiness: { initialDelaySeconds: 5, periodSeconds: 5, failureThreshold: 3 },
+    startup: { initialDelaySeconds: 0, periodSeconds: 10, failureThreshold: 30 },
+};
+
+/** The container port the runbooks' services listen on (Mykadoo runbook, Health Checks: Kubernetes Probes). */
+export const DEFAULT_CONTAINER_PORT = 3000;
+/** Pods of a component's serving Deployment when its args name none (Mykadoo runbook, Environments: staging's minimum). */
+export const DEFAULT_REPLICAS = 2;
+/**
+ * Per pod when args name none, requested and limited (Mykadoo runbook, Environments:
+ * staging's size); equal values give the Guaranteed QoS class.
+ */
+export const DEFAULT_SIZE = { cpu: "500m", memory: "512Mi" } as const;
+/** The Service's port (ours: plain HTTP inside the cluster). */
+export const DEFAULT_SERVICE_PORT = 80;
+/** Rollout deadline, seconds (NovaCron runbook, Step 2: `kubectl rollout status --timeout=600s`). */
+export const DEFAULT_PROGRESS_DEADLINE_SECONDS = 600;
+/** Rolling updates add pods before taking any away (ours: no capacity lost mid-rollout). */
+export const ROLLING_DEFAULTS = { maxSurge: "25%", maxUnavailable: 0 } as const;
 
 type Probe = k8s.types.input.core.v1.Probe;
 
@@ -94,7 +122,7 @@ export type ResolvedWorkloadArgs = Resolved<WorkloadArgs> & {
 /** `args` with every documented default applied. */
 export function resolveWorkloadArgs(a: WorkloadArgs): ResolvedWorkloadArgs {
     const port = a.port ?? DEFAULT_CONTAINER_PORT;
-    const size = ENVIRONMENT_DEFAULTS.staging;
+    const size = DEFAULT_SIZE;
     const healthProbe = (kind: "liveness" | "readiness") =>
         httpProbe(DEFAULT_HEALTH_PATH, { port, ...PROBE_DEFAULTS[kind] });
     return {

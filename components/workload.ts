@@ -2,8 +2,8 @@
 // labels and the rollout settings.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { Problem } from "../lib/checks";
-import { imageVersion, recommendedLabels } from "../lib/labels";
+import type { Problem } from "./checks";
+import { imageVersion, recommendedLabels } from "./labels";
 import type { ResolvedWorkloadArgs } from "./workload-args";
 
 /** Throws every problem as one ResourceError of `component`, each line naming its field. */

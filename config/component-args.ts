@@ -2,16 +2,19 @@
 // service's strategy component and autoscaler. The components know nothing of stack files;
 // their checks run here too (through the same args), with their paths turned into the
 // config paths a user types, so `npm run validate` rejects what `pulumi preview` would.
+import type * as aws from "@pulumi/aws";
+import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import type { AutoscalerArgs } from "../components/autoscaler-args";
 import { autoscalerProblems } from "../components/autoscaler-args";
+import type { BackupJobArgs } from "../components/backup-job-args";
 import { blueGreenProblems, type BlueGreenDeploymentArgs } from "../components/blue-green-args";
 import { canaryProblems, type CanaryReleaseArgs } from "../components/canary-args";
 import { rollingProblems, type RollingDeploymentArgs } from "../components/rolling-args";
 import type { WorkloadArgs } from "../components/workload-args";
-import type { Problem } from "../lib/checks";
-import { toProbe } from "../lib/probes";
-import type { ServiceConfig } from "./types";
+import type { Problem } from "../components/checks";
+import { execProbe, grpcProbe, httpProbe, tcpProbe } from "../components/probes";
+import type { ResolvedProbe, ServiceConfig, StackConfig } from "./types";
 
 /** Where a service's components run and what they carry besides the service's own config. */
 export interface ServiceContext {
@@ -80,6 +83,39 @@ export function autoscalerArgsOf(
     return { name: s.name, ...a, ...s.autoscaling };
 }
 
+/** The stack's backup as the BackupJob's own args, named after the stack's `partOf`. */
+export function backupJobArgsOf(
+    cfg: StackConfig,
+    a: {
+        namespace: pulumi.Input<string>;
+        labels: Record<string, string>;
+        databaseUrl?: pulumi.Input<string>;
+        awsProvider?: aws.Provider;
+    },
+): BackupJobArgs {
+    // Every field of the stack's backup section but `enabled` is one of the component's, by its name.
+    const { schedule, retentionDays, preDeploy, deadlineSeconds, backoffLimit, dumpImage, uploadImage } = cfg.backup;
+    const { databaseSecret, bucket, restore, restoreDrill, iam } = cfg.backup;
+    return {
+        schedule,
+        retentionDays,
+        preDeploy,
+        deadlineSeconds,
+        backoffLimit,
+        dumpImage,
+        uploadImage,
+        databaseSecret,
+        bucket,
+        restore,
+        restoreDrill,
+        iam,
+        ...a,
+        name: `${cfg.partOf}-backup`,
+        restoreName: `${cfg.partOf}-restore`,
+        release: { version: cfg.release.version, commit: cfg.release.commit },
+    };
+}
+
 function required<T>(v: T | undefined, s: ServiceConfig, key: string): T {
     // The schema's rules make this unreachable for a parsed stack; a hand-built config is told.
     if (v === undefined) throw new Error(`service '${s.name}' has strategy '${s.strategy}' but no '${key}' settings`);
@@ -138,4 +174,18 @@ export function serviceProblems(s: ServiceConfig): Problem[] {
             message: `expected at most autoscaling.maxReplicas (${s.autoscaling.maxReplicas}), got ${bg.idleReplicas}`,
         });
     return out.map((p) => ({ ...p, path: ["services", s.name, ...p.path] }));
+}
+
+/** The Kubernetes probe for a resolved probe config. */
+export function toProbe(p: ResolvedProbe): k8s.types.input.core.v1.Probe {
+    switch (p.type) {
+        case "http":
+            return httpProbe(p.path as string, { ...p, port: p.port as number });
+        case "tcp":
+            return tcpProbe({ ...p, port: p.port as number });
+        case "exec":
+            return execProbe(p.command as string[], p);
+        case "grpc":
+            return grpcProbe({ ...p, port: p.port as number });
+    }
 }

@@ -1,9 +1,39 @@
 // Every default of the stack config, written once, each with where it comes from: a
 // runbook, cited by its system and section (e.g. "NovaCron runbook, Step 1"), or "ours"
-// where no runbook gives a value. The schema (config/schema.ts) and the resolver
-// (config/resolve.ts) take their defaults from here; docs/configuration.md
-// lists them.
-import type { ProbeConfig } from "./schema";
+// where no runbook gives a value. The components' own defaults are written next to their
+// args (components/*-args.ts) and taken from there; the environments', the alerts' and the
+// analysis' are here. The schema (config/schema.ts) and the resolver (config/resolve.ts)
+// take their defaults from here; docs/configuration.md lists them.
+import { DEFAULT_SCALE_DOWN_STABILIZATION, DEFAULT_TARGET_CPU } from "../components/autoscaler-args";
+import { BACKUP_DEFAULTS } from "../components/backup-job-args";
+import { SMOKE_TEST_DEFAULTS } from "../components/blue-green-args";
+import { DEFAULT_CANARY_STEPS } from "../components/canary-args";
+import {
+    DEFAULT_CONTAINER_PORT,
+    DEFAULT_HEALTH_PATH,
+    DEFAULT_PROGRESS_DEADLINE_SECONDS,
+    DEFAULT_REPLICAS,
+    DEFAULT_SERVICE_PORT,
+    DEFAULT_SIZE,
+    PROBE_DEFAULTS,
+    ROLLING_DEFAULTS,
+} from "../components/workload-args";
+
+// The components' own defaults (each next to its args), which the stack config takes too.
+export {
+    BACKUP_DEFAULTS,
+    DEFAULT_CANARY_STEPS,
+    DEFAULT_CONTAINER_PORT,
+    DEFAULT_HEALTH_PATH,
+    DEFAULT_PROGRESS_DEADLINE_SECONDS,
+    DEFAULT_REPLICAS,
+    DEFAULT_SCALE_DOWN_STABILIZATION,
+    DEFAULT_SERVICE_PORT,
+    DEFAULT_TARGET_CPU,
+    PROBE_DEFAULTS,
+    ROLLING_DEFAULTS,
+    SMOKE_TEST_DEFAULTS,
+};
 
 export type Environment = "staging" | "production";
 
@@ -28,12 +58,12 @@ export interface EnvironmentDefaults {
 
 export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefaults>> = {
     staging: {
-        minReplicas: 2,
+        minReplicas: DEFAULT_REPLICAS,
         maxReplicas: 5,
-        cpu: "500m",
-        memory: "512Mi",
+        cpu: DEFAULT_SIZE.cpu,
+        memory: DEFAULT_SIZE.memory,
         podDisruptionBudget: undefined,
-        canarySteps: [5, 25, 100],
+        canarySteps: [...DEFAULT_CANARY_STEPS],
     },
     production: {
         minReplicas: 5,
@@ -41,80 +71,12 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
         cpu: "2000m",
         memory: "2Gi",
         podDisruptionBudget: { maxUnavailable: 1 },
-        canarySteps: [5, 25, 100],
+        canarySteps: [...DEFAULT_CANARY_STEPS],
     },
 };
 
-/** Target CPU utilisation of the HPA, percent (MCP RAG Demo runbook, Step 8: "CPU Usage should be < 70%"). */
-export const DEFAULT_TARGET_CPU = 70;
-/** Scale-down stabilisation, seconds (ours: the Kubernetes default, made explicit). */
-export const DEFAULT_SCALE_DOWN_STABILIZATION = 300;
-/** The health endpoint every runbook service exposes (Mykadoo runbook, Health Checks: Endpoints). */
-export const DEFAULT_HEALTH_PATH = "/api/health";
-
-type ResolvedProbeDefaults = Required<Pick<ProbeConfig, "initialDelaySeconds" | "periodSeconds" | "failureThreshold">>;
-
-/**
- * Probe timings (Mykadoo runbook, Health Checks: Kubernetes Probes); startup probes give
- * slow starts 30 × 10 s (ours).
- */
-export const PROBE_DEFAULTS: Readonly<Record<"liveness" | "readiness" | "startup", ResolvedProbeDefaults>> = {
-    liveness: { initialDelaySeconds: 30, periodSeconds: 10, failureThreshold: 3 },
-    readiness: { initialDelaySeconds: 5, periodSeconds: 5, failureThreshold: 3 },
-    startup: { initialDelaySeconds: 0, periodSeconds: 10, failureThreshold: 30 },
-};
-
-/** The container port the runbooks' services listen on (Mykadoo runbook, Health Checks: Kubernetes Probes). */
-export const DEFAULT_CONTAINER_PORT = 3000;
-/** Pods of a component's serving Deployment when its args name none: the staging minimum. */
-export const DEFAULT_REPLICAS = ENVIRONMENT_DEFAULTS.staging.minReplicas;
-/** The Service's port (ours: plain HTTP inside the cluster). */
-export const DEFAULT_SERVICE_PORT = 80;
-/** Rollout deadline, seconds (NovaCron runbook, Step 2: `kubectl rollout status --timeout=600s`). */
-export const DEFAULT_PROGRESS_DEADLINE_SECONDS = 600;
-/** Rolling updates add pods before taking any away (ours: no capacity lost mid-rollout). */
-export const ROLLING_DEFAULTS = { maxSurge: "25%", maxUnavailable: 0 } as const;
-
-/** Smoke tests against the idle colour before the switch (NovaCron runbook, Step 3: Green Environment Validation). */
-export const SMOKE_TEST_DEFAULTS = {
-    enabled: true,
-    /** ours: a pinned curl image. */
-    image: "curlimages/curl:8.11.1",
-    /** ours: the smoke Job's deadline, seconds. */
-    timeoutSeconds: 300,
-} as const;
-
-/** Canary steps when a component's args name none (the same in every environment). */
-export const DEFAULT_CANARY_STEPS: readonly number[] = ENVIRONMENT_DEFAULTS.staging.canarySteps;
-
 /** Minutes each canary step is watched (Mahavishnu runbook, Deployment Procedures: Canary Deployment: "Monitor for 30 minutes"). */
 export const DEFAULT_CANARY_STEP_MINUTES = 30;
-
-export const BACKUP_DEFAULTS = {
-    /** ours: nightly, outside the deployment window. */
-    schedule: "0 2 * * *",
-    /** ours: days an object is kept before the bucket's lifecycle rule expires it. */
-    retentionDays: 30,
-    /** A backup before each deploy (NovaCron runbook, Step 1: Pre-Deployment Backup). */
-    preDeploy: true,
-    /** Seconds the pre-deploy backup is awaited (NovaCron runbook, Step 1: `--timeout=600s`). */
-    deadlineSeconds: 600,
-    /** ours. */
-    backoffLimit: 2,
-    /** ours: pinned images with pg_dump and the AWS CLI. */
-    dumpImage: "postgres:16.6-alpine",
-    uploadImage: "amazon/aws-cli:2.22.35",
-    /** ours. */
-    bucketPrefix: "backups",
-    bucketRegion: "eu-west-1",
-    /** Seconds a restore is awaited (NovaCron runbook, Emergency Rollback Procedure: Database Rollback: `--timeout=1800s`). */
-    restoreDeadlineSeconds: 1800,
-    /**
-     * Weekly, so a restore is always tested within 7 days (NovaCron runbook, Pre-Deployment
-     * Checklist: 5. Backup Verification).
-     */
-    restoreDrillSchedule: "0 4 * * 1",
-} as const;
 
 /** Days within which a restore must have been tested (NovaCron runbook, Pre-Deployment Checklist: 5. Backup Verification). */
 export const RESTORE_DRILL_MAX_AGE_DAYS = 7;

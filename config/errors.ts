@@ -3,7 +3,7 @@
 // turned into that form here, and only here.
 import { closest, distance } from "fastest-levenshtein";
 import { z } from "zod";
-import { describeValue } from "../lib/checks";
+import { describeValue } from "../components/checks";
 import { CONFIG_NAMESPACE, stackConfigSchema } from "./schema";
 
 export { describeValue };

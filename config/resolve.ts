@@ -1,6 +1,6 @@
 // Applies the defaults (config/defaults.ts) to one service of a schema-checked stack
 // config: what the components are given.
-import { durationSeconds } from "../lib/checks";
+import { durationSeconds } from "../components/checks";
 import {
     DEFAULT_HEALTH_PATH,
     DEFAULT_SCALE_DOWN_STABILIZATION,

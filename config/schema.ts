@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { dnsLabel, httpPath } from "../policies/lib/fields";
 import { DEFAULT_ROUTER, routerSchema } from "../policies/routers";
-import { cronProblem, IMAGE_EXPECTATION, isPinnedImage } from "../lib/checks";
+import { cronProblem, IMAGE_EXPECTATION, isPinnedImage } from "../components/checks";
 import {
     ALERT_DEFAULTS,
     ANALYSIS_DEFAULTS,

@@ -1,11 +1,12 @@
 // The resolved stack configuration: what parseStackConfig returns once the schema has
 // passed, every default is applied and the cross-field rules hold. The program maps it onto
-// the components' args (components/runbook-stack.ts); scripts read it for the release.
+// the components' args (program/runbook-stack.ts); scripts read it for the release.
 import type { Environment } from "./defaults";
 import type { RouterConfig } from "../policies/routers";
 import type { ServiceInput, StackConfigInput } from "./schema";
 
-export type Color = "blue" | "green";
+export type { Color } from "../components/labels";
+import type { Color } from "../components/labels";
 export type Strategy = ServiceInput["strategy"];
 export type ProbeType = "http" | "tcp" | "exec" | "grpc";
 

@@ -1,33 +1,10 @@
 // PromQL for the runbooks' rollback triggers, built from typed thresholds and checked
 // with Prometheus' own grammar (@prometheus-io/lezer-promql) before anything is deployed.
 import { RESTORE_DRILL_MAX_AGE_DAYS } from "../config/defaults";
-import { parser } from "@prometheus-io/lezer-promql";
 import type { AlertsConfig, AnalysisConfig } from "../config/types";
+import { checkPromQL, PromQLError, type AlertRule } from "../components/promql";
 
-export interface AlertRule {
-    alert: string;
-    expr: string;
-    for?: string;
-    labels: Record<string, string>;
-    annotations: Record<string, string>;
-}
-
-export class PromQLError extends Error {}
-
-/** Throws PromQLError naming the rule and the position of the first syntax error. */
-export function checkPromQL(name: string, expr: string): void {
-    const tree = parser.parse(expr);
-    let errorAt: number | undefined;
-    tree.iterate({
-        enter: (node) => {
-            if (node.type.isError && errorAt === undefined) errorAt = node.from;
-        },
-    });
-    if (errorAt !== undefined) {
-        const marker = `${expr}\n${" ".repeat(errorAt)}^`;
-        throw new PromQLError(`alert '${name}': invalid PromQL at character ${errorAt + 1}:\n${marker}`);
-    }
-}
+export { checkPromQL, PromQLError, type AlertRule };
 
 function selector(labels: Record<string, string>): string {
     return `{${Object.entries(labels)

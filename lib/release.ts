@@ -4,7 +4,7 @@ import type { ReleaseConfig, StackConfig, Strategy } from "../config/types";
 import type { ReleaseRecord } from "../policies/lib/release-record";
 import type { SignedApproval } from "../policies/lib/signed-approvals";
 import type { StrategyState } from "./preview-summary";
-import { canaryPlanOf } from "./traffic";
+import { canaryPlanOf } from "../components/traffic";
 
 /** The release's strategy: the services' one, or "mixed" when they differ. */
 export function releaseStrategy(config: Pick<StackConfig, "services">): Strategy | "mixed" {

@@ -6,7 +6,7 @@ installMocks();
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { AlertRules } = require("../../components/alert-rules") as typeof import("../../components/alert-rules");
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { checkPromQL } = require("../../lib/promql") as typeof import("../../lib/promql");
+const { checkPromQL } = require("../../components/promql") as typeof import("../../components/promql");
 
 const rule = (
     expr: string,
@@ -16,6 +16,19 @@ const rule = (
     expr,
     labels: { severity: "critical" },
     annotations,
+});
+
+test("a program's own rules, given as a list, are parsed by the component itself", () => {
+    const build = () =>
+        new AlertRules("theirs", {
+            namespace: "ns",
+            name: "theirs",
+            groupName: "g",
+            labels: {},
+            rules: [rule('rate(http_requests_total{code=~"5.."}[5m] > 1')],
+        });
+    expect(build).toThrow(pulumi.ResourceError);
+    expect(build).toThrow("alert 'HighErrors': invalid PromQL at character 46:");
 });
 
 test("a rule whose PromQL does not parse fails the component with the rule's name and position", () => {

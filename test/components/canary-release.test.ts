@@ -6,7 +6,7 @@ import { rawValues, stackConfig } from "../util/stack";
 
 installMocks();
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { RunbookStack } = require("../../components/runbook-stack") as typeof import("../../components/runbook-stack");
+const { RunbookStack } = require("../../program/runbook-stack") as typeof import("../../program/runbook-stack");
 
 async function render(config: StackConfig) {
     reset();

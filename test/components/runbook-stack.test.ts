@@ -8,7 +8,7 @@ import { rawValues, stackConfig } from "../util/stack";
 installMocks();
 // Imported after the mocks are set, as the program would be.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { RunbookStack } = require("../../components/runbook-stack") as typeof import("../../components/runbook-stack");
+const { RunbookStack } = require("../../program/runbook-stack") as typeof import("../../program/runbook-stack");
 
 /** `dependsOn` of every resource by name, captured by a transformation (mocks do not see it). */
 const dependsOn = new Map<string, pulumi.Resource[]>();

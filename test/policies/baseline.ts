@@ -9,7 +9,7 @@ import { policyResources, runResourcePolicy, runStackPolicy } from "./util";
 installMocks();
 // Imported after the mocks are set, as the program would be.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { RunbookStack } = require("../../components/runbook-stack") as typeof import("../../components/runbook-stack");
+const { RunbookStack } = require("../../program/runbook-stack") as typeof import("../../program/runbook-stack");
 
 async function resourcesOf(stack: "production" | "staging"): Promise<PolicyResource[]> {
     reset();

@@ -1,8 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { backupJobArgsOf } from "../config/component-args";
 import type { StackConfig } from "../config/types";
-import { recommendedLabels } from "../lib/labels";
+import { recommendedLabels } from "../components/labels";
 import { backupAlertRules } from "../lib/promql";
 import { DateTime } from "luxon";
 import { decideRollout, type DeploymentRecord, type RolloutDecision } from "../lib/deployment-record";
@@ -10,9 +11,8 @@ import { releaseRecord, releaseStrategy } from "../lib/release";
 import { releaseAnnotations, type ReleaseRecord } from "../policies/lib/release-record";
 import type { SignedApproval } from "../policies/lib/signed-approvals";
 import { RELEASE_INPUT } from "../policies/lib/well-known";
-import { AlertRules } from "./alert-rules";
 import { AppService } from "./app-service";
-import { BackupJob } from "./backup-job";
+import { AlertRules, BackupJob } from "../components";
 
 export interface RunbookStackArgs {
     config: StackConfig;
@@ -134,16 +134,7 @@ export class RunbookStack extends pulumi.ComponentResource {
         });
         const backup = new BackupJob(
             `${name}-backup`,
-            {
-                namespace,
-                name: `${cfg.partOf}-backup`,
-                restoreName: `${cfg.partOf}-restore`,
-                backup: cfg.backup,
-                labels,
-                release: { version: cfg.release.version, commit: cfg.release.commit },
-                databaseUrl: args.databaseUrl,
-                awsProvider,
-            },
+            backupJobArgsOf(cfg, { namespace, labels, databaseUrl: args.databaseUrl, awsProvider }),
             k8sOpts,
         );
         if (cfg.alerts.enabled)

@@ -1,7 +1,6 @@
 // Typed probe builders (cdk8s-plus style): httpProbe("/api/health", { port: 3000 }).
 // Timings default to runbook 004's values through config/defaults.ts.
 import type * as k8s from "@pulumi/kubernetes";
-import type { ResolvedProbe } from "../config/types";
 
 type Probe = k8s.types.input.core.v1.Probe;
 
@@ -44,18 +43,4 @@ export function grpcProbe(opts: ProbeTimings & { port: number; service?: string 
         grpc: { port: opts.port, ...(opts.service !== undefined ? { service: opts.service } : {}) },
         ...timings(opts),
     };
-}
-
-/** The Kubernetes probe for a resolved probe config. */
-export function toProbe(p: ResolvedProbe): Probe {
-    switch (p.type) {
-        case "http":
-            return httpProbe(p.path as string, { ...p, port: p.port as number });
-        case "tcp":
-            return tcpProbe({ ...p, port: p.port as number });
-        case "exec":
-            return execProbe(p.command as string[], p);
-        case "grpc":
-            return grpcProbe({ ...p, port: p.port as number });
-    }
 }

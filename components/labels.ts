@@ -1,8 +1,10 @@
 // The recommended app.kubernetes.io/* labels, and the selector labels that must stay
 // stable for the life of a Deployment (a selector cannot change in place).
 import * as crypto from "node:crypto";
-import type { Color } from "../config/types";
 import { APP_LABEL, ENVIRONMENT_LABEL } from "../policies/lib/well-known";
+
+/** The two colours of a blue/green deployment. */
+export type Color = "blue" | "green";
 
 export const MANAGED_BY = "pulumi";
 

@@ -1,4 +1,4 @@
-import { canaryPlan, canaryPlanOf, effectiveWeight } from "../../lib/traffic";
+import { canaryPlan, canaryPlanOf, effectiveWeight } from "../../components/traffic";
 
 const base = { stableImage: "app:1", canaryImage: "app:2", steps: [5, 25, 100], replicas: 4 };
 

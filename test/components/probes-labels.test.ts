@@ -1,5 +1,5 @@
-import { imageVersion, labelValue, recommendedLabels } from "../../lib/labels";
-import { execProbe, grpcProbe, httpProbe, tcpProbe } from "../../lib/probes";
+import { imageVersion, labelValue, recommendedLabels } from "../../components/labels";
+import { execProbe, grpcProbe, httpProbe, tcpProbe } from "../../components/probes";
 
 describe("probe builders", () => {
     test("http, tcp, exec and grpc", () => {

@@ -10,14 +10,10 @@ import {
 } from "../config/component-args";
 import { formatPath } from "../config/errors";
 import type { AlertsConfig, ServiceConfig } from "../config/types";
-import { appSelector, recommendedLabels } from "../lib/labels";
+import { appSelector, recommendedLabels } from "../components/labels";
 import { alertTarget, serviceAlertRules } from "../lib/promql";
 import { COLOR_LABEL, TRACK_LABEL } from "../policies/lib/well-known";
-import { AlertRules } from "./alert-rules";
-import { Autoscaler } from "./autoscaler";
-import { BlueGreenDeployment } from "./blue-green-deployment";
-import { CanaryRelease } from "./canary-release";
-import { RollingDeployment } from "./rolling-deployment";
+import { AlertRules, Autoscaler, BlueGreenDeployment, CanaryRelease, RollingDeployment } from "../components";
 
 export interface AppServiceArgs {
     service: ServiceConfig;
