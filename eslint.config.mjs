@@ -14,7 +14,7 @@ export default tseslint.config(
             ".pulumi-state/",
             "rendered/",
             "coverage/",
-            "dist/",
+            "**/dist/",
             ".build/",
             "**/*.js",
             "**/*.mjs",

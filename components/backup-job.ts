@@ -11,8 +11,7 @@ import {
     type ResolvedBackupJobArgs,
     type SecretKeyRef,
 } from "./backup-job-args";
-import { RELEASE_ANNOTATIONS } from "../policies/lib/release-record";
-import { BACKUP_ROLE_LABEL } from "../policies/lib/well-known";
+import { BACKUP_ROLE_LABEL, RELEASE_ANNOTATIONS } from "../policies/lib/well-known";
 
 /**
  * @pulumi/aws, loaded only by a BackupJob that creates AWS resources (it is an optional peer

@@ -3,21 +3,9 @@
 // runbook components write it (lib/release.ts builds it from a stack file), and the deploy
 // gate reads it back from the resources, so a reviewer of the rendered manifests sees it too.
 import type { SignedApproval } from "./signed-approvals";
-import { ANNOTATION_PREFIX } from "./well-known";
+import { RELEASE_ANNOTATIONS } from "./well-known";
 
-export const RELEASE_ANNOTATIONS = {
-    version: `${ANNOTATION_PREFIX}/release-version`,
-    commit: `${ANNOTATION_PREFIX}/release-commit`,
-    operator: `${ANNOTATION_PREFIX}/operator`,
-    strategy: `${ANNOTATION_PREFIX}/strategy`,
-    approvals: `${ANNOTATION_PREFIX}/approvals`,
-    hotfix: `${ANNOTATION_PREFIX}/hotfix`,
-    postmortem: `${ANNOTATION_PREFIX}/hotfix-postmortem`,
-    hotfixReason: `${ANNOTATION_PREFIX}/hotfix-reason`,
-    rollback: `${ANNOTATION_PREFIX}/rollback`,
-    /** Signed approvals ({statement, signature}, JSON): the pack verifies each. */
-    signedApprovals: `${ANNOTATION_PREFIX}/signed-approvals`,
-} as const;
+export { RELEASE_ANNOTATIONS };
 
 export interface Approval {
     name: string;

@@ -38,3 +38,18 @@ export const COMPONENT_LABEL = "app.kubernetes.io/component";
  * declares it; it takes precedence over release annotations on the resources under it.
  */
 export const RELEASE_INPUT = "runbookRelease";
+
+/** The release record's annotations (policies/lib/release-record.ts reads and writes them). */
+export const RELEASE_ANNOTATIONS = {
+    version: `${ANNOTATION_PREFIX}/release-version`,
+    commit: `${ANNOTATION_PREFIX}/release-commit`,
+    operator: `${ANNOTATION_PREFIX}/operator`,
+    strategy: `${ANNOTATION_PREFIX}/strategy`,
+    approvals: `${ANNOTATION_PREFIX}/approvals`,
+    hotfix: `${ANNOTATION_PREFIX}/hotfix`,
+    postmortem: `${ANNOTATION_PREFIX}/hotfix-postmortem`,
+    hotfixReason: `${ANNOTATION_PREFIX}/hotfix-reason`,
+    rollback: `${ANNOTATION_PREFIX}/rollback`,
+    /** Signed approvals ({statement, signature}, JSON): the pack verifies each. */
+    signedApprovals: `${ANNOTATION_PREFIX}/signed-approvals`,
+} as const;

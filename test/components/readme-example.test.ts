@@ -1,9 +1,9 @@
-// The example program of docs/components.md, run as written through
+// The example program of components/README.md, run as written through
 // Pulumi's mocks: the components with a handful of fields and no stack config of ours.
 import * as pulumi from "@pulumi/pulumi";
 import * as ts from "typescript";
 import { byName, installMocks, ofType, promiseOf, registered } from "../util/mocks";
-import { docExample, PACKAGE_NAME } from "../util/readme";
+import { docExample, LIBRARY_MANUAL, PACKAGE_NAME } from "../util/readme";
 
 installMocks();
 
@@ -35,10 +35,10 @@ async function runExample(source: string): Promise<Record<string, unknown>> {
 const spec = (name: string) => byName(name).inputs.spec;
 const container = (name: string) => spec(name).template.spec.containers[0];
 
-describe("the example program of docs/components.md", () => {
+describe("the example program of components/README.md", () => {
     let outputs: Record<string, unknown>;
     beforeAll(async () => {
-        outputs = await runExample(docExample("components"));
+        outputs = await runExample(docExample(LIBRARY_MANUAL));
     });
 
     test("its exports are the live colour and the canary's weight", () => {

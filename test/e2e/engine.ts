@@ -12,6 +12,7 @@ const PROJECT_FILES = [
     "tsconfig.json",
     "index.ts",
     "components",
+    "program",
     "config",
     "lib",
     "policies",

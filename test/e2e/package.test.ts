@@ -1,11 +1,11 @@
 // The library as another team gets it: `npm pack`, the tarball installed into a scratch
 // Pulumi program next to its own @pulumi/pulumi and @pulumi/kubernetes, type-checked
-// strictly against the built declarations, and the example program of docs/components.md run by the
+// strictly against the built declarations, and the example program of components/README.md run by the
 // real engine on the live local cluster — read back from the API server.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Kubectl } from "../../commands/kube";
-import { docExample, PACKAGE_NAME } from "../util/readme";
+import { docExample, LIBRARY_MANUAL, PACKAGE_NAME } from "../util/readme";
 import { ROOT } from "../util/stack";
 import { clusterKubeconfig, kubectl } from "./cluster";
 import { expectOk, toolchainReady, Workspace } from "./engine";
@@ -27,7 +27,7 @@ beforeAll(() => {
     env = { KUBECONFIG: clusterKubeconfig() };
 
     // The tarball, exactly as `npm publish` would upload it (prepack builds dist/).
-    const tarball = ws.pack([], ws.dir);
+    const tarball = ws.pack(["-w", "components"], ws.dir);
 
     const own = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
     program = path.join(ws.dir, "consumer");
@@ -61,9 +61,9 @@ beforeAll(() => {
             include: ["index.ts"],
         }),
     );
-    const example = docExample("components");
+    const example = docExample(LIBRARY_MANUAL);
     if (!example.includes('const namespace = "shop";'))
-        throw new Error("the example of docs/components.md no longer sets its namespace");
+        throw new Error(`the example of ${LIBRARY_MANUAL} no longer sets its namespace`);
     fs.writeFileSync(
         path.join(program, "index.ts"),
         example.replace('const namespace = "shop";', `const namespace = "${NS}";`),
@@ -78,19 +78,21 @@ afterAll(() => {
     ws?.pulumi(["stack", "rm", STACK, "--yes", "--force"], env, program);
 });
 
-test("the tarball holds the built entry point and its declarations, not the program or its tests", () => {
+test("the tarball holds the built library, its manual and its shared modules, none of the program", () => {
     const installed = path.join(program, "node_modules", PACKAGE_NAME);
-    // docs/ too: the README's links lead there, and docs/components.md is the library's manual.
+    // README.md is components/README.md, the library's manual.
     for (const f of [
         "dist/components/index.js",
         "dist/components/index.d.ts",
+        "dist/components/backup-job.js",
+        "dist/policies/routers/index.js",
         "package.json",
         "README.md",
-        "docs/components.md",
     ])
         expect(fs.existsSync(path.join(installed, f))).toBe(true);
-    for (const f of ["index.ts", "test", "scripts", "policies", "Pulumi.production.yaml"])
+    for (const f of ["index.ts", "dist/config", "dist/program", "dist/lib", "dist/commands", "dist/policies/index.js"])
         expect(fs.existsSync(path.join(installed, f))).toBe(false);
+    expect(fs.readdirSync(installed).sort()).toEqual(["README.md", "dist", "package.json"]);
     // One @pulumi/pulumi for the program and the library: a second copy could not register resources.
     expect(fs.existsSync(path.join(installed, "node_modules", "@pulumi", "pulumi"))).toBe(false);
 });
