@@ -52,6 +52,25 @@ export default tseslint.config(
         rules: { "max-lines-per-function": ["error", { max: 80, skipBlankLines: true, skipComments: true }] },
     },
     {
+        // components/ is a package: its directory resolves to the package's built dist/, so
+        // the program and the tests import its sources by file.
+        files: ["**/*.ts"],
+        ignores: ["components/**"],
+        rules: {
+            "no-restricted-imports": [
+                "error",
+                {
+                    patterns: [
+                        {
+                            regex: "^(\\.\\./)+components$",
+                            message: "import ../components/index: the directory resolves to the package's built dist/",
+                        },
+                    ],
+                },
+            ],
+        },
+    },
+    {
         // The library stands apart from the program: the program (program/, config/, index.ts)
         // and the commands depend on it, never the reverse. What it shares with the policy
         // pack (labels, routers, release annotations) it imports from policies/.

@@ -1,5 +1,6 @@
 // What a BlueGreenDeployment takes and the checks it makes on it, with no Pulumi runtime: the config
 // parser and the commands run these checks without loading the SDKs.
+import type * as pulumi from "@pulumi/pulumi";
 import type { Color } from "./labels";
 import { imageProblems, type Problem } from "./checks";
 import { workloadProblems, type WorkloadArgs } from "./workload-args";
@@ -16,8 +17,8 @@ export const SMOKE_TEST_DEFAULTS = {
 export interface BlueGreenDeploymentArgs extends WorkloadArgs {
     /** The colour that serves traffic once this update is done; flip it back to roll back. */
     activeColor: Color;
-    /** Each colour's image, with a tag or digest. */
-    images: Record<Color, string>;
+    /** Each colour's image, with a tag or digest (or another resource's output). */
+    images: Record<Color, pulumi.Input<string>>;
     /**
      * Pods kept on the colour that is not live, for a rollback; 0 frees them.
      * @default replicas

@@ -4,9 +4,11 @@ import { smokeTestScript } from "./backup-script";
 import { appSelector, smokeJobName, type Color } from "./labels";
 import { COLOR_LABEL } from "../policies/lib/well-known";
 import {
+    checkedImage,
     deploymentArgs,
     RERUN_IF_FAILED,
     serviceArgs,
+    servingLabels,
     SWITCH_WITHOUT_SETTLE,
     throwProblems,
     workloadLabels,
@@ -51,8 +53,10 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
         const replicasOf = (c: Color) => (c === target ? w.replicas : idleReplicas);
 
         const deployments = {} as Record<Color, k8s.apps.v1.Deployment>;
+        const images = {} as Record<Color, pulumi.Input<string>>;
+        for (const color of COLORS) images[color] = checkedImage(args.images[color], ["images", color], this);
         for (const color of COLORS)
-            deployments[color] = this.colorDeployment(name, w, color, args.images[color], replicasOf(color), target);
+            deployments[color] = this.colorDeployment(name, w, color, images[color], replicasOf(color), target);
         this.deployments = deployments;
         this.activeDeploymentName = `${w.name}-${target}`;
 
@@ -88,7 +92,7 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
             if (smokeTest.enabled && replicasOf(color) > 0)
                 this.smokeTests[color] = this.smokeTest(
                     name,
-                    { workload: w, color, image: args.images[color], healthEndpoints, smokeTest },
+                    { workload: w, color, image: images[color], healthEndpoints, smokeTest },
                     [deployments[color], colorServices[color]],
                 );
         }
@@ -124,7 +128,8 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
         const w = t.workload;
         // The Job's name changes with what it tests, so a new image is tested by a fresh Job
         // and an unchanged colour keeps the Job that passed.
-        const jobName = smokeJobName(w.name, t.color, t.image, t.healthEndpoints);
+        const named = (image: string) => smokeJobName(w.name, t.color, image, t.healthEndpoints);
+        const jobName = typeof t.image === "string" ? named(t.image) : pulumi.output(t.image).apply(named);
         const url = pulumi.interpolate`http://${w.name}-${t.color}.${w.namespace}.svc.cluster.local:${w.servicePort}`;
         const labels = { ...workloadLabels(w, "smoke-test"), [COLOR_LABEL]: t.color };
         return new k8s.batch.v1.Job(
@@ -164,7 +169,7 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
         name: string,
         w: ResolvedWorkloadArgs,
         color: Color,
-        image: string,
+        image: pulumi.Input<string>,
         replicas: number,
         target: Color,
     ): k8s.apps.v1.Deployment {
@@ -175,7 +180,7 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
                 name: `${w.name}-${color}`,
                 image,
                 replicas,
-                labels: { ...workloadLabels(w, "server", image), [COLOR_LABEL]: color },
+                labels: { ...servingLabels(w, image), [COLOR_LABEL]: color },
                 selector: { ...appSelector(w.name, w.environment), [COLOR_LABEL]: color },
                 annotations: w.annotations,
             }),
@@ -187,7 +192,7 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
 interface SmokeTestSpec {
     workload: ResolvedWorkloadArgs;
     color: Color;
-    image: string;
+    image: pulumi.Input<string>;
     healthEndpoints: string[];
     smokeTest: { enabled: boolean; image: string; timeoutSeconds: number };
 }

@@ -1,5 +1,6 @@
 // What a CanaryRelease takes and the checks it makes on it, with no Pulumi runtime: the config
 // parser and the commands run these checks without loading the SDKs.
+import type * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_ROUTER, routerOf, routerSchema, type RouterConfig, type RouterInput } from "../policies/routers";
 import { describeValue, imageProblems, type Problem } from "./checks";
 import { DEFAULT_REPLICAS, workloadProblems, type WorkloadArgs } from "./workload-args";
@@ -14,11 +15,11 @@ export const DEFAULT_CANARY_STEPS: readonly number[] = [5, 25, 100];
 export type CanaryRouter = RouterInput;
 
 export interface CanaryReleaseArgs extends WorkloadArgs {
-    /** The stable track's image, with a tag or digest. */
-    image: string;
+    /** The stable track's image, with a tag or digest (or another resource's output). */
+    image: pulumi.Input<string>;
     canary: {
         /** The image under test. */
-        image: string;
+        image: pulumi.Input<string>;
         /** Percent of traffic on the canary: 0 aborts, 100 promotes the canary image to stable. */
         weight: number;
         /**

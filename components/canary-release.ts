@@ -3,7 +3,15 @@ import * as pulumi from "@pulumi/pulumi";
 import { appSelector } from "./labels";
 import { CANARY_STEPS_ANNOTATION, CANARY_WEIGHT_ANNOTATION, TRACK_LABEL } from "../policies/lib/well-known";
 import { canaryPlan, effectiveWeight, type CanaryPlan } from "./traffic";
-import { deploymentArgs, serviceArgs, TAKE_BACK_DRIFT, throwProblems, workloadLabels } from "./workload";
+import {
+    checkedImage,
+    deploymentArgs,
+    serviceArgs,
+    servingLabels,
+    TAKE_BACK_DRIFT,
+    throwProblems,
+    workloadLabels,
+} from "./workload";
 import { routerOf, type CanaryPart, type RouterObject } from "../policies/routers";
 import { canaryProblems, DEFAULT_CANARY_STEPS, parsedRouter, type CanaryReleaseArgs, type Track } from "./canary-args";
 import { resolveWorkloadArgs } from "./workload-args";
@@ -39,7 +47,7 @@ export class CanaryRelease extends pulumi.ComponentResource {
     public readonly canaryService?: k8s.core.v1.Service;
     public readonly route?: k8s.apiextensions.CustomResource;
     public readonly ingresses: k8s.networking.v1.Ingress[];
-    public readonly plan: CanaryPlan;
+    public readonly plan: CanaryPlan<pulumi.Input<string>>;
     public readonly stableDeploymentName: string;
 
     constructor(name: string, args: CanaryReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -50,8 +58,8 @@ export class CanaryRelease extends pulumi.ComponentResource {
         const router = routerOf(routerConfig);
         const steps = args.canary.steps ?? DEFAULT_CANARY_STEPS;
         this.plan = canaryPlan({
-            stableImage: args.image,
-            canaryImage: args.canary.image,
+            stableImage: checkedImage(args.image, ["image"], this),
+            canaryImage: checkedImage(args.canary.image, ["canary", "image"], this),
             weight: args.canary.weight,
             steps,
             replicas: w.replicas,
@@ -66,7 +74,12 @@ export class CanaryRelease extends pulumi.ComponentResource {
             shareAsked: effectiveWeight(args.canary.weight, w.replicas, router.weighted),
         };
         this.stable = this.track(ctx, "stable", this.plan.stableImage, this.plan.stableReplicas);
-        this.canary = this.track(ctx, "canary", args.canary.image, this.plan.canaryReplicas);
+        this.canary = this.track(
+            ctx,
+            "canary",
+            checkedImage(args.canary.image, ["canary", "image"], this),
+            this.plan.canaryReplicas,
+        );
         this.stableDeploymentName = `${w.name}-stable`;
         this.service = this.clientService(ctx);
         this.canaryService = ctx.routed ? this.trackService(ctx, "canary") : undefined;
@@ -90,7 +103,7 @@ export class CanaryRelease extends pulumi.ComponentResource {
     }
 
     /** One track's Deployment: its pods carry the track label, its annotations the share and the plan. */
-    private track(ctx: Context, t: Track, image: string, replicas: number): k8s.apps.v1.Deployment {
+    private track(ctx: Context, t: Track, image: pulumi.Input<string>, replicas: number): k8s.apps.v1.Deployment {
         const { w } = ctx;
         return new k8s.apps.v1.Deployment(
             `${ctx.name}-${t}`,
@@ -99,7 +112,7 @@ export class CanaryRelease extends pulumi.ComponentResource {
                 name: `${w.name}-${t}`,
                 image,
                 replicas,
-                labels: { ...workloadLabels(w, "server", image), [TRACK_LABEL]: t },
+                labels: { ...servingLabels(w, image), [TRACK_LABEL]: t },
                 selector: trackSelector(w, t),
                 annotations: {
                     ...w.annotations,

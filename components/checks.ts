@@ -64,9 +64,15 @@ export function isPinnedImage(image: string): boolean {
     return IMAGE_PATTERN.test(image) && (/@sha256:/.test(image) || /:[^/]+$/.test(image));
 }
 
-/** The image at `path`, unless it is pinned to a tag or digest. */
-export function imageProblems(path: PropertyKey[], image: string): Problem[] {
-    return isPinnedImage(image) ? [] : [{ path, message: `${IMAGE_EXPECTATION}, got ${describeValue(image)}` }];
+/**
+ * The image at `path`, unless it is pinned to a tag or digest. An image that is another
+ * resource's output is not known yet: the component checks it once it is (checkedImage).
+ */
+export function imageProblems(path: PropertyKey[], image: unknown): Problem[] {
+    if (typeof image !== "string" && image !== undefined && image !== null && typeof image === "object") return [];
+    return typeof image === "string" && isPinnedImage(image)
+        ? []
+        : [{ path, message: `${IMAGE_EXPECTATION}, got ${describeValue(image)}` }];
 }
 
 /** A value as a message tells what was given: nothing, a list (…), an object (…), or its JSON. */

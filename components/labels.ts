@@ -16,6 +16,9 @@ export interface LabelContext {
     component?: string;
 }
 
+/** The version of what a workload runs: its image's tag (or a digest's first characters). */
+export const VERSION_LABEL = "app.kubernetes.io/version";
+
 export function recommendedLabels(c: LabelContext): Record<string, string> {
     const labels: Record<string, string> = {
         [APP_LABEL]: c.app,
@@ -25,7 +28,7 @@ export function recommendedLabels(c: LabelContext): Record<string, string> {
         [ENVIRONMENT_LABEL]: c.environment,
     };
     if (c.component !== undefined) labels["app.kubernetes.io/component"] = c.component;
-    if (c.version !== undefined) labels["app.kubernetes.io/version"] = labelValue(c.version);
+    if (c.version !== undefined) labels[VERSION_LABEL] = labelValue(c.version);
     return labels;
 }
 

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { appSelector } from "./labels";
 import { rollingProblems, type RollingDeploymentArgs } from "./rolling-args";
-import { deploymentArgs, serviceArgs, throwProblems, workloadLabels } from "./workload";
+import { checkedImage, deploymentArgs, serviceArgs, servingLabels, throwProblems, workloadLabels } from "./workload";
 import { resolveWorkloadArgs } from "./workload-args";
 
 /**
@@ -25,9 +25,9 @@ export class RollingDeployment extends pulumi.ComponentResource {
             deploymentArgs({
                 workload: w,
                 name: w.name,
-                image: args.image,
+                image: checkedImage(args.image, ["image"], this),
                 replicas: w.replicas,
-                labels: workloadLabels(w, "server", args.image),
+                labels: servingLabels(w, args.image),
                 selector,
                 annotations: w.annotations,
             }),

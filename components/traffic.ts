@@ -5,9 +5,9 @@
 import { routerOf, type RouterConfig } from "../policies/routers";
 import { replicaSplit } from "../policies/routers/replicas";
 
-export interface CanaryPlan {
+export interface CanaryPlan<Image = string> {
     /** Image the stable Deployment runs: the canary image once promoted at 100. */
-    stableImage: string;
+    stableImage: Image;
     canaryReplicas: number;
     stableReplicas: number;
     /** Percent of requests routed to the canary (0 once promoted or aborted). */
@@ -34,14 +34,14 @@ export function effectiveWeight(weight: number, replicas: number, routed: boolea
  * the split of `replicas` follows the weight as closely as whole pods allow (the config
  * check rejects weights it cannot honour within WEIGHT_TOLERANCE).
  */
-export function canaryPlan(args: {
-    stableImage: string;
-    canaryImage: string;
+export function canaryPlan<Image>(args: {
+    stableImage: Image;
+    canaryImage: Image;
     weight: number;
     steps: readonly number[];
     replicas: number;
     routed: boolean;
-}): CanaryPlan {
+}): CanaryPlan<Image> {
     const { weight, steps, replicas } = args;
     if (weight <= 0)
         return {

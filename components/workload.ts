@@ -2,8 +2,8 @@
 // labels and the rollout settings.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { Problem } from "./checks";
-import { imageVersion, recommendedLabels } from "./labels";
+import { imageProblems, type Problem } from "./checks";
+import { imageVersion, labelValue, recommendedLabels, VERSION_LABEL } from "./labels";
 import type { ResolvedWorkloadArgs } from "./workload-args";
 
 /** Throws every problem as one ResourceError of `component`, each line naming its field. */
@@ -14,25 +14,54 @@ export function throwProblems(problems: Problem[], component: pulumi.Resource): 
     throw new pulumi.ResourceError(problems.map((p) => `'${field(p.path)}': ${p.message}`).join("\n"), component);
 }
 
-/** The recommended labels of one of the workload's objects; with `image`, its version too. */
-export function workloadLabels(w: ResolvedWorkloadArgs, component: string, image?: string): Record<string, string> {
-    return recommendedLabels({
-        app: w.name,
-        partOf: w.partOf,
-        environment: w.environment,
-        component,
-        version: image === undefined ? undefined : imageVersion(image),
-    });
+/** The recommended labels of one of the workload's objects. */
+export function workloadLabels(w: ResolvedWorkloadArgs, component: string): Record<string, string> {
+    return recommendedLabels({ app: w.name, partOf: w.partOf, environment: w.environment, component });
 }
+
+/** The labels of a workload's serving Deployment and its pods: with its image's version (once the image is known). */
+export function servingLabels(
+    w: ResolvedWorkloadArgs,
+    image: pulumi.Input<string>,
+): Record<string, pulumi.Input<string>> {
+    const version = (i: string) => labelValue(imageVersion(i));
+    return {
+        ...workloadLabels(w, "server"),
+        [VERSION_LABEL]: typeof image === "string" ? version(image) : pulumi.output(image).apply(version),
+    };
+}
+
+/**
+ * An image given as another resource's output, checked once it is known (a plain string was
+ * checked with the args): an unpinned one fails the preview or update with the component's
+ * ResourceError, as a bad plain string fails its constructor. While the value is unknown (a
+ * preview before the other resource exists), the policy pack's deny-unpinned-images checks
+ * it again when the update knows it.
+ */
+export function checkedImage(
+    image: pulumi.Input<string>,
+    path: PropertyKey[],
+    component: pulumi.Resource,
+): pulumi.Input<string> {
+    return typeof image === "string" ? image : pulumi.output(image).apply(pinnedOrThrow(path, component));
+}
+
+/** The check checkedImage applies to a known image: the image, or the component's ResourceError. */
+export const pinnedOrThrow =
+    (path: PropertyKey[], component: pulumi.Resource) =>
+    (image: string): string => {
+        throwProblems(imageProblems(path, image), component);
+        return image;
+    };
 
 export interface DeploymentSpec {
     workload: ResolvedWorkloadArgs;
     /** metadata.name of the Deployment. */
     name: string;
-    image: string;
+    image: pulumi.Input<string>;
     replicas: number;
     /** Labels on the Deployment and its pods (include the selector). */
-    labels: Record<string, string>;
+    labels: Record<string, pulumi.Input<string>>;
     /** Immutable selector labels. */
     selector: Record<string, string>;
     annotations: Record<string, string>;

@@ -13,7 +13,7 @@ import type { AlertsConfig, ServiceConfig } from "../config/types";
 import { appSelector, recommendedLabels } from "../components/labels";
 import { alertTarget, serviceAlertRules } from "../lib/promql";
 import { COLOR_LABEL, TRACK_LABEL } from "../policies/lib/well-known";
-import { AlertRules, Autoscaler, BlueGreenDeployment, CanaryRelease, RollingDeployment } from "../components";
+import { AlertRules, Autoscaler, BlueGreenDeployment, CanaryRelease, RollingDeployment } from "../components/index";
 
 export interface AppServiceArgs {
     service: ServiceConfig;

@@ -12,7 +12,7 @@ import { releaseAnnotations, type ReleaseRecord } from "../policies/lib/release-
 import type { SignedApproval } from "../policies/lib/signed-approvals";
 import { RELEASE_INPUT } from "../policies/lib/well-known";
 import { AppService } from "./app-service";
-import { AlertRules, BackupJob } from "../components";
+import { AlertRules, BackupJob } from "../components/index";
 
 export interface RunbookStackArgs {
     config: StackConfig;

@@ -6,7 +6,7 @@ import { byName, construct, installMocks, ofType, promiseOf, registered, reset }
 
 installMocks();
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const lib = require("../../components") as typeof import("../../components");
+const lib = require("../../components/index") as typeof import("../../components/index");
 
 const minimal = {
     namespace: "apps",

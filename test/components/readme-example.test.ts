@@ -19,7 +19,7 @@ async function runExample(source: string): Promise<Record<string, unknown>> {
     };
     const requireFor = (id: string) =>
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        id === PACKAGE_NAME ? require("../../components") : require(id);
+        id === PACKAGE_NAME ? require("../../components/index") : require(id);
     // As the language host runs a program: inside a root stack, whose outputs are the module's exports.
     const outputs = await pulumi.runtime.runInPulumiStack(async () => {
         // Every resource the example creates is recorded as it is constructed.

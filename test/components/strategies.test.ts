@@ -7,7 +7,7 @@ import { byName, construct, installMocks, ofType, registered, reset } from "../u
 installMocks();
 // Imported after the mocks are set, as a program would be.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const lib = require("../../components") as typeof import("../../components");
+const lib = require("../../components/index") as typeof import("../../components/index");
 
 const base = { namespace: "apps", environment: "staging" };
 const spec = (name: string) => byName(name).inputs.spec;
