@@ -11,11 +11,11 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { ROOT } from "../commands/engine";
 import { kubectl, liveStack, removeStack } from "../test/e2e/cluster";
 import { Workspace } from "../test/e2e/engine";
 import { MetricsTarget, startPrometheus } from "../test/e2e/prometheus";
 
-const ROOT = path.resolve(__dirname, "..");
 const NS = "bench-live";
 const STACK = "bench";
 

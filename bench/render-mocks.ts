@@ -4,6 +4,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parseStackConfig } from "../config/load";
 import { rawFromStackFile } from "../config/stack-file";
+import { ROOT } from "../commands/engine";
 import { servicesConfig } from "./services";
 
 async function main(): Promise<void> {
@@ -26,7 +27,7 @@ async function main(): Promise<void> {
     // Loaded after the mocks are set, as the program would be.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { RunbookStack } = require("../program/runbook-stack") as typeof import("../program/runbook-stack");
-    const raw = rawFromStackFile(path.join(__dirname, "..", "Pulumi.local.yaml"));
+    const raw = rawFromStackFile(path.join(ROOT, "Pulumi.local.yaml"));
     const config = parseStackConfig({ ...raw, values: { ...raw.values, services: servicesConfig(n) } });
     const t0 = process.hrtime.bigint();
     new RunbookStack("bench", { config });

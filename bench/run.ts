@@ -12,10 +12,10 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { ROOT } from "../commands/engine";
 import { renderedLocalStack, TOOLCHAIN_BIN, Workspace } from "../test/e2e/engine";
 import { stackFileWith } from "./services";
 
-const ROOT = path.resolve(__dirname, "..");
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 
 interface Row {
