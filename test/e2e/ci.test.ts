@@ -34,6 +34,24 @@ const ciPreview = (stack: string, env: Record<string, string> = {}) => {
     return { ...r, summary: fs.existsSync(out) ? fs.readFileSync(out, "utf8") : "" };
 };
 
+/** `npm run ci:deploy` of `stack`, its record in `record`, as the deploy workflow runs it. */
+const ciDeploy = (stack: string, record: string, env: Record<string, string>, extra: string[] = []) =>
+    ws.exec(
+        TSX,
+        [
+            path.join(ROOT, "commands", "main.ts"),
+            "ci:deploy",
+            "--stack",
+            stack,
+            "--record",
+            record,
+            "--dir",
+            ws.dir,
+            ...extra,
+        ],
+        env,
+    );
+
 test("a pull request that flips activeColor: the summary names the Service selector change", () => {
     expect(
         ws.pulumi([
@@ -93,20 +111,7 @@ describe("production-like stack inside the Christmas freeze", () => {
 
     test("the deploy entry point refuses before pulumi up and records the refusal", () => {
         const record = path.join(ws.dir, "record.json");
-        const r = ws.exec(
-            TSX,
-            [
-                path.join(ROOT, "commands", "main.ts"),
-                "ci:deploy",
-                "--stack",
-                "e2e-prod",
-                "--record",
-                record,
-                "--dir",
-                ws.dir,
-            ],
-            { RUNBOOK_NOW: FREEZE },
-        );
+        const r = ciDeploy("e2e-prod", record, { RUNBOOK_NOW: FREEZE });
         expect(r.code).toBe(1);
         expect(r.all).toContain("not deployed: pulumi up was not run");
         const rec = JSON.parse(fs.readFileSync(record, "utf8"));
@@ -137,20 +142,7 @@ describe("production-like stack inside the Christmas freeze", () => {
     test("the deploy entry point refuses RUNBOOK_NOW for a stack that applies to a cluster", () => {
         ws.writeStackFile("e2e-prod-cluster", productionLikeStack({ kubeconfig: "does-not-matter" }, "shop-e2e"));
         const record = path.join(ws.dir, "record-drill.json");
-        const r = ws.exec(
-            TSX,
-            [
-                path.join(ROOT, "commands", "main.ts"),
-                "ci:deploy",
-                "--stack",
-                "e2e-prod-cluster",
-                "--record",
-                record,
-                "--dir",
-                ws.dir,
-            ],
-            { RUNBOOK_NOW: "2026-11-26T15:55:00Z" },
-        );
+        const r = ciDeploy("e2e-prod-cluster", record, { RUNBOOK_NOW: "2026-11-26T15:55:00Z" });
         expect(r.code).toBe(1);
         expect(r.all).toContain("ci-deploy: RUNBOOK_NOW=2026-11-26T15:55:00Z is set in the environment");
         expect(r.all).toContain("not deployed: pulumi up was not run");
@@ -169,22 +161,7 @@ describe("production-like stack inside the Christmas freeze", () => {
         fs.writeFileSync(policyConfig, JSON.stringify({ "enforce-deploy-gate": { signers } }));
         const record = path.join(ws.dir, "record-ok.json");
         const deploy = () =>
-            ws.exec(
-                TSX,
-                [
-                    path.join(ROOT, "commands", "main.ts"),
-                    "ci:deploy",
-                    "--stack",
-                    "e2e-prod",
-                    "--record",
-                    record,
-                    "--dir",
-                    ws.dir,
-                    "--policy-config",
-                    policyConfig,
-                ],
-                { RUNBOOK_NOW: "2026-11-26T15:55:00Z" },
-            );
+            ciDeploy("e2e-prod", record, { RUNBOOK_NOW: "2026-11-26T15:55:00Z" }, ["--policy-config", policyConfig]);
         const unsigned = deploy();
         expect(unsigned.code).toBe(1);
         expect(unsigned.all).toContain(
