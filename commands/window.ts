@@ -16,10 +16,6 @@ import { ROOT } from "./engine";
 import { UsageError } from "./errors";
 import { gateVerdict } from "./stack";
 
-function unusable(message: string): never {
-    throw new UsageError(message);
-}
-
 /** The verdict for scripts (--json). */
 function printJson(stack: string, environment: string, verdict: ReturnType<typeof gateVerdict>): void {
     const { result } = verdict;
@@ -39,36 +35,31 @@ function printJson(stack: string, environment: string, verdict: ReturnType<typeo
 }
 
 export function run(argv: string[]): number {
-    let args;
-    try {
-        args = parseArgs({
-            args: argv,
-            options: {
-                stack: { type: "string" },
-                at: { type: "string" },
-                json: { type: "boolean", default: false },
-                "policy-config": { type: "string" },
-                operator: { type: "string" },
-                approvals: { type: "string" },
-                hotfix: { type: "boolean", default: false },
-                postmortem: { type: "string" },
-                dir: { type: "string" },
-            },
-            strict: true,
-        });
-    } catch (e) {
-        unusable((e as Error).message);
-    }
-    const o = args.values;
+    // Bad flags are node's ERR_PARSE_ARGS errors: the entry point reports them (exit 2).
+    const { values: o } = parseArgs({
+        args: argv,
+        options: {
+            stack: { type: "string" },
+            at: { type: "string" },
+            json: { type: "boolean", default: false },
+            "policy-config": { type: "string" },
+            operator: { type: "string" },
+            approvals: { type: "string" },
+            hotfix: { type: "boolean", default: false },
+            postmortem: { type: "string" },
+            dir: { type: "string" },
+        },
+        strict: true,
+    });
     const dir = path.resolve(o.dir ?? ROOT);
-    if (!o.stack) unusable("--stack is required");
+    if (!o.stack) throw new UsageError("--stack is required");
     const stack = o.stack;
 
     let at;
     if (o.at !== undefined) {
         at = parseInstant(o.at);
         if (!at)
-            unusable(
+            throw new UsageError(
                 `--at: expected an ISO 8601 instant with offset such as 2026-11-26T15:55:00+01:00, got ${JSON.stringify(o.at)}`,
             );
     }
@@ -85,7 +76,7 @@ export function run(argv: string[]): number {
         cfg = parseStackConfig(readStack(dir, stack, process.env, overrides));
     } catch (e) {
         if (e instanceof ConfigError || e instanceof StackFileError || e instanceof UnknownStackError)
-            unusable(e.message);
+            throw new UsageError(e.message);
         throw e;
     }
 
@@ -94,8 +85,8 @@ export function run(argv: string[]): number {
         verdict = gateVerdict({ dir, stack, config: cfg }, o["policy-config"], process.env, at);
     } catch (e) {
         // A policy config or gate clock (RUNBOOK_NOW, the config's `now`) that cannot be used.
-        if (e instanceof PolicyConfigError) unusable(e.problems.length === 1 ? e.problems[0] : e.message);
-        if (e instanceof CalendarError) unusable(e.message);
+        if (e instanceof PolicyConfigError) throw new UsageError(e.problems.length === 1 ? e.problems[0] : e.message);
+        if (e instanceof CalendarError) throw new UsageError(e.message);
         throw e;
     }
     const { result, next } = verdict;

@@ -95,33 +95,34 @@ export class BackupJob extends pulumi.ComponentResource {
         super("runbook:backup:BackupJob", name, {}, opts);
         throwProblems(backupJobProblems(given), this);
         const args = resolveBackupJobArgs(given);
-        const b = args;
-        this.schedule = b.schedule;
-        this.bucket = b.bucket.name === undefined ? this.createBucket(name, args) : undefined;
-        this.bucketName = this.bucket ? this.bucket.bucket : pulumi.output(b.bucket.name as pulumi.Input<string>);
-        this.role = b.iam.oidcProviderArn && args.awsProvider ? this.irsaRole(name, args) : undefined;
-        this.serviceAccount = this.backupServiceAccount(name, args, this.role?.arn ?? b.iam.roleArn);
-        this.databaseSecret = b.databaseSecret ? undefined : this.urlSecret(name, args);
+        this.schedule = args.schedule;
+        this.bucket = args.bucket.name === undefined ? this.createBucket(name, args) : undefined;
+        this.bucketName = this.bucket ? this.bucket.bucket : pulumi.output(args.bucket.name as pulumi.Input<string>);
+        this.role = args.iam.oidcProviderArn && args.awsProvider ? this.irsaRole(name, args) : undefined;
+        this.serviceAccount = this.backupServiceAccount(name, args, this.role?.arn ?? args.iam.roleArn);
+        this.databaseSecret = args.databaseSecret ? undefined : this.urlSecret(name, args);
         const ctx: Context = {
             name,
             args,
             serviceAccountName: this.serviceAccount.metadata.name,
-            databaseUrl: b.databaseSecret ?? {
+            databaseUrl: args.databaseSecret ?? {
                 name: (this.databaseSecret as k8s.core.v1.Secret).metadata.name,
                 key: "url",
             },
             s3Env: [
                 { name: "BUCKET", value: this.bucketName },
-                { name: "PREFIX", value: b.bucket.prefix },
-                { name: "AWS_REGION", value: b.bucket.region },
-                ...(b.bucket.endpoint !== undefined ? [{ name: "S3_ENDPOINT_URL", value: b.bucket.endpoint }] : []),
+                { name: "PREFIX", value: args.bucket.prefix },
+                { name: "AWS_REGION", value: args.bucket.region },
+                ...(args.bucket.endpoint !== undefined
+                    ? [{ name: "S3_ENDPOINT_URL", value: args.bucket.endpoint }]
+                    : []),
             ],
         };
         const jobSpec = this.backupJobSpec(ctx);
         this.cronJob = this.backupCronJob(ctx, jobSpec);
-        this.preDeployJob = b.preDeploy ? this.preDeployBackup(ctx, jobSpec) : undefined;
+        this.preDeployJob = args.preDeploy ? this.preDeployBackup(ctx, jobSpec) : undefined;
         this.restoreCronJob = this.onDemandRestore(ctx);
-        this.restoreDrillCronJob = b.restoreDrill ? this.restoreDrill(ctx, b.restoreDrill) : undefined;
+        this.restoreDrillCronJob = args.restoreDrill ? this.restoreDrill(ctx, args.restoreDrill) : undefined;
         this.registerOutputs({
             bucketName: this.bucketName,
             schedule: this.schedule,
@@ -133,7 +134,6 @@ export class BackupJob extends pulumi.ComponentResource {
     /** The bucket: versioned, encrypted, public access blocked, dumps expiring after retentionDays. */
     private createBucket(name: string, args: ResolvedBackupJobArgs): aws.s3.Bucket {
         const sdk = awsSdk();
-        const b = args;
         const awsOpts = { parent: this, provider: args.awsProvider };
         const bucket = new sdk.s3.Bucket(`${name}-bucket`, { forceDestroy: false, tags: args.labels }, awsOpts);
         new sdk.s3.BucketVersioning(
@@ -168,9 +168,9 @@ export class BackupJob extends pulumi.ComponentResource {
                     {
                         id: "expire-backups",
                         status: "Enabled",
-                        filter: { prefix: `${b.bucket.prefix}/` },
-                        expiration: { days: b.retentionDays },
-                        noncurrentVersionExpiration: { noncurrentDays: b.retentionDays },
+                        filter: { prefix: `${args.bucket.prefix}/` },
+                        expiration: { days: args.retentionDays },
+                        noncurrentVersionExpiration: { noncurrentDays: args.retentionDays },
                         abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
                     },
                 ],
@@ -183,8 +183,7 @@ export class BackupJob extends pulumi.ComponentResource {
     /** IRSA: a role only this namespace's backup ServiceAccount may assume, allowed the backup prefix. */
     private irsaRole(name: string, args: ResolvedBackupJobArgs): aws.iam.Role {
         const sdk = awsSdk();
-        const b = args;
-        const oidcProviderArn = b.iam.oidcProviderArn as string;
+        const oidcProviderArn = args.iam.oidcProviderArn as string;
         const issuer = oidcProviderArn.replace(/^arn:[^:]+:iam::[0-9]+:oidc-provider\//, "");
         const role = new sdk.iam.Role(
             `${name}-role`,
@@ -218,14 +217,14 @@ export class BackupJob extends pulumi.ComponentResource {
                         {
                             Effect: "Allow",
                             Action: ["s3:PutObject", "s3:GetObject"],
-                            Resource: pulumi.interpolate`arn:aws:s3:::${this.bucketName}/${b.bucket.prefix}/*`,
+                            Resource: pulumi.interpolate`arn:aws:s3:::${this.bucketName}/${args.bucket.prefix}/*`,
                         },
                         // The restore finds the newest dump by listing the prefix.
                         {
                             Effect: "Allow",
                             Action: ["s3:ListBucket"],
                             Resource: pulumi.interpolate`arn:aws:s3:::${this.bucketName}`,
-                            Condition: { StringLike: { "s3:prefix": [`${b.bucket.prefix}/*`] } },
+                            Condition: { StringLike: { "s3:prefix": [`${args.bucket.prefix}/*`] } },
                         },
                     ],
                 }),
@@ -269,22 +268,22 @@ export class BackupJob extends pulumi.ComponentResource {
 
     /** Dump (PostgreSQL's image) into an emptyDir, then upload (the S3 client's image). */
     private backupJobSpec(ctx: Context): k8s.types.input.batch.v1.JobSpec {
-        const b = ctx.args;
+        const { args } = ctx;
         const url = ctx.databaseUrl;
         const podSpec = twoStepPod(ctx.serviceAccountName, "/backup", [
             {
                 name: "dump",
-                image: b.dumpImage,
+                image: args.dumpImage,
                 script: DUMP_SCRIPT,
                 env: [{ name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: url.name, key: url.key } } }],
                 resources: DATABASE_STEP,
             },
-            { name: "upload", image: b.uploadImage, script: UPLOAD_SCRIPT, env: ctx.s3Env, resources: S3_STEP },
+            { name: "upload", image: args.uploadImage, script: UPLOAD_SCRIPT, env: ctx.s3Env, resources: S3_STEP },
         ]);
         return {
-            backoffLimit: b.backoffLimit,
-            activeDeadlineSeconds: b.deadlineSeconds,
-            template: { metadata: { labels: ctx.args.labels }, spec: podSpec },
+            backoffLimit: args.backoffLimit,
+            activeDeadlineSeconds: args.deadlineSeconds,
+            template: { metadata: { labels: args.labels }, spec: podSpec },
         };
     }
 
@@ -340,20 +339,20 @@ export class BackupJob extends pulumi.ComponentResource {
      * `verify` compares the row counts with the dump's.
      */
     private restoreJobSpec(ctx: Context, target: SecretKeyRef, verify: boolean): k8s.types.input.batch.v1.JobSpec {
-        const b = ctx.args;
+        const { args } = ctx;
         const dumpKey =
-            b.restore.dumpKey !== undefined && !verify ? [{ name: "DUMP_KEY", value: b.restore.dumpKey }] : [];
+            args.restore.dumpKey !== undefined && !verify ? [{ name: "DUMP_KEY", value: args.restore.dumpKey }] : [];
         const pod = twoStepPod(ctx.serviceAccountName, "/restore", [
             {
                 name: "fetch",
-                image: b.uploadImage,
+                image: args.uploadImage,
                 script: FETCH_SCRIPT,
                 env: [...ctx.s3Env, ...dumpKey],
                 resources: S3_STEP,
             },
             {
                 name: "restore",
-                image: b.dumpImage,
+                image: args.dumpImage,
                 script: RESTORE_SCRIPT,
                 env: [
                     {
@@ -368,8 +367,8 @@ export class BackupJob extends pulumi.ComponentResource {
         return {
             // A restore is not retried on its own: each attempt replaces the schema again.
             backoffLimit: 0,
-            activeDeadlineSeconds: b.restore.deadlineSeconds,
-            template: { metadata: { labels: ctx.args.labels }, spec: pod },
+            activeDeadlineSeconds: args.restore.deadlineSeconds,
+            template: { metadata: { labels: args.labels }, spec: pod },
         };
     }
 

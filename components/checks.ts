@@ -69,7 +69,7 @@ export function isPinnedImage(image: string): boolean {
  * resource's output is not known yet: the component checks it once it is (checkedImage).
  */
 export function imageProblems(path: PropertyKey[], image: unknown): Problem[] {
-    if (typeof image !== "string" && image !== undefined && image !== null && typeof image === "object") return [];
+    if (image !== null && typeof image === "object") return [];
     return typeof image === "string" && isPinnedImage(image)
         ? []
         : [{ path, message: `${IMAGE_EXPECTATION}, got ${describeValue(image)}` }];
