@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # The project's local Kubernetes cluster: a real control plane (etcd, kube-apiserver,
-# kube-controller-manager, kube-scheduler) built from Go modules, with KWOK simulating the
-# node, the kubelet and every pod's lifecycle. Everything listens on 127.0.0.1.
+# kube-controller-manager, kube-scheduler) built from Go modules, a real node (containerd,
+# runc, CNI, kubelet, kube-proxy, CoreDNS; scripts/cluster-node.sh) whose pods run, and KWOK
+# simulating a second node, kwok-node-0, for the many-replica and production-sized suites.
+# The control plane listens on 127.0.0.1; the node's addresses are the project's own, on a
+# bridge of its own (scripts/cluster-node.sh lists them).
 #
 #   npm run --silent cluster -- up          build what is missing, start (idempotent), print the kubeconfig path last
 #   npm run --silent cluster -- kubeconfig  print the kubeconfig path when the cluster runs (exit 1 when not)
+#   npm run --silent cluster -- images      list the real node's images and their fault profiles
 #   npm run --silent cluster -- down        stop every process of the cluster and remove its state
+#   npm run --silent cluster -- leftovers   list what a cluster left on this machine (exit 1 when anything)
 #   npm run --silent cluster -- build       only build (or reuse) the binaries
 #
 # Binaries are cached per version in ~/.cache/runbook-as-code/cluster/<key> (override with
@@ -22,19 +27,34 @@ ETCD_VERSION=v3.6.4
 KWOK_VERSION=v0.7.0
 PROM_OPERATOR_VERSION=v0.85.0
 GATEWAY_API_VERSION=v1.4.1
+# The real node (scripts/cluster-node.sh).
+CONTAINERD_VERSION=v2.4.2
+RUNC_VERSION=v1.5.3
+CNI_PLUGINS_VERSION=v1.10.0
+CRANE_VERSION=v0.22.1
+CRI_TOOLS_VERSION=v1.37.0
 
 CLUSTER_NAME=runbook
 dir="$root/.cluster"
 bin="$dir/bin"
 log="$dir/build.log"
 kubeconfig="$dir/kubeconfig"
-key="k8s-${K8S_VERSION}_etcd-${ETCD_VERSION}_kwok-${KWOK_VERSION}"
+# CoreDNS's version is the one cluster/coredns/go.mod requires (its plugins are chosen there).
+COREDNS_VERSION=$(awk '{ sub(/^require /, "") } $1 == "github.com/coredns/coredns" { print $2 }' "$root/cluster/coredns/go.mod")
+key="k8s-${K8S_VERSION}_etcd-${ETCD_VERSION}_kwok-${KWOK_VERSION}_containerd-${CONTAINERD_VERSION}_runc-${RUNC_VERSION}"
+key="${key}_cni-${CNI_PLUGINS_VERSION}_crane-${CRANE_VERSION}_crictl-${CRI_TOOLS_VERSION}_coredns-${COREDNS_VERSION}"
 cache="${RUNBOOK_CLUSTER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/runbook-as-code/cluster}/$key"
-BINARIES=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok kwokctl)
+BINARIES=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok kwokctl kubelet kube-proxy
+  containerd containerd-shim-runc-v2 ctr runc crictl crane coredns
+  cni/bridge cni/host-local cni/loopback cni/portmap)
 
 progress_tag=cluster
 # shellcheck source=scripts/progress.sh
 source "$root/scripts/progress.sh"
+# shellcheck source=scripts/cluster-node.sh
+source "$root/scripts/cluster-node.sh"
+# shellcheck source=scripts/cluster-images.sh
+source "$root/scripts/cluster-images.sh"
 
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod
 
@@ -84,8 +104,81 @@ import (
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
 	_ "k8s.io/kubernetes/cmd/kube-scheduler"
 	_ "k8s.io/kubernetes/cmd/kubectl"
+	_ "k8s.io/kubernetes/cmd/kubelet"
+	_ "k8s.io/kubernetes/cmd/kube-proxy"
 )
 EOF
+}
+
+# The node's parts resolve together in a second wrapper module of ours (no replaces needed).
+write_node_wrapper() {
+  local w=$1
+  mkdir -p "$w"
+  cat > "$w/go.mod" <<EOF
+module runbook.local/node
+
+go 1.24
+
+require (
+	github.com/containerd/containerd/v2 $CONTAINERD_VERSION
+	github.com/opencontainers/runc $RUNC_VERSION
+	github.com/containernetworking/plugins $CNI_PLUGINS_VERSION
+	github.com/google/go-containerregistry $CRANE_VERSION
+	sigs.k8s.io/cri-tools $CRI_TOOLS_VERSION
+)
+EOF
+  cat > "$w/tools.go" <<'EOF'
+//go:build tools
+
+package tools
+
+import (
+	_ "github.com/containerd/containerd/v2/cmd/containerd"
+	_ "github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2"
+	_ "github.com/containerd/containerd/v2/cmd/ctr"
+	_ "github.com/containernetworking/plugins/plugins/ipam/host-local"
+	_ "github.com/containernetworking/plugins/plugins/main/bridge"
+	_ "github.com/containernetworking/plugins/plugins/main/loopback"
+	_ "github.com/containernetworking/plugins/plugins/meta/portmap"
+	_ "github.com/google/go-containerregistry/cmd/crane"
+	_ "github.com/opencontainers/runc"
+	_ "sigs.k8s.io/cri-tools/cmd/crictl"
+)
+EOF
+}
+
+# One part of the node: its binary from a package of the node wrapper module.
+build_node_part() {
+  local out=$1 name=$2 pkg=$3 t=$SECONDS
+  shift 3
+  step "building $name"
+  (cd "$dir/build/node-wrapper" && env "$@" go build -trimpath -ldflags "-s -w" -o "$out/$name" "$pkg") >>"$log" 2>&1 \
+    || fail "build $name" "go build $pkg failed"
+  step "built $name in $((SECONDS - t)) s"
+}
+
+build_node_into() {
+  local out=$1 w="$dir/build/node-wrapper" p
+  write_node_wrapper "$w"
+  step "resolving containerd $CONTAINERD_VERSION, runc $RUNC_VERSION, CNI plugins $CNI_PLUGINS_VERSION"
+  (cd "$w" && go mod tidy) >>"$log" 2>&1 || fail "resolve modules" "go mod tidy of the node wrapper module failed"
+  # runc needs seccomp (cgo and libseccomp): without it every container fails to start
+  # ("seccomp: config provided but seccomp not supported").
+  build_node_part "$out" runc github.com/opencontainers/runc CGO_ENABLED=1 GOFLAGS="$GOFLAGS -tags=seccomp"
+  for p in containerd containerd-shim-runc-v2 ctr; do
+    build_node_part "$out" "$p" "github.com/containerd/containerd/v2/cmd/$p"
+  done
+  mkdir -p "$out/cni"
+  for p in main/bridge main/loopback ipam/host-local meta/portmap; do
+    build_node_part "$out" "cni/${p#*/}" "github.com/containernetworking/plugins/plugins/$p"
+  done
+  build_node_part "$out" crane github.com/google/go-containerregistry/cmd/crane
+  build_node_part "$out" crictl sigs.k8s.io/cri-tools/cmd/crictl
+  local t=$SECONDS
+  step "building coredns $COREDNS_VERSION (cluster/coredns)"
+  (cd "$root/cluster/coredns" && go build -trimpath -ldflags "-s -w" -o "$out/coredns" .) >>"$log" 2>&1 \
+    || fail "build coredns" "go build of cluster/coredns failed"
+  step "built coredns in $((SECONDS - t)) s"
 }
 
 k8s_ldflags() {
@@ -107,7 +200,7 @@ build_into() {
   (cd "$w" && go mod tidy) >>"$log" 2>&1 || fail "resolve modules" "go mod tidy of the wrapper module failed"
   local tags="selinux,notest,grpcnotrace"
   local part pkg
-  for part in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+  for part in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy; do
     case $part in
       etcd) pkg=go.etcd.io/etcd/server/v3 ;;
       *) pkg=k8s.io/kubernetes/cmd/$part ;;
@@ -125,6 +218,7 @@ build_into() {
       || fail "build $part" "go install sigs.k8s.io/kwok/cmd/$part@$KWOK_VERSION failed"
     step "built $part in $((SECONDS - t)) s"
   done
+  build_node_into "$out"
   echo "$key" > "$out/.key"
 }
 
@@ -142,10 +236,10 @@ build() {
     rm -rf "$tmp" && mkdir -p "$tmp"
     step "building the cluster parts ($key); chatter in .cluster/build.log"
     build_into "$tmp"
-    mkdir -p "$cache" && cp -p "$tmp"/* "$tmp/.key" "$cache/" || step "could not fill the cache $cache (continuing)"
+    mkdir -p "$cache" && cp -pr "$tmp"/. "$cache/" || step "could not fill the cache $cache (continuing)"
     rm -rf "$tmp"
   fi
-  rm -rf "$bin" && mkdir -p "$bin" && cp -p "$cache"/* "$cache/.key" "$bin/"
+  rm -rf "$bin" && mkdir -p "$bin" && cp -pr "$cache"/. "$bin/"
   step "binaries ready in .cluster/bin"
 }
 
@@ -160,6 +254,10 @@ kwokctl() { KWOK_WORKDIR="$dir/kwok" PATH="$bin:$PATH" "$bin/kwokctl" "$@" 9>&-;
 running() {
   [ -s "$kubeconfig" ] && [ -x "$bin/kubectl" ] && kubectl get --raw /readyz --request-timeout=5s >/dev/null 2>&1
 }
+
+# A cluster made by an older version of this script (no real node, other settings) is made again.
+SHAPE=2
+current_shape() { [ "$(cat "$dir/kwok/.shape" 2>/dev/null)" = "$SHAPE" ]; }
 
 json_field() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);if(j.Error){console.error(j.Error);process.exit(1)}process.stdout.write(String(process.argv[1].split(".").reduce((o,k)=>o[k],j)))})' "$1"; }
 
@@ -211,6 +309,31 @@ install_stages() {
     || fail "create the simulated node" "node kwok-node-0 did not become Ready"
 }
 
+# What kwokctl's defaults do not give: the API server reaches the kubelet by the node's
+# address (no DNS for node names here) with a client certificate, and gives Services
+# addresses of ours; kwok manages only the nodes annotated as fake, never the real one.
+write_kwokctl_config() {
+  cat > "$dir/kwokctl.yaml" <<EOF
+apiVersion: config.kwok.x-k8s.io/v1alpha1
+kind: KwokctlConfiguration
+options:
+  # The control plane listens on loopback only.
+  bindAddress: 127.0.0.1
+componentsPatches:
+  - name: kube-apiserver
+    extraArgs:
+      - { key: kubelet-preferred-address-types, value: InternalIP }
+      - { key: kubelet-client-certificate, value: $pki/admin.crt }
+      - { key: kubelet-client-key, value: $pki/admin.key }
+      - { key: service-cluster-ip-range, value: $SERVICE_CIDR }
+      - { key: enable-admission-plugins, value: NodeRestriction }
+  - name: kwok-controller
+    extraArgs:
+      - { key: manage-all-nodes, value: "false", override: true }
+      - { key: manage-nodes-with-annotation-selector, value: kwok.x-k8s.io/node=fake }
+EOF
+}
+
 create_cluster() {
   kwokctl --config "$dir/kwokctl.yaml" create cluster --name "$CLUSTER_NAME" --runtime binary \
     --etcd-binary "$bin/etcd" \
@@ -225,26 +348,18 @@ create_cluster() {
 
 up() {
   build
-  if running; then
+  if running && current_shape && node_running; then
     step "cluster $CLUSTER_NAME is running"
     echo "$kubeconfig"
     return 0
   fi
   # A cluster whose processes are gone (a reboot, a killed shell) is recreated from scratch.
-  if [ -d "$dir/kwok" ]; then
+  if [ -d "$dir/kwok" ] || [ -d "$node_dir" ]; then
     step "removing a stale cluster"
-    kwokctl delete cluster --name "$CLUSTER_NAME" >>"$log" 2>&1 || true
-    stop_leftovers
-    rm -rf "$dir/kwok" "$kubeconfig"
+    remove_cluster
   fi
   step "starting etcd, kube-apiserver, controller-manager, scheduler, kwok"
-  cat > "$dir/kwokctl.yaml" <<'EOF'
-apiVersion: config.kwok.x-k8s.io/v1alpha1
-kind: KwokctlConfiguration
-options:
-  # Every component listens on loopback only.
-  bindAddress: 127.0.0.1
-EOF
+  write_kwokctl_config
   # kwokctl picks free ports when it creates the cluster; another process on the machine
   # can take one before the component binds it, and then the API server never answers.
   # A second attempt picks new ports; a second failure is a real one.
@@ -255,10 +370,12 @@ EOF
     rm -rf "$dir/kwok" "$kubeconfig"
     create_cluster || fail "start the cluster" "kwokctl create cluster failed twice"
   fi
+  echo "$SHAPE" > "$dir/kwok/.shape"
   step "installing kwok stages and the simulated node"
   install_stages
   step "installing CRDs (prometheus-operator, Gateway API)"
   install_crds
+  node_up
   step "cluster $CLUSTER_NAME is ready ($(kubectl version -o json 2>/dev/null | json_field serverVersion.gitVersion))"
   echo "$kubeconfig"
 }
@@ -275,13 +392,24 @@ stop_leftovers() {
   pkill -9 -f "^$dir/" 2>/dev/null || true
 }
 
-down() {
+remove_cluster() {
+  node_down
   if [ -d "$dir/kwok" ] && [ -x "$bin/kwokctl" ]; then
     kwokctl delete cluster --name "$CLUSTER_NAME" >>"$log" 2>&1 || true
   fi
   stop_leftovers
   rm -rf "$dir/kwok" "$kubeconfig" "$dir/kwokctl.yaml"
-  step "cluster $CLUSTER_NAME is down"
+}
+
+down() {
+  remove_cluster
+  local left
+  left=$(node_leftovers)
+  if [ -n "$left" ]; then
+    printf '[cluster] left on this machine after down:\n%s\n' "$left" >&2
+    exit 1
+  fi
+  step "cluster $CLUSTER_NAME is down; nothing of it is left"
 }
 
 # One `up` or `down` at a time (parallel test workers, a second terminal).
@@ -301,12 +429,17 @@ main() {
       running || { echo "[cluster] not running: npm run --silent cluster -- up" >&2; exit 1; }
       echo "$kubeconfig"
       ;;
+    images) list_images ;;
+    leftovers)
+      left=$(node_leftovers)
+      [ -z "$left" ] || { echo "$left"; exit 1; }
+      ;;
     -h|--help)
       # The usage is this file's header: its comment lines after the shebang.
       awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"
       ;;
     *)
-      echo "usage: npm run --silent cluster -- up|kubeconfig|down|build (--help for more)" >&2
+      echo "usage: npm run --silent cluster -- up|kubeconfig|images|down|leftovers|build (--help for more)" >&2
       exit 2
       ;;
   esac

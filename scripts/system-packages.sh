@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages whose tools the project runs, when a tool is missing:
 #   ssh-keygen (openssh-client): signing and verifying approvals (policies/lib/ssh-signature.ts)
+#   the local cluster's real node (scripts/cluster-node.sh, scripts/cluster-images.sh):
+#   iptables (kube-proxy, the node's firewall chain), libseccomp-dev (runc's seccomp, a cgo
+#   build), busybox-static (the sandbox image), mmdebstrap (the Jobs' toolbox image), openssl
+#   (the node's credentials), curl (readiness checks)
 #   with --tests also: initdb, pg_dump, psql (postgresql): the backup tests' real server;
 #   aws (awscli): the S3 client the backup pods run, against the tests' S3 server
 #   bash scripts/system-packages.sh [--tests]
@@ -11,7 +15,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # tool:package — a tool is a command on PATH, or a path pattern (the server binaries of
 # Debian's PostgreSQL live under /usr/lib/postgresql/<version>/bin)
-needs=(ssh-keygen:openssh-client)
+needs=(ssh-keygen:openssh-client /usr/sbin/iptables:iptables /usr/include/seccomp.h:libseccomp-dev
+  /bin/busybox:busybox-static mmdebstrap:mmdebstrap openssl:openssl curl:curl)
 # (Debian's aws, by its path: another one earlier on PATH is not the client the tests mean.)
 [ "${1:-}" = "--tests" ] && needs+=("/usr/lib/postgresql/*/bin/initdb:postgresql" "/usr/bin/aws:awscli")
 

@@ -1,0 +1,345 @@
+# The local cluster's real node (sourced by scripts/cluster.sh): containerd + runc + CNI,
+# kubelet, kube-proxy and the cluster's DNS (CoreDNS), all started from .cluster/bin as
+# processes of this machine, beside KWOK's simulated kwok-node-0.
+#
+# Every address is one of the project's own, on a bridge of its own, routed nowhere off this
+# machine (198.18.0.0/15 is the benchmarking range, never routed on the internet):
+#   bridge rbk0 with the node's address 198.18.16.1; pods on 198.18.16.0/24 (host-local,
+#   from .10); Services on 198.18.17.0/24 (the API server's --service-cluster-ip-range,
+#   routed onto the bridge); the cluster's DNS on 198.18.16.1:53. Pods get no default
+#   route, nothing is masqueraded, and a chain of ours drops any packet of these ranges that
+#   would cross another interface.
+# Which pods run here: the node is tainted NODE_TAINT and labelled NODE_LABEL; a stack puts
+# its pods here with `runbook:scheduling` (Pulumi.local.yaml). Everything else stays on
+# kwok-node-0.
+# shellcheck shell=bash
+
+NODE_NAME=real-node-0
+NODE_BRIDGE=rbk0
+NODE_IP=198.18.16.1
+POD_CIDR=198.18.16.0/24
+SERVICE_CIDR=198.18.17.0/24
+OWN_RANGE=198.18.16.0/23
+NODE_LABEL=runbook.local/node=real
+NODE_TAINT=runbook.local/node=real:NoSchedule
+FIREWALL_CHAIN=RUNBOOK-NODE
+# The sandbox ("pause") image every pod starts with: made locally, never pulled.
+PAUSE_IMAGE=runbook.local/pause:1
+
+node_dir="$dir/node"
+pki="$dir/kwok/clusters/$CLUSTER_NAME/pki"
+cri_sock="$node_dir/containerd/containerd.sock"
+
+crictl() { "$bin/crictl" --runtime-endpoint "unix://$cri_sock" --image-endpoint "unix://$cri_sock" --timeout 20s "$@"; }
+ctr_k8s() { "$bin/ctr" --address "$cri_sock" --namespace k8s.io "$@"; }
+
+# A process of ours that outlives this script: its own session, its log under node/logs,
+# its pid under node/run. Its command line starts with .cluster/bin, so stop_leftovers finds it.
+start_daemon() {
+  local name=$1
+  shift
+  mkdir -p "$node_dir/logs" "$node_dir/run"
+  setsid "$@" >"$node_dir/logs/$name.log" 2>&1 < /dev/null 9>&- &
+  echo $! > "$node_dir/run/$name.pid"
+}
+
+wait_for() {
+  local what=$1 tries=$2
+  shift 2
+  for _ in $(seq "$tries"); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.5
+  done
+  fail "start $what" "not ready in $((tries / 2)) s; its log: .cluster/node/logs/$what.log"
+}
+
+# A client certificate signed by the cluster's CA and a kubeconfig for it.
+node_credentials() {
+  local name=$1 cn=$2 org=$3 server
+  server=$(kubectl config view -o jsonpath='{.clusters[0].cluster.server}')
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$node_dir/pki/$name.key" 2>>"$log" \
+    && openssl req -new -key "$node_dir/pki/$name.key" -subj "/O=$org/CN=$cn" -out "$node_dir/pki/$name.csr" 2>>"$log" \
+    && openssl x509 -req -in "$node_dir/pki/$name.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
+      -days 30 -out "$node_dir/pki/$name.crt" >/dev/null 2>>"$log" \
+    || fail "credentials of $name" "openssl could not sign its certificate"
+  local k="$node_dir/$name.kubeconfig"
+  "$bin/kubectl" --kubeconfig "$k" config set-cluster local --server "$server" --certificate-authority "$pki/ca.crt" --embed-certs >/dev/null
+  "$bin/kubectl" --kubeconfig "$k" config set-credentials "$name" --client-certificate "$node_dir/pki/$name.crt" \
+    --client-key "$node_dir/pki/$name.key" --embed-certs >/dev/null
+  "$bin/kubectl" --kubeconfig "$k" config set-context local --cluster local --user "$name" >/dev/null
+  "$bin/kubectl" --kubeconfig "$k" config use-context local >/dev/null
+}
+
+node_network() {
+  if [ -e /proc/sys/net/ipv4/ip_forward ] && [ ! -f "$node_dir/run/ip_forward" ]; then
+    cat /proc/sys/net/ipv4/ip_forward > "$node_dir/run/ip_forward"
+  fi
+  ip link add "$NODE_BRIDGE" type bridge 2>>"$log" || fail "create the bridge" "ip link add $NODE_BRIDGE type bridge failed"
+  ip addr add "$NODE_IP/24" dev "$NODE_BRIDGE" && ip link set "$NODE_BRIDGE" up \
+    && ip route add "$SERVICE_CIDR" dev "$NODE_BRIDGE" src "$NODE_IP" \
+    || fail "create the bridge" "could not address $NODE_BRIDGE or route $SERVICE_CIDR onto it"
+  # A pod reaching a Service is routed through the node (DNAT by kube-proxy, back onto the
+  # bridge): forwarding on, but only inside our ranges on our bridge.
+  iptables -w -N "$FIREWALL_CHAIN" 2>>"$log" || fail "firewall" "iptables -N $FIREWALL_CHAIN failed"
+  iptables -w -A "$FIREWALL_CHAIN" -i "$NODE_BRIDGE" -o "$NODE_BRIDGE" -j ACCEPT
+  iptables -w -A "$FIREWALL_CHAIN" -s "$OWN_RANGE" -j DROP
+  iptables -w -A "$FIREWALL_CHAIN" -d "$OWN_RANGE" -j DROP
+  iptables -w -I FORWARD 1 -j "$FIREWALL_CHAIN"
+  echo 1 > /proc/sys/net/ipv4/ip_forward
+  mkdir -p "$node_dir/cni/net.d"
+  cat > "$node_dir/cni/net.d/10-runbook.conflist" <<EOF
+{
+  "cniVersion": "1.0.0",
+  "name": "runbook",
+  "plugins": [
+    {
+      "type": "bridge",
+      "bridge": "$NODE_BRIDGE",
+      "isGateway": true,
+      "isDefaultGateway": false,
+      "ipMasq": false,
+      "hairpinMode": true,
+      "ipam": {
+        "type": "host-local",
+        "dataDir": "$node_dir/cni/ipam",
+        "ranges": [[{ "subnet": "$POD_CIDR", "rangeStart": "198.18.16.10", "gateway": "$NODE_IP" }]],
+        "routes": [{ "dst": "$SERVICE_CIDR", "gw": "$NODE_IP" }]
+      }
+    },
+    { "type": "portmap", "capabilities": { "portMappings": true } }
+  ]
+}
+EOF
+}
+
+start_containerd() {
+  mkdir -p "$node_dir/containerd"
+  cat > "$node_dir/containerd/config.toml" <<EOF
+version = 3
+root = "$node_dir/containerd/root"
+state = "$node_dir/containerd/state"
+[grpc]
+  address = "$cri_sock"
+[ttrpc]
+  address = "$cri_sock.ttrpc"
+[plugins.'io.containerd.cri.v1.images']
+  snapshotter = "overlayfs"
+[plugins.'io.containerd.cri.v1.images'.pinned_images]
+  sandbox = "$PAUSE_IMAGE"
+[plugins.'io.containerd.cri.v1.runtime']
+  # This machine refuses to lower a process's oom_score_adj; without this every sandbox fails.
+  restrict_oom_score_adj = true
+  netns_mounts_under_state_dir = true
+[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
+  BinaryName = "$bin/runc"
+  Root = "$node_dir/runc"
+  SystemdCgroup = false
+[plugins.'io.containerd.cri.v1.runtime'.cni]
+  bin_dirs = ["$bin/cni"]
+  conf_dir = "$node_dir/cni/net.d"
+[plugins.'io.containerd.grpc.v1.cri']
+  stream_server_address = "127.0.0.1"
+EOF
+  # The shims it starts are found on PATH.
+  PATH="$bin:$PATH" start_daemon containerd "$bin/containerd" --config "$node_dir/containerd/config.toml"
+  wait_for containerd 60 "$bin/ctr" --address "$cri_sock" version
+}
+
+start_kubelet() {
+  node_credentials kubelet "system:node:$NODE_NAME" system:nodes
+  : > "$node_dir/resolv.conf"
+  cat > "$node_dir/kubelet.yaml" <<EOF
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+containerRuntimeEndpoint: unix://$cri_sock
+address: $NODE_IP
+readOnlyPort: 0
+healthzBindAddress: 127.0.0.1
+authentication:
+  anonymous: { enabled: false }
+  webhook: { enabled: true }
+  x509: { clientCAFile: $pki/ca.crt }
+authorization: { mode: Webhook }
+clusterDomain: cluster.local
+clusterDNS: [$NODE_IP]
+resolvConf: $node_dir/resolv.conf
+podLogsDir: $node_dir/pod-logs
+# This machine: cgroup v1, the cgroupfs driver, no QoS cgroups of the kubelet's own.
+cgroupDriver: cgroupfs
+failCgroupV1: false
+failSwapOn: false
+cgroupsPerQOS: false
+enforceNodeAllocatable: []
+evictionHard: {}
+# The local images are imported, not pulled: never collect them.
+imageGCHighThresholdPercent: 100
+imageGCLowThresholdPercent: 99
+registerWithTaints:
+  - { key: ${NODE_TAINT%%=*}, value: $(t=${NODE_TAINT#*=}; echo "${t%%:*}"), effect: ${NODE_TAINT##*:} }
+EOF
+  start_daemon kubelet "$bin/kubelet" --config "$node_dir/kubelet.yaml" \
+    --kubeconfig "$node_dir/kubelet.kubeconfig" --root-dir "$node_dir/kubelet" --cert-dir "$node_dir/kubelet/pki" \
+    --hostname-override "$NODE_NAME" --node-ip "$NODE_IP" --node-labels "$NODE_LABEL"
+  wait_for kubelet 120 kubectl wait --for condition=Ready --timeout=1s "node/$NODE_NAME"
+}
+
+start_kube_proxy() {
+  node_credentials kube-proxy system:kube-proxy system:node-proxier
+  start_daemon kube-proxy "$bin/kube-proxy" --kubeconfig "$node_dir/kube-proxy.kubeconfig" \
+    --proxy-mode iptables --hostname-override "$NODE_NAME" --bind-address "$NODE_IP" --cluster-cidr "$POD_CIDR" \
+    --nodeport-addresses "$NODE_IP/32" --conntrack-max-per-core 0 \
+    --metrics-bind-address 127.0.0.1:10249 --healthz-bind-address 127.0.0.1:10256
+  wait_for kube-proxy 60 iptables -w -t nat -S KUBE-SERVICES
+}
+
+start_dns() {
+  node_credentials coredns runbook:coredns runbook:coredns
+  kubectl apply --server-side -f "$root/cluster/coredns-rbac.yaml" >>"$log" 2>&1 \
+    || fail "start coredns" "kubectl apply -f cluster/coredns-rbac.yaml failed"
+  cat > "$node_dir/Corefile" <<EOF
+cluster.local:53 16.18.198.in-addr.arpa:53 17.18.198.in-addr.arpa:53 {
+    bind $NODE_IP
+    errors
+    ready 127.0.0.1:18181
+    kubernetes cluster.local 16.18.198.in-addr.arpa 17.18.198.in-addr.arpa {
+        kubeconfig $node_dir/coredns.kubeconfig local
+        pods insecure
+    }
+    cache 30
+    loadbalance
+}
+EOF
+  start_daemon coredns "$bin/coredns" -conf "$node_dir/Corefile"
+  wait_for coredns 60 curl -fsS http://127.0.0.1:18181/ready
+}
+
+node_up() {
+  rm -rf "$node_dir" && mkdir -p "$node_dir/pki" "$node_dir/run"
+  step "starting the real node: network, containerd, kubelet, kube-proxy, DNS"
+  node_network
+  start_containerd
+  import_images
+  # kube-proxy waits for its node to exist: the kubelet registers it.
+  start_kubelet
+  start_kube_proxy
+  start_dns
+  step "node $NODE_NAME is Ready (containerd $("$bin/containerd" --version | awk '{print $3}'))"
+}
+
+# Stops the node and removes what it made, whether or not its processes still run.
+node_down() {
+  local f
+  if [ -f "$node_dir/run/kubelet.pid" ]; then kill "$(cat "$node_dir/run/kubelet.pid")" 2>/dev/null || true; fi
+  # Every pod's sandbox through the CRI, so the CNI plugin releases its address and veth.
+  if [ -S "$cri_sock" ] && [ -x "$bin/crictl" ]; then
+    crictl rmp --all --force >>"$log" 2>&1 || true
+  fi
+  # A shim left by a killed containerd: its containers die with their cgroup's processes.
+  pkill -KILL -f "containerd-shim-runc-v2 .*-address $cri_sock" 2>/dev/null || true
+  kill_pod_processes
+  stop_node_daemons
+  [ -x "$bin/kube-proxy" ] && "$bin/kube-proxy" --cleanup >>"$log" 2>&1 || true
+  remove_chains
+  ip link del "$NODE_BRIDGE" 2>/dev/null || true
+  for f in $(our_mounts | sort -r); do umount -l "$f" 2>/dev/null || true; done
+  if [ -f "$node_dir/run/ip_forward" ]; then cat "$node_dir/run/ip_forward" > /proc/sys/net/ipv4/ip_forward; fi
+  find /var/log/containers -maxdepth 1 -type l -lname "$node_dir/*" -delete 2>/dev/null || true
+  rm -rf "$node_dir"
+}
+
+NODE_DAEMONS=(kubelet kube-proxy coredns containerd)
+node_daemon_pattern() { local IFS='|'; echo "^$bin/(${NODE_DAEMONS[*]}) "; }
+
+stop_node_daemons() {
+  pkill -f "$(node_daemon_pattern)" 2>/dev/null || true
+  for _ in $(seq 20); do
+    pgrep -f "$(node_daemon_pattern)" >/dev/null || return 0
+    sleep 0.5
+  done
+  pkill -KILL -f "$(node_daemon_pattern)" 2>/dev/null || true
+}
+
+# Every daemon of the node runs and the node is Ready.
+node_running() {
+  local d
+  for d in "${NODE_DAEMONS[@]}"; do
+    [ -f "$node_dir/run/$d.pid" ] && kill -0 "$(cat "$node_dir/run/$d.pid")" 2>/dev/null || return 1
+  done
+  [ "$(kubectl get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
+}
+
+# The chains kube-proxy --cleanup leaves (the kubelet's KUBE-FIREWALL, its canaries) and
+# ours: the jumps to them from the built-in chains first, then the chains, IPv4 and IPv6.
+remove_chains() {
+  local cmd table rule chain
+  for cmd in iptables ip6tables; do
+    command -v "$cmd" >/dev/null || continue
+    for table in filter nat mangle; do
+      "$cmd" -w -t "$table" -S 2>/dev/null | grep -E '^-A [A-Z]+ .*-j (KUBE-|RUNBOOK-)' | grep -vE '^-A (KUBE-|RUNBOOK-)' \
+        | while read -r rule; do
+          # shellcheck disable=SC2086
+          eval "$cmd -w -t $table ${rule/-A/-D}" 2>/dev/null || true
+        done || true
+      for chain in $("$cmd" -w -t "$table" -S 2>/dev/null | awk '/^-N (KUBE-|RUNBOOK-)/ { print $2 }'); do
+        "$cmd" -w -t "$table" -F "$chain" 2>/dev/null || true
+      done
+      for chain in $("$cmd" -w -t "$table" -S 2>/dev/null | awk '/^-N (KUBE-|RUNBOOK-)/ { print $2 }'); do
+        "$cmd" -w -t "$table" -X "$chain" 2>/dev/null || true
+      done
+    done
+  done
+}
+
+our_mounts() { awk -v d="$node_dir/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo; }
+
+# Containers (their processes are not under .cluster/bin) run in the cgroups runc made for
+# them, /k8s.io/<container ID> in every hierarchy (k8s.io: the namespace of containerd's CRI).
+# With its shims gone, a container is found there; its IDs are the ones in our runc's root.
+container_cgroups() {
+  local ids="" id
+  if [ -d "$node_dir/runc/k8s.io" ]; then ids=$(ls "$node_dir/runc/k8s.io"); fi
+  for id in $ids; do
+    find /sys/fs/cgroup -mindepth 3 -maxdepth 3 -type d -path "*/k8s.io/$id" 2>/dev/null
+  done
+}
+
+pod_processes() {
+  find /sys/fs/cgroup/pids/k8s.io -mindepth 2 -maxdepth 2 -name cgroup.procs -exec cat {} + 2>/dev/null | sort -u
+}
+
+kill_pod_processes() {
+  local c pids
+  for c in $(container_cgroups); do
+    pids=$(cat "$c/cgroup.procs" 2>/dev/null)
+    # shellcheck disable=SC2086
+    [ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
+  done
+  sleep 0.5
+  # runc removes a container's cgroups when it deletes the container; after a kill it cannot.
+  for c in $(container_cgroups); do rmdir "$c" 2>/dev/null || true; done
+}
+
+# What a node of ours can leave behind; one line per leftover, nothing when clean.
+node_leftovers() {
+  local p
+  pgrep -af "^$dir/" | sed 's/^/process: /'
+  pgrep -af "containerd-shim-runc-v2 .*$dir/" | sed 's/^/shim: /'
+  for p in $(pod_processes); do echo "container process $p: $(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null)"; done
+  container_cgroups | sed 's/^/cgroup: /'
+  our_mounts | sed 's/^/mount: /'
+  [ -d "$node_dir/containerd/state/netns" ] && find "$node_dir/containerd/state/netns" -mindepth 1 | sed 's/^/network namespace: /'
+  ip -o link show "$NODE_BRIDGE" 2>/dev/null | awk '{ print "bridge: " $2 }'
+  ip -o link show type veth 2>/dev/null | awk -v b="master $NODE_BRIDGE" 'index($0, b) { print "veth: " $2 }'
+  ip route show 2>/dev/null | awk '/^198\.18\.1[67]\./ { print "route: " $0 }'
+  local cmd table
+  for cmd in iptables ip6tables; do
+    command -v "$cmd" >/dev/null || continue
+    for table in filter nat mangle; do
+      "$cmd" -w -t "$table" -S 2>/dev/null | awk -v w="$cmd $table" '/^-N (KUBE-|RUNBOOK-)/ { print w " chain: " $2 }'
+    done
+  done
+  [ -f "$node_dir/run/ip_forward" ] && echo "ip_forward: not restored"
+  find /var/log/containers -maxdepth 1 -type l -lname "$dir/*" 2>/dev/null | sed 's/^/log link: /'
+  [ -d "$node_dir" ] && echo "directory: .cluster/node"
+  true
+}
