@@ -3,6 +3,7 @@
 import type * as aws from "@pulumi/aws";
 import type * as pulumi from "@pulumi/pulumi";
 import { cronProblem, describeValue, imageProblems, type Problem } from "./checks";
+import { schedulingProblems, type PodScheduling } from "./scheduling";
 
 /** The backup's defaults (runbooks 001 and 002, NovaCron's Step 1 and Pre-Deployment Checklist). */
 export const BACKUP_DEFAULTS = {
@@ -100,6 +101,11 @@ export interface BackupJobArgs {
     iam?: { roleArn?: pulumi.Input<string>; oidcProviderArn?: string };
     /** Provider for the AWS resources; without one, `bucket.name` must name an existing bucket. */
     awsProvider?: aws.Provider;
+    /**
+     * Where the backup, restore and drill pods run.
+     * @default {} (wherever the scheduler puts them)
+     */
+    scheduling?: PodScheduling;
 }
 
 type Resolved = Required<Omit<BackupJobArgs, "databaseSecret" | "databaseUrl" | "restoreDrill" | "awsProvider">>;
@@ -121,6 +127,7 @@ export function resolveBackupJobArgs(a: BackupJobArgs): ResolvedBackupJobArgs {
         ...a,
         restoreName: a.restoreName ?? `${a.name}-restore`,
         labels: a.labels ?? {},
+        scheduling: a.scheduling ?? {},
         bucket: { ...a.bucket, prefix: a.bucket?.prefix ?? d.bucketPrefix, region: a.bucket?.region ?? d.bucketRegion },
         schedule: a.schedule ?? d.schedule,
         retentionDays: a.retentionDays ?? d.retentionDays,
@@ -185,5 +192,6 @@ export function backupJobProblems(a: BackupJobArgs): Problem[] {
     whole(["backoffLimit"], r.backoffLimit, 0, 10);
     whole(["restore", "deadlineSeconds"], r.restore.deadlineSeconds, 60, 86400);
     out.push(...imageProblems(["dumpImage"], r.dumpImage), ...imageProblems(["uploadImage"], r.uploadImage));
+    out.push(...schedulingProblems(r.scheduling, ["scheduling"]));
     return out;
 }

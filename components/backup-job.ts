@@ -12,6 +12,7 @@ import {
     type SecretKeyRef,
 } from "./backup-job-args";
 import { BACKUP_ROLE_LABEL, RELEASE_ANNOTATIONS } from "../policies/lib/well-known";
+import { schedulingFields, type PodScheduling } from "./scheduling";
 
 /**
  * @pulumi/aws, loaded only by a BackupJob that creates AWS resources (it is an optional peer
@@ -41,6 +42,7 @@ function twoStepPod(
     serviceAccountName: pulumi.Input<string>,
     mount: string,
     steps: [Step, Step],
+    scheduling: PodScheduling,
 ): k8s.types.input.core.v1.PodSpec {
     const volume = mount.replace(/^\//, "");
     const container = (s: Step): k8s.types.input.core.v1.Container => ({
@@ -57,6 +59,7 @@ function twoStepPod(
         volumes: [{ name: volume, emptyDir: {} }],
         initContainers: [container(steps[0])],
         containers: [container(steps[1])],
+        ...schedulingFields(scheduling),
     };
 }
 
@@ -270,16 +273,21 @@ export class BackupJob extends pulumi.ComponentResource {
     private backupJobSpec(ctx: Context): k8s.types.input.batch.v1.JobSpec {
         const { args } = ctx;
         const url = ctx.databaseUrl;
-        const podSpec = twoStepPod(ctx.serviceAccountName, "/backup", [
-            {
-                name: "dump",
-                image: args.dumpImage,
-                script: DUMP_SCRIPT,
-                env: [{ name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: url.name, key: url.key } } }],
-                resources: DATABASE_STEP,
-            },
-            { name: "upload", image: args.uploadImage, script: UPLOAD_SCRIPT, env: ctx.s3Env, resources: S3_STEP },
-        ]);
+        const podSpec = twoStepPod(
+            ctx.serviceAccountName,
+            "/backup",
+            [
+                {
+                    name: "dump",
+                    image: args.dumpImage,
+                    script: DUMP_SCRIPT,
+                    env: [{ name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: url.name, key: url.key } } }],
+                    resources: DATABASE_STEP,
+                },
+                { name: "upload", image: args.uploadImage, script: UPLOAD_SCRIPT, env: ctx.s3Env, resources: S3_STEP },
+            ],
+            args.scheduling,
+        );
         return {
             backoffLimit: args.backoffLimit,
             activeDeadlineSeconds: args.deadlineSeconds,
@@ -342,28 +350,33 @@ export class BackupJob extends pulumi.ComponentResource {
         const { args } = ctx;
         const dumpKey =
             args.restore.dumpKey !== undefined && !verify ? [{ name: "DUMP_KEY", value: args.restore.dumpKey }] : [];
-        const pod = twoStepPod(ctx.serviceAccountName, "/restore", [
-            {
-                name: "fetch",
-                image: args.uploadImage,
-                script: FETCH_SCRIPT,
-                env: [...ctx.s3Env, ...dumpKey],
-                resources: S3_STEP,
-            },
-            {
-                name: "restore",
-                image: args.dumpImage,
-                script: RESTORE_SCRIPT,
-                env: [
-                    {
-                        name: "TARGET_DATABASE_URL",
-                        valueFrom: { secretKeyRef: { name: target.name, key: target.key } },
-                    },
-                    ...(verify ? [{ name: "VERIFY_ROW_COUNTS", value: "1" }] : []),
-                ],
-                resources: DATABASE_STEP,
-            },
-        ]);
+        const pod = twoStepPod(
+            ctx.serviceAccountName,
+            "/restore",
+            [
+                {
+                    name: "fetch",
+                    image: args.uploadImage,
+                    script: FETCH_SCRIPT,
+                    env: [...ctx.s3Env, ...dumpKey],
+                    resources: S3_STEP,
+                },
+                {
+                    name: "restore",
+                    image: args.dumpImage,
+                    script: RESTORE_SCRIPT,
+                    env: [
+                        {
+                            name: "TARGET_DATABASE_URL",
+                            valueFrom: { secretKeyRef: { name: target.name, key: target.key } },
+                        },
+                        ...(verify ? [{ name: "VERIFY_ROW_COUNTS", value: "1" }] : []),
+                    ],
+                    resources: DATABASE_STEP,
+                },
+            ],
+            args.scheduling,
+        );
         return {
             // A restore is not retried on its own: each attempt replaces the schema again.
             backoffLimit: 0,

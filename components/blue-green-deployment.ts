@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { smokeTestScript } from "./backup-script";
+import { schedulingFields } from "./scheduling";
 import { appSelector, smokeJobName, type Color } from "./labels";
 import { COLOR_LABEL } from "../policies/lib/well-known";
 import {
@@ -144,6 +145,7 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
                         metadata: { labels },
                         spec: {
                             restartPolicy: "Never",
+                            ...schedulingFields(w.scheduling),
                             containers: [
                                 {
                                     name: "smoke-test",

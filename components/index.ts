@@ -51,6 +51,7 @@ export {
     type WorkloadArgs,
 } from "./workload-args";
 export { execProbe, grpcProbe, httpProbe, tcpProbe, type ProbeTimings } from "./probes";
+export { schedulingProblems, type PodScheduling } from "./scheduling";
 export type { Problem } from "./checks";
 export type { Color } from "./labels";
 export {

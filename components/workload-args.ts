@@ -4,6 +4,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { quantityValue, type Problem } from "./checks";
 import { httpProbe } from "./probes";
+import { schedulingProblems, type PodScheduling } from "./scheduling";
 
 // The defaults every strategy's workload takes; the program's stack config takes its own from these.
 
@@ -111,6 +112,11 @@ export interface WorkloadArgs {
     annotations?: Record<string, string>;
     /** What must finish before the rollout (a pre-deploy backup Job). */
     dependsOn?: pulumi.Input<pulumi.Resource>[];
+    /**
+     * Where the pods run (the serving Deployments' and the smoke-test Jobs').
+     * @default {} (wherever the scheduler puts them)
+     */
+    scheduling?: PodScheduling;
 }
 
 type Resolved<T> = Required<Omit<T, "metricsPort" | "dependsOn">> & Pick<WorkloadArgs, "metricsPort" | "dependsOn">;
@@ -151,6 +157,7 @@ export function resolveWorkloadArgs(a: WorkloadArgs): ResolvedWorkloadArgs {
         progressDeadlineSeconds: a.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_SECONDS,
         annotations: a.annotations ?? {},
         dependsOn: a.dependsOn,
+        scheduling: a.scheduling ?? {},
     };
 }
 
@@ -191,5 +198,6 @@ export function workloadProblems(a: WorkloadArgs, derivedNames: string[]): Probl
                 message: `expected 1 (the API server allows no other value for a ${kind} probe), got ${threshold}`,
             });
     }
+    out.push(...schedulingProblems(a.scheduling, ["scheduling"]));
     return out;
 }

@@ -4,6 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { imageProblems, type Problem } from "./checks";
 import { imageVersion, labelValue, recommendedLabels, VERSION_LABEL } from "./labels";
+import { schedulingFields } from "./scheduling";
 import type { ResolvedWorkloadArgs } from "./workload-args";
 
 /** Throws every problem as one ResourceError of `component`, each line naming its field. */
@@ -98,6 +99,7 @@ export function deploymentArgs(a: DeploymentSpec): k8s.apps.v1.DeploymentArgs {
                             ...(w.probes.startup ? { startupProbe: w.probes.startup } : {}),
                         },
                     ],
+                    ...schedulingFields(w.scheduling),
                 },
             },
         },

@@ -12,6 +12,7 @@ import { blueGreenProblems, type BlueGreenDeploymentArgs } from "../components/b
 import { canaryProblems, type CanaryReleaseArgs } from "../components/canary-args";
 import { rollingProblems, type RollingDeploymentArgs } from "../components/rolling-args";
 import type { WorkloadArgs } from "../components/workload-args";
+import type { PodScheduling } from "../components/scheduling";
 import type { Problem } from "../components/checks";
 import { execProbe, grpcProbe, httpProbe, tcpProbe } from "../components/probes";
 import type { ResolvedProbe, ServiceConfig, StackConfig } from "./types";
@@ -25,6 +26,8 @@ export interface ServiceContext {
     annotations?: Record<string, string>;
     /** The pre-deploy backup Job, when there is one. */
     dependsOn?: pulumi.Input<pulumi.Resource>[];
+    /** Where the pods run (the stack's `scheduling`). */
+    scheduling?: PodScheduling;
 }
 
 export function workloadArgsOf(s: ServiceConfig, ctx: ServiceContext): WorkloadArgs {
@@ -48,6 +51,7 @@ export function workloadArgsOf(s: ServiceConfig, ctx: ServiceContext): WorkloadA
         progressDeadlineSeconds: s.progressDeadlineSeconds,
         annotations: ctx.annotations,
         dependsOn: ctx.dependsOn,
+        scheduling: ctx.scheduling,
     };
 }
 
@@ -96,6 +100,7 @@ export function backupJobArgsOf(
     // Every field of the stack's backup section but `enabled` is one of the component's, by its name.
     const { schedule, retentionDays, preDeploy, deadlineSeconds, backoffLimit, dumpImage, uploadImage } = cfg.backup;
     const { databaseSecret, bucket, restore, restoreDrill, iam } = cfg.backup;
+    const { scheduling } = cfg;
     return {
         schedule,
         retentionDays,
@@ -109,6 +114,7 @@ export function backupJobArgsOf(
         restore,
         restoreDrill,
         iam,
+        scheduling,
         ...a,
         name: `${cfg.partOf}-backup`,
         restoreName: `${cfg.partOf}-restore`,

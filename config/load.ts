@@ -7,6 +7,7 @@ import { resolveService } from "./resolve";
 import { crossFieldProblems } from "./rules";
 import { CONFIG_NAMESPACE, SECRET_KEYS, stackConfigSchema } from "./schema";
 import type { RawConfig, StackConfig } from "./types";
+import { schedulingProblems } from "../components/scheduling";
 
 /**
  * Parses the `runbook:*` values of one stack. Throws one ConfigError listing every
@@ -29,7 +30,11 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
         .sort()
         .map((name) => resolveService(name, cfg.services[name], cfg.environment));
     // The checks the components make, on what they would be given (defaults applied).
-    problems.push(...services.flatMap(serviceProblems).map((p) => `${formatPath(p.path)}: ${p.message}`));
+    problems.push(
+        ...[...services.flatMap(serviceProblems), ...schedulingProblems(cfg.scheduling, ["scheduling"])].map(
+            (p) => `${formatPath(p.path)}: ${p.message}`,
+        ),
+    );
     if (problems.length > 0) throw new ConfigError(problems);
 
     return {
@@ -42,6 +47,7 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
         alerts: cfg.alerts,
         release: cfg.release,
         analysis: cfg.analysis,
+        scheduling: cfg.scheduling,
         aws: cfg.aws,
         hasDatabaseUrl: raw.values.databaseUrl !== undefined,
     };

@@ -315,6 +315,39 @@ export const analysisSchema = z.strictObject({
         .default({ latencyRatio: ANALYSIS_DEFAULTS.latencyRatio }),
 });
 
+/** A label key (optional DNS-subdomain prefix and a name), as Kubernetes validates it. */
+const labelKey = z
+    .string({ error: "expected a label key such as runbook.local/node" })
+    .regex(
+        /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/,
+        {
+            error: "expected a label key such as runbook.local/node",
+        },
+    );
+const labelValue = z
+    .string({ error: "expected a label value (up to 63 of A-Z, a-z, 0-9, '-', '_', '.')" })
+    .regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/, {
+        error: "expected a label value (up to 63 of A-Z, a-z, 0-9, '-', '_', '.')",
+    });
+
+/** Where every pod of the stack runs: its Deployments', smoke tests' and backups'. */
+export const schedulingSchema = z.strictObject({
+    /** Labels a node must carry (`spec.nodeSelector`). */
+    nodeSelector: z.record(labelKey, labelValue, { error: "expected a map of label key to value" }).default({}),
+    /** Taints the pods tolerate (`spec.tolerations`). */
+    tolerations: z
+        .array(
+            z.strictObject({
+                key: labelKey.optional(),
+                operator: enumOf(["Equal", "Exists"] as const).default("Equal"),
+                value: labelValue.optional(),
+                effect: enumOf(["NoSchedule", "PreferNoSchedule", "NoExecute"] as const).optional(),
+            }),
+            { error: "expected a list of tolerations" },
+        )
+        .default([]),
+});
+
 /** The `runbook:*` keys of a stack, before environment defaults are applied. */
 export const stackConfigSchema = z.strictObject({
     environment: enumOf(["staging", "production"] as const),
@@ -340,6 +373,7 @@ export const stackConfigSchema = z.strictObject({
     alerts: alertsSchema.default(alertsSchema.parse({})),
     release: releaseSchema,
     analysis: analysisSchema.default(analysisSchema.parse({})),
+    scheduling: schedulingSchema.default({ nodeSelector: {}, tolerations: [] }),
     /** Switches every AWS resource off (the embedded default has no AWS provider). */
     aws: z
         .strictObject({ enabled: z.boolean({ error: "expected true or false" }).default(true) })

@@ -90,6 +90,8 @@ export interface StackConfig {
     alerts: AlertsConfig;
     release: ReleaseConfig;
     analysis: AnalysisConfig;
+    /** Where every pod of the stack runs. */
+    scheduling: StackConfigInput["scheduling"];
     aws: { enabled: boolean };
     /** Whether `runbook:databaseUrl` is set (its value stays a Pulumi secret, never here). */
     hasDatabaseUrl: boolean;

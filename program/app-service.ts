@@ -14,6 +14,7 @@ import { appSelector, recommendedLabels } from "../components/labels";
 import { alertTarget, serviceAlertRules } from "../lib/promql";
 import { COLOR_LABEL, TRACK_LABEL } from "../policies/lib/well-known";
 import { AlertRules, Autoscaler, BlueGreenDeployment, CanaryRelease, RollingDeployment } from "../components/index";
+import type { PodScheduling } from "../components/scheduling";
 
 export interface AppServiceArgs {
     service: ServiceConfig;
@@ -25,6 +26,8 @@ export interface AppServiceArgs {
     annotations: Record<string, string>;
     /** The pre-deploy backup Job, when there is one: rollouts wait for it. */
     dependsOn?: pulumi.Resource[];
+    /** Where the pods run. */
+    scheduling?: PodScheduling;
 }
 
 /**
@@ -56,6 +59,7 @@ export class AppService extends pulumi.ComponentResource {
             partOf: args.partOf,
             annotations: args.annotations,
             dependsOn: args.dependsOn,
+            scheduling: args.scheduling,
         };
         const labels = (component: string) =>
             recommendedLabels({ app: s.name, partOf: args.partOf, environment: args.environment, component });

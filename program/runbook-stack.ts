@@ -190,6 +190,7 @@ export class RunbookStack extends pulumi.ComponentResource {
                         alerts: cfg.alerts,
                         annotations: releaseAnnotations({ ...this.release, strategy: service.strategy }),
                         dependsOn: preDeploy ? [preDeploy] : undefined,
+                        scheduling: cfg.scheduling,
                     },
                     k8sOpts,
                 ),

@@ -26,6 +26,12 @@ FIREWALL_CHAIN=RUNBOOK-NODE
 # The sandbox ("pause") image every pod starts with: made locally, never pulled.
 PAUSE_IMAGE=runbook.local/pause:1
 
+# The node's network (the bridge, its routes, the iptables chains, ip_forward) belongs to
+# the machine, not to a checkout: the cluster of one checkout owns it at a time, and the
+# file below names that checkout's .cluster directory.
+OWNER_FILE=/run/runbook-as-code/node-network-owner
+IP_FORWARD_FILE=/run/runbook-as-code/ip_forward.before
+
 node_dir="$dir/node"
 pki="$dir/kwok/clusters/$CLUSTER_NAME/pki"
 cri_sock="$node_dir/containerd/containerd.sock"
@@ -70,9 +76,24 @@ node_credentials() {
   "$bin/kubectl" --kubeconfig "$k" config use-context local >/dev/null
 }
 
+# The .cluster directory of another checkout whose node runs and owns the network, if any.
+other_owner() {
+  local o
+  o=$(cat "$OWNER_FILE" 2>/dev/null) || return 0
+  [ -n "$o" ] && [ "$o" != "$dir" ] && pgrep -f "^$o/bin/(containerd|kubelet) " >/dev/null && echo "$o"
+  true
+}
+
 node_network() {
-  if [ -e /proc/sys/net/ipv4/ip_forward ] && [ ! -f "$node_dir/run/ip_forward" ]; then
-    cat /proc/sys/net/ipv4/ip_forward > "$node_dir/run/ip_forward"
+  local other
+  other=$(other_owner)
+  [ -z "$other" ] || fail "start the real node" "the node network ($NODE_BRIDGE, $OWN_RANGE) is in use by the cluster of another checkout ($other); stop that one first (npm run --silent cluster -- down there)"
+  mkdir -p "$(dirname "$OWNER_FILE")" && echo "$dir" > "$OWNER_FILE"
+  # What an earlier node left (a killed run of this or another checkout whose processes are gone).
+  remove_network
+  # The machine's own setting, kept (once) until the last node is down.
+  if [ ! -f "$IP_FORWARD_FILE" ]; then
+    cat /proc/sys/net/ipv4/ip_forward > "$IP_FORWARD_FILE"
   fi
   ip link add "$NODE_BRIDGE" type bridge 2>>"$log" || fail "create the bridge" "ip link add $NODE_BRIDGE type bridge failed"
   ip addr add "$NODE_IP/24" dev "$NODE_BRIDGE" && ip link set "$NODE_BRIDGE" up \
@@ -238,13 +259,21 @@ node_down() {
   pkill -KILL -f "containerd-shim-runc-v2 .*-address $cri_sock" 2>/dev/null || true
   kill_pod_processes
   stop_node_daemons
+  for f in $(our_mounts | sort -r); do umount -l "$f" 2>/dev/null || true; done
+  # Another checkout's running node owns the network: leave it alone.
+  if [ -z "$(other_owner)" ]; then
+    remove_network
+    if [ -f "$IP_FORWARD_FILE" ]; then cat "$IP_FORWARD_FILE" > /proc/sys/net/ipv4/ip_forward && rm -f "$IP_FORWARD_FILE"; fi
+    rm -f "$OWNER_FILE"
+  fi
+  find /var/log/containers -maxdepth 1 -type l -lname "$node_dir/*" -delete 2>/dev/null || true
+  rm -rf "$node_dir"
+}
+
+remove_network() {
   [ -x "$bin/kube-proxy" ] && "$bin/kube-proxy" --cleanup >>"$log" 2>&1 || true
   remove_chains
   ip link del "$NODE_BRIDGE" 2>/dev/null || true
-  for f in $(our_mounts | sort -r); do umount -l "$f" 2>/dev/null || true; done
-  if [ -f "$node_dir/run/ip_forward" ]; then cat "$node_dir/run/ip_forward" > /proc/sys/net/ipv4/ip_forward; fi
-  find /var/log/containers -maxdepth 1 -type l -lname "$node_dir/*" -delete 2>/dev/null || true
-  rm -rf "$node_dir"
 }
 
 NODE_DAEMONS=(kubelet kube-proxy coredns containerd)
@@ -328,6 +357,9 @@ node_leftovers() {
   container_cgroups | sed 's/^/cgroup: /'
   our_mounts | sed 's/^/mount: /'
   [ -d "$node_dir/containerd/state/netns" ] && find "$node_dir/containerd/state/netns" -mindepth 1 | sed 's/^/network namespace: /'
+  # The machine's network is another running checkout's to clean up.
+  [ -z "$(other_owner)" ] || return 0
+  [ -f "$OWNER_FILE" ] && echo "owner file: $OWNER_FILE"
   ip -o link show "$NODE_BRIDGE" 2>/dev/null | awk '{ print "bridge: " $2 }'
   ip -o link show type veth 2>/dev/null | awk -v b="master $NODE_BRIDGE" 'index($0, b) { print "veth: " $2 }'
   ip route show 2>/dev/null | awk '/^198\.18\.1[67]\./ { print "route: " $0 }'
@@ -338,7 +370,7 @@ node_leftovers() {
       "$cmd" -w -t "$table" -S 2>/dev/null | awk -v w="$cmd $table" '/^-N (KUBE-|RUNBOOK-)/ { print w " chain: " $2 }'
     done
   done
-  [ -f "$node_dir/run/ip_forward" ] && echo "ip_forward: not restored"
+  [ -f "$IP_FORWARD_FILE" ] && echo "ip_forward: not restored to $(cat "$IP_FORWARD_FILE")"
   find /var/log/containers -maxdepth 1 -type l -lname "$dir/*" 2>/dev/null | sed 's/^/log link: /'
   [ -d "$node_dir" ] && echo "directory: .cluster/node"
   true

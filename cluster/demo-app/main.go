@@ -6,14 +6,16 @@
 //	DEMO_ADDR          the address it serves on (":3000")
 //	DEMO_METRICS_ADDR  the address of GET /metrics (the same server when equal or empty)
 //	DEMO_HEALTH        the health endpoints, comma-separated; every other path is app traffic
-//	DEMO_FAULT         healthy | errors=<ratio> | latency=<ms>
+//	DEMO_FAULT         healthy | errors=<ratio> | latency=<ms> | failing=<path>[,<path>…]
 //
 // (No name ends in _PORT: Kubernetes sets <SERVICE>_PORT for every Service in the namespace,
 // and a Service named "demo" would override DEMO_PORT.)
 //
 // errors=<ratio> answers that share of every request with a 500, health checks included
 // (errors=1 is an image that never passes its health check); latency=<ms> delays every
-// app request by that much. Requests are counted in http_requests_total{code,method,path}
+// app request by that much; failing=<paths> answers 503 on those health endpoints (an app
+// that is up but whose database is not: its readiness endpoint passes, the smoke test's
+// check of the database fails). Requests are counted in http_requests_total{code,method,path}
 // and timed in http_request_duration_seconds, the series the alert rules query.
 package main
 
@@ -39,6 +41,7 @@ import (
 type fault struct {
 	errorRatio float64
 	latency    time.Duration
+	failing    map[string]bool
 }
 
 func parseFault(s string) (fault, error) {
@@ -51,6 +54,15 @@ func parseFault(s string) (fault, error) {
 			return fault{}, fmt.Errorf("DEMO_FAULT %q: errors= takes a ratio from 0 to 1", s)
 		}
 		return fault{errorRatio: r}, nil
+	case strings.HasPrefix(s, "failing="):
+		f := fault{failing: map[string]bool{}}
+		for _, p := range strings.Split(strings.TrimPrefix(s, "failing="), ",") {
+			if !strings.HasPrefix(p, "/") {
+				return fault{}, fmt.Errorf("DEMO_FAULT %q: failing= takes health endpoints such as /api/health/db", s)
+			}
+			f.failing[p] = true
+		}
+		return f, nil
 	case strings.HasPrefix(s, "latency="):
 		ms, err := strconv.Atoi(strings.TrimPrefix(s, "latency="))
 		if err != nil || ms < 0 {
@@ -58,7 +70,7 @@ func parseFault(s string) (fault, error) {
 		}
 		return fault{latency: time.Duration(ms) * time.Millisecond}, nil
 	}
-	return fault{}, fmt.Errorf("DEMO_FAULT %q: expected healthy, errors=<ratio> or latency=<ms>", s)
+	return fault{}, fmt.Errorf("DEMO_FAULT %q: expected healthy, errors=<ratio>, latency=<ms> or failing=<paths>", s)
 }
 
 type app struct {
@@ -99,6 +111,10 @@ func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (a *app) answer(w http.ResponseWriter, r *http.Request) {
 	if a.fault.errorRatio > 0 && rand.Float64() < a.fault.errorRatio {
 		http.Error(w, "injected fault of "+a.version, http.StatusInternalServerError)
+		return
+	}
+	if a.fault.failing[r.URL.Path] {
+		http.Error(w, "failing: "+r.URL.Path, http.StatusServiceUnavailable)
 		return
 	}
 	if a.health[r.URL.Path] {

@@ -380,3 +380,52 @@ describe("the blue/green update follows the runbook order", () => {
         expect(byName("order-api-bg-smoke-green")).toBeDefined();
     });
 });
+
+describe("scheduling: every pod of the stack on the nodes it names", () => {
+    const onRealNode = {
+        nodeSelector: { "runbook.local/node": "real" },
+        tolerations: [{ key: "runbook.local/node", value: "real", effect: "NoSchedule" }],
+    };
+    /** The pod specs of every workload kind the program makes, by resource name. */
+    const podSpecs = () =>
+        new Map([
+            ...ofType("kubernetes:apps/v1:Deployment").map((r) => [r.name, r.inputs.spec.template.spec]),
+            ...ofType("kubernetes:batch/v1:Job").map((r) => [r.name, r.inputs.spec.template.spec]),
+            ...ofType("kubernetes:batch/v1:CronJob").map((r) => [r.name, r.inputs.spec.jobTemplate.spec.template.spec]),
+        ] as [string, Record<string, unknown>][]);
+
+    test("set: the Deployments, smoke tests, backup, restore and drill pods all select and tolerate", async () => {
+        await render(
+            withValues("local", (v) => {
+                v.scheduling = onRealNode;
+                v.backup.restoreDrill = { databaseSecret: { name: "shop-db", key: "drill-url" } };
+                v.backup.preDeploy = true;
+            }),
+        );
+        const specs = podSpecs();
+        // Both strategies' Deployments, both colours' smoke tests, the pre-deploy backup and the three CronJobs.
+        expect([...specs.keys()].sort()).toEqual([
+            "t-api-bg-blue",
+            "t-api-bg-green",
+            "t-api-bg-smoke-blue",
+            "t-api-bg-smoke-green",
+            "t-backup-cron",
+            "t-backup-predeploy",
+            "t-backup-restore",
+            "t-backup-restore-drill",
+            "t-web-canary-canary",
+            "t-web-canary-stable",
+        ]);
+        for (const [name, s] of specs) {
+            expect([name, s.nodeSelector]).toEqual([name, onRealNode.nodeSelector]);
+            expect([name, s.tolerations]).toEqual([name, [{ ...onRealNode.tolerations[0], operator: "Equal" }]]);
+        }
+    });
+
+    test("unset: no pod names a node or a toleration (renders as before there was scheduling)", async () => {
+        await render(stackConfig("production"));
+        for (const [name, s] of podSpecs()) {
+            expect([name, "nodeSelector" in s, "tolerations" in s]).toEqual([name, false, false]);
+        }
+    });
+});

@@ -483,3 +483,47 @@ describe("release record from CI variables", () => {
         );
     });
 });
+
+describe("scheduling", () => {
+    test("what the API server would refuse is named with its config path, every problem at once", () => {
+        const problems = problemsOf("staging", (v) => {
+            v.scheduling = {
+                nodeSelector: { "bad key!": "real", "runbook.local/node": "no spaces allowed" },
+                tolerations: [
+                    { key: "runbook.local/node", operator: "Exists", value: "real" },
+                    { value: "real", effect: "NoSchedule" },
+                    { key: "x", effect: "Sometimes" },
+                ],
+            };
+        });
+        expect(problems).toEqual(
+            expect.arrayContaining([
+                expect.stringContaining("runbook:scheduling.nodeSelector"),
+                expect.stringMatching(/runbook:scheduling\.nodeSelector\.runbook\.local\/node.*label value/),
+                expect.stringMatching(/runbook:scheduling\.tolerations\[2\]\.effect.*'NoSchedule'/),
+            ]),
+        );
+        // The rules that span fields are the components' own, checked once the schema passes.
+        const spanning = problemsOf("staging", (v) => {
+            v.scheduling = {
+                tolerations: [
+                    { key: "runbook.local/node", operator: "Exists", value: "real" },
+                    { value: "real", effect: "NoSchedule" },
+                ],
+            };
+        });
+        expect(spanning).toEqual([
+            expect.stringMatching(
+                /^runbook:scheduling\.tolerations\[0\]\.value: expected no value with operator 'Exists'/,
+            ),
+            expect.stringMatching(/^runbook:scheduling\.tolerations\[1\]\.key: expected a taint key/),
+        ]);
+    });
+
+    test("the local stack puts its pods on the real node, and only there", () => {
+        expect(stackConfig("local").scheduling).toEqual({
+            nodeSelector: { "runbook.local/node": "real" },
+            tolerations: [{ key: "runbook.local/node", operator: "Equal", value: "real", effect: "NoSchedule" }],
+        });
+    });
+});

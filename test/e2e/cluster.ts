@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { parse, stringify } from "yaml";
 import { Kubectl } from "../../commands/kube";
 import { ROOT } from "../util/stack";
-import type { Workspace } from "./engine";
+import { localStackOnKwok, type Workspace } from "./engine";
 
 let kubeconfigPath: string | undefined;
 
@@ -30,8 +30,9 @@ export function kubectl(): Kubectl {
 }
 
 /**
- * Pulumi.local.yaml applied to the local cluster in namespace `namespace`, with `edit`
- * applied to its config map. Written as Pulumi.<stack>.yaml in the workspace.
+ * Pulumi.local.yaml applied to the local cluster in namespace `namespace`, its pods on
+ * KWOK's node (localStackOnKwok), with `edit` applied to its config map. Written as
+ * Pulumi.<stack>.yaml in the workspace.
  */
 export function liveStack(
     ws: Workspace,
@@ -40,8 +41,28 @@ export function liveStack(
     edit: (config: Record<string, any>) => void = () => {},
     env: Record<string, string> = {},
 ): void {
-    const doc = parse(fs.readFileSync(path.join(ROOT, "Pulumi.local.yaml"), "utf8"));
-    const c = doc.config as Record<string, any>;
+    writeLiveStack(ws, stack, namespace, localStackOnKwok(), edit, env);
+}
+
+/** Pulumi.local.yaml as it is, its pods on the real node, applied in `namespace`. */
+export function realNodeStack(
+    ws: Workspace,
+    stack: string,
+    namespace: string,
+    edit: (config: Record<string, any>) => void = () => {},
+): void {
+    writeLiveStack(ws, stack, namespace, parse(fs.readFileSync(path.join(ROOT, "Pulumi.local.yaml"), "utf8")), edit);
+}
+
+function writeLiveStack(
+    ws: Workspace,
+    stack: string,
+    namespace: string,
+    doc: { config: Record<string, any> },
+    edit: (config: Record<string, any>) => void,
+    env: Record<string, string> = {},
+): void {
+    const c = doc.config;
     c["runbook:kubernetes"] = { kubeconfig: clusterKubeconfig() };
     c["runbook:namespace"] = { name: namespace, create: true };
     edit(c);

@@ -294,9 +294,28 @@ export function toolchainReady(): boolean {
     ].every((b) => fs.existsSync(path.join(TOOLCHAIN_BIN, b)));
 }
 
-/** Pulumi.local.yaml writing its manifests to `renderDir` instead of applying them. */
-export function renderedLocalStack(renderDir: string): string {
+/**
+ * Pulumi.local.yaml as the suites on KWOK's node take it, the one place that decides it:
+ * without what puts the local stack on the real node (`runbook:scheduling`, the local
+ * toolbox images, its small sizes, no pre-deploy backup). Those suites prove order, drift,
+ * interrupts and policies on simulated pods, where a Job completes by itself and any image
+ * "runs"; the suites about what pods do take the file as it is, on the real node.
+ */
+export function localStackOnKwok(): { config: Record<string, any>; [key: string]: unknown } {
     const doc = parse(fs.readFileSync(path.join(ROOT, "Pulumi.local.yaml"), "utf8"));
+    const c = doc.config as Record<string, any>;
+    delete c["runbook:scheduling"];
+    for (const key of ["preDeploy", "dumpImage", "uploadImage"]) delete c["runbook:backup"][key];
+    for (const s of Object.values(c["runbook:services"] as Record<string, any>)) {
+        delete s.resources;
+        if (s.blueGreen) delete s.blueGreen.smokeTest;
+    }
+    return doc;
+}
+
+/** Pulumi.local.yaml (as on KWOK) writing its manifests to `renderDir` instead of applying them. */
+export function renderedLocalStack(renderDir: string): string {
+    const doc = localStackOnKwok();
     doc.config["runbook:kubernetes"] = { renderYamlToDirectory: renderDir };
     return stringify(doc);
 }
