@@ -100,13 +100,20 @@ export const RESTORE_SCRIPT = [
     "fi",
 ].join("\n");
 
-/** Checks every health endpoint of a service; any non-2xx or connection failure fails. */
+/**
+ * Checks every health endpoint of a service; any non-2xx or connection failure fails. The
+ * bodies go to a scratch file, not /dev/null: curl truncates its output before each retry,
+ * which /dev/null refuses in Debian's curl 7.88 ("Failed to truncate file"), and a 503 that
+ * was retried was then reported as 000, a connection failure (seen on the real node).
+ */
 export function smokeTestScript(baseUrl: string, paths: string[]): string {
     return [
         "set -eu",
         "failed=0",
+        'body="$(mktemp)"',
+        "trap 'rm -f \"$body\"' EXIT",
         `for path in ${paths.map((p) => `'${p.replace(/'/g, "")}'`).join(" ")}; do`,
-        `  code="$(curl -sS -o /dev/null -w '%{http_code}' --max-time 10 --retry 5 --retry-connrefused ` +
+        `  code="$(curl -sS -o "$body" -w '%{http_code}' --max-time 10 --retry 5 --retry-connrefused ` +
             `--retry-delay 3 "${baseUrl}\${path}" || echo 000)"`,
         '  case "$code" in',
         '    2??) echo "ok   $path $code" ;;',

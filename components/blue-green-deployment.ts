@@ -12,6 +12,7 @@ import {
     servingLabels,
     SWITCH_WITHOUT_SETTLE,
     throwProblems,
+    rolloutTimeouts,
     workloadLabels,
 } from "./workload";
 import { blueGreenProblems, COLORS, SMOKE_TEST_DEFAULTS, type BlueGreenDeploymentArgs } from "./blue-green-args";
@@ -186,7 +187,11 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
                 selector: { ...appSelector(w.name, w.environment), [COLOR_LABEL]: color },
                 annotations: w.annotations,
             }),
-            { parent: this, dependsOn: color === target ? w.dependsOn : undefined },
+            {
+                parent: this,
+                dependsOn: color === target ? w.dependsOn : undefined,
+                customTimeouts: rolloutTimeouts(w, replicas),
+            },
         );
     }
 }

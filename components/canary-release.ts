@@ -10,6 +10,7 @@ import {
     servingLabels,
     TAKE_BACK_DRIFT,
     throwProblems,
+    rolloutTimeouts,
     workloadLabels,
 } from "./workload";
 import { routerOf, type CanaryPart, type RouterObject } from "../policies/routers";
@@ -120,7 +121,7 @@ export class CanaryRelease extends pulumi.ComponentResource {
                     ...ctx.plan,
                 },
             }),
-            { parent: this, dependsOn: w.dependsOn },
+            { parent: this, dependsOn: w.dependsOn, customTimeouts: rolloutTimeouts(w, replicas) },
         );
     }
 

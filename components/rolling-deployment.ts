@@ -2,7 +2,15 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { appSelector } from "./labels";
 import { rollingProblems, type RollingDeploymentArgs } from "./rolling-args";
-import { checkedImage, deploymentArgs, serviceArgs, servingLabels, throwProblems, workloadLabels } from "./workload";
+import {
+    checkedImage,
+    deploymentArgs,
+    rolloutTimeouts,
+    serviceArgs,
+    servingLabels,
+    throwProblems,
+    workloadLabels,
+} from "./workload";
 import { resolveWorkloadArgs } from "./workload-args";
 
 /**
@@ -31,7 +39,7 @@ export class RollingDeployment extends pulumi.ComponentResource {
                 selector,
                 annotations: w.annotations,
             }),
-            { parent: this, dependsOn: w.dependsOn },
+            { parent: this, dependsOn: w.dependsOn, customTimeouts: rolloutTimeouts(w, w.replicas) },
         );
         this.service = new k8s.core.v1.Service(
             `${name}-svc`,

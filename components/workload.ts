@@ -107,6 +107,26 @@ export function deploymentArgs(a: DeploymentSpec): k8s.apps.v1.DeploymentArgs {
 }
 
 /**
+ * How long `pulumi up` waits for a Deployment's rollout. The provider reports Kubernetes'
+ * ProgressDeadlineExceeded only as a warning and waits its own 10 minutes (pulumi-kubernetes,
+ * pkg/await/deployment.go), whatever the deadline says; on a real node a rollout that cannot
+ * become ready (a probe on the wrong path) kept an update hanging that long. Here each batch
+ * of surged pods may take the progress deadline, and one more for the old pods to go: a
+ * rollout Kubernetes gave up on fails the update then, and a long healthy one of many
+ * batches is not cut at a flat 10 minutes.
+ */
+export function rolloutTimeouts(w: ResolvedWorkloadArgs, replicas: number): pulumi.CustomTimeouts {
+    const surge = w.rollout.maxSurge;
+    const perBatch =
+        typeof surge === "number"
+            ? surge
+            : Math.ceil((replicas * Number.parseFloat(String(surge).replace("%", ""))) / 100);
+    const batches = Math.ceil(Math.max(replicas, 1) / Math.max(perBatch, 1)) + 1;
+    const t = `${w.progressDeadlineSeconds * batches}s`;
+    return { create: t, update: t };
+}
+
+/**
  * On the objects the runbooks change by hand (Service selectors, canary weights): Pulumi's
  * server-side apply takes their fields back from whoever patched them, so
  * `pulumi up --refresh` repairs that drift instead of stopping at a field-manager conflict.
