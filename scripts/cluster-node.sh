@@ -279,14 +279,7 @@ remove_network() {
 NODE_DAEMONS=(kubelet kube-proxy coredns containerd)
 node_daemon_pattern() { local IFS='|'; echo "^$bin/(${NODE_DAEMONS[*]}) "; }
 
-stop_node_daemons() {
-  pkill -f "$(node_daemon_pattern)" 2>/dev/null || true
-  for _ in $(seq 20); do
-    pgrep -f "$(node_daemon_pattern)" >/dev/null || return 0
-    sleep 0.5
-  done
-  pkill -KILL -f "$(node_daemon_pattern)" 2>/dev/null || true
-}
+stop_node_daemons() { stop_matching "$(node_daemon_pattern)"; }
 
 # Every daemon of the node runs and the node is Ready.
 node_running() {

@@ -382,14 +382,17 @@ up() {
 
 # Processes of ours that kwokctl did not stop (a half-created cluster, a killed kwokctl):
 # every binary started from .cluster/ (kwokctl copies the components under .cluster/kwok).
-stop_leftovers() {
-  pgrep -f "^$dir/" >/dev/null || return 0
-  pkill -f "^$dir/" 2>/dev/null || true
+stop_leftovers() { stop_matching "^$dir/"; }
+
+# Stops the processes whose command line matches: TERM, up to 10 s, then KILL.
+stop_matching() {
+  pgrep -f "$1" >/dev/null || return 0
+  pkill -f "$1" 2>/dev/null || true
   for _ in $(seq 20); do
-    pgrep -f "^$dir/" >/dev/null || return 0
+    pgrep -f "$1" >/dev/null || return 0
     sleep 0.5
   done
-  pkill -9 -f "^$dir/" 2>/dev/null || true
+  pkill -9 -f "$1" 2>/dev/null || true
 }
 
 remove_cluster() {
