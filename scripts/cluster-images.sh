@@ -106,9 +106,11 @@ app_image() {
 }
 
 # The toolbox: Debian's own curl, PostgreSQL client and AWS CLI on a minimal root file system
-# of the machine's Debian release, from the machine's Debian sources.
-toolbox_image() {
-  local codename sources key out f
+# of the machine's Debian release, from the machine's Debian sources. The root file system
+# (mmdebstrap; minutes, mostly downloads) needs no part of the cluster, so `build` makes it
+# beside the Go builds; the image is assembled from it at `up`.
+toolbox_paths() {
+  local codename sources f key
   codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
   sources=
   for f in /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list; do
@@ -116,18 +118,35 @@ toolbox_image() {
   done
   [ -n "$codename" ] && [ -n "$sources" ] || fail "make the toolbox image" "no Debian release or sources on this machine"
   key=$( (echo "$codename $TOOLBOX_PACKAGES"; cat "$sources") | content_key)
-  out="$images_cache/toolbox-$key.tar"
-  if [ ! -f "$out" ]; then
-    command -v mmdebstrap >/dev/null || fail "make the toolbox image" "mmdebstrap is missing (scripts/system-packages.sh installs it)"
-    step "making the toolbox image ($codename: ${TOOLBOX_PACKAGES//,/, }); chatter in .cluster/build.log"
-    mmdebstrap --variant=essential --include="$TOOLBOX_PACKAGES" --dpkgopt=path-exclude=/usr/share/doc/* \
-      --dpkgopt=path-exclude=/usr/share/man/* --dpkgopt=path-exclude=/usr/share/locale/* \
-      "$codename" "$dir/build/toolbox-rootfs.tar" "$sources" >>"$log" 2>&1 \
-      || fail "make the toolbox image" "mmdebstrap failed"
-    make_image "$out" "$TOOLBOX_IMAGE" "$dir/build/toolbox-rootfs.tar" --env PATH=/usr/local/bin:/usr/bin:/bin
-    rm -f "$dir/build/toolbox-rootfs.tar"
+  toolbox_codename=$codename
+  toolbox_sources=$sources
+  toolbox_tar="$images_cache/toolbox-$key.tar"
+  toolbox_rootfs_tar="$images_cache/toolbox-rootfs-$key.tar"
+}
+
+toolbox_rootfs() {
+  toolbox_paths
+  [ -f "$toolbox_tar" ] || [ -f "$toolbox_rootfs_tar" ] && return 0
+  command -v mmdebstrap >/dev/null || fail "make the toolbox image" "mmdebstrap is missing (scripts/system-packages.sh installs it)"
+  mkdir -p "$images_cache"
+  local t=$SECONDS
+  step "making the toolbox's root file system ($toolbox_codename: ${TOOLBOX_PACKAGES//,/, })"
+  mmdebstrap --variant=essential --format=tar --include="$TOOLBOX_PACKAGES" --dpkgopt=path-exclude=/usr/share/doc/* \
+    --dpkgopt=path-exclude=/usr/share/man/* --dpkgopt=path-exclude=/usr/share/locale/* \
+    "$toolbox_codename" "$toolbox_rootfs_tar.tmp" "$toolbox_sources" >>"$dir/toolbox.log" 2>&1 \
+    || { log="$dir/toolbox.log" fail "make the toolbox image" "mmdebstrap failed"; }
+  mv "$toolbox_rootfs_tar.tmp" "$toolbox_rootfs_tar"
+  step "made the toolbox's root file system in $((SECONDS - t)) s"
+}
+
+toolbox_image() {
+  toolbox_paths
+  if [ ! -f "$toolbox_tar" ]; then
+    toolbox_rootfs
+    make_image "$toolbox_tar" "$TOOLBOX_IMAGE" "$toolbox_rootfs_tar" --env PATH=/usr/local/bin:/usr/bin:/bin
+    rm -f "$toolbox_rootfs_tar"
   fi
-  image_tars+=("$out")
+  image_tars+=("$toolbox_tar")
 }
 
 # Makes what is missing, then imports every image into the node's containerd.

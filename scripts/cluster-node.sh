@@ -1,6 +1,6 @@
 # The local cluster's real node (sourced by scripts/cluster.sh): containerd + runc + CNI,
-# kubelet, kube-proxy and the cluster's DNS (CoreDNS), all started from .cluster/bin as
-# processes of this machine, beside KWOK's simulated kwok-node-0.
+# kubelet, kube-proxy, the cluster's DNS (CoreDNS) and metrics-server, all started from
+# .cluster/bin as processes of this machine, beside KWOK's simulated kwok-node-0.
 #
 # Every address is one of the project's own, on a bridge of its own, routed nowhere off this
 # machine (198.18.0.0/15 is the benchmarking range, never routed on the internet):
@@ -59,15 +59,22 @@ wait_for() {
   fail "start $what" "not ready in $((tries / 2)) s; its log: .cluster/node/logs/$what.log"
 }
 
+# A key and a certificate signed by the cluster's CA, in node/pki:
+# sign_certificate NAME SUBJECT [SUBJECT-ALT-NAMES (a serving certificate)]
+sign_certificate() {
+  local name=$1 subject=$2 san=${3:-} k="$node_dir/pki/$1"
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$k.key" 2>>"$log" \
+    && openssl req -new -key "$k.key" -subj "$subject" ${san:+-addext "subjectAltName=$san"} -out "$k.csr" 2>>"$log" \
+    && openssl x509 -req -in "$k.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
+      ${san:+-copy_extensions copy} -days 30 -out "$k.crt" >/dev/null 2>>"$log" \
+    || fail "credentials of $name" "openssl could not sign its certificate"
+}
+
 # A client certificate signed by the cluster's CA and a kubeconfig for it.
 node_credentials() {
   local name=$1 cn=$2 org=$3 server
   server=$(kubectl config view -o jsonpath='{.clusters[0].cluster.server}')
-  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$node_dir/pki/$name.key" 2>>"$log" \
-    && openssl req -new -key "$node_dir/pki/$name.key" -subj "/O=$org/CN=$cn" -out "$node_dir/pki/$name.csr" 2>>"$log" \
-    && openssl x509 -req -in "$node_dir/pki/$name.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
-      -days 30 -out "$node_dir/pki/$name.crt" >/dev/null 2>>"$log" \
-    || fail "credentials of $name" "openssl could not sign its certificate"
+  sign_certificate "$name" "/O=$org/CN=$cn"
   local k="$node_dir/$name.kubeconfig"
   "$bin/kubectl" --kubeconfig "$k" config set-cluster local --server "$server" --certificate-authority "$pki/ca.crt" --embed-certs >/dev/null
   "$bin/kubectl" --kubeconfig "$k" config set-credentials "$name" --client-certificate "$node_dir/pki/$name.crt" \
@@ -168,6 +175,8 @@ EOF
 
 start_kubelet() {
   node_credentials kubelet "system:node:$NODE_NAME" system:nodes
+  # Its serving certificate is the cluster CA's too, so metrics-server verifies whom it reads.
+  sign_certificate kubelet-serving "/O=system:nodes/CN=system:node:$NODE_NAME" "IP:$NODE_IP,DNS:$NODE_NAME"
   : > "$node_dir/resolv.conf"
   cat > "$node_dir/kubelet.yaml" <<EOF
 apiVersion: kubelet.config.k8s.io/v1beta1
@@ -175,6 +184,8 @@ kind: KubeletConfiguration
 containerRuntimeEndpoint: unix://$cri_sock
 address: $NODE_IP
 readOnlyPort: 0
+tlsCertFile: $node_dir/pki/kubelet-serving.crt
+tlsPrivateKeyFile: $node_dir/pki/kubelet-serving.key
 healthzBindAddress: 127.0.0.1
 authentication:
   anonymous: { enabled: false }
@@ -234,9 +245,39 @@ EOF
   wait_for coredns 60 curl -fsS http://127.0.0.1:18181/ready
 }
 
+# metrics-server as a process of this machine on the node's address, registered with the
+# aggregator (cluster/metrics-server.yaml): it reads the real node's kubelet only (KWOK's node
+# has no CPU to measure), every 15 s, so an HPA sees a pod's CPU within half a minute.
+start_metrics_server() {
+  node_credentials metrics-server runbook:metrics-server runbook:metrics-server
+  sign_certificate metrics-server-serving /CN=metrics-server "IP:$NODE_IP,DNS:metrics-server.kube-system.svc"
+  # Its RBAC first: it reads the request-header CA from kube-system as it starts.
+  { kubectl apply --server-side -f "$root/cluster/metrics-server.yaml" && kubectl apply --server-side -f - <<EOF
+apiVersion: apiregistration.k8s.io/v1
+kind: APIService
+metadata:
+  name: v1beta1.metrics.k8s.io
+spec:
+  group: metrics.k8s.io
+  version: v1beta1
+  groupPriorityMinimum: 100
+  versionPriority: 100
+  service: { name: metrics-server, namespace: kube-system, port: 443 }
+  caBundle: $(base64 -w0 "$pki/ca.crt")
+EOF
+  } >>"$log" 2>&1 || fail "start metrics-server" "kubectl apply of its objects failed"
+  start_daemon metrics-server "$bin/metrics-server" --bind-address "$NODE_IP" --secure-port 4443 \
+    --tls-cert-file "$node_dir/pki/metrics-server-serving.crt" --tls-private-key-file "$node_dir/pki/metrics-server-serving.key" \
+    --kubeconfig "$node_dir/metrics-server.kubeconfig" --authentication-kubeconfig "$node_dir/metrics-server.kubeconfig" \
+    --authorization-kubeconfig "$node_dir/metrics-server.kubeconfig" \
+    --kubelet-preferred-address-types InternalIP --kubelet-certificate-authority "$pki/ca.crt" \
+    --node-selector "$NODE_LABEL" --metric-resolution 15s
+  wait_for metrics-server 120 kubectl get --raw "/apis/metrics.k8s.io/v1beta1/nodes/$NODE_NAME"
+}
+
 node_up() {
   rm -rf "$node_dir" && mkdir -p "$node_dir/pki" "$node_dir/run"
-  step "starting the real node: network, containerd, kubelet, kube-proxy, DNS"
+  step "starting the real node: network, containerd, kubelet, kube-proxy, DNS, metrics-server"
   node_network
   start_containerd
   import_images
@@ -244,6 +285,7 @@ node_up() {
   start_kubelet
   start_kube_proxy
   start_dns
+  start_metrics_server
   step "node $NODE_NAME is Ready (containerd $("$bin/containerd" --version | awk '{print $3}'))"
 }
 
@@ -276,7 +318,7 @@ remove_network() {
   ip link del "$NODE_BRIDGE" 2>/dev/null || true
 }
 
-NODE_DAEMONS=(kubelet kube-proxy coredns containerd)
+NODE_DAEMONS=(metrics-server kubelet kube-proxy coredns containerd)
 node_daemon_pattern() { local IFS='|'; echo "^$bin/(${NODE_DAEMONS[*]}) "; }
 
 stop_node_daemons() { stop_matching "$(node_daemon_pattern)"; }

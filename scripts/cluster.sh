@@ -11,7 +11,7 @@
 #   npm run --silent cluster -- images      list the real node's images and their fault profiles
 #   npm run --silent cluster -- down        stop every process of the cluster and remove its state
 #   npm run --silent cluster -- leftovers   list what a cluster left on this machine (exit 1 when anything)
-#   npm run --silent cluster -- build       only build (or reuse) the binaries
+#   npm run --silent cluster -- build       only build (or reuse) the binaries and the toolbox's file system
 #
 # Binaries are cached per version in ~/.cache/runbook-as-code/cluster/<key> (override with
 # RUNBOOK_CLUSTER_CACHE) and copied into .cluster/bin; the cluster's state lives in
@@ -25,6 +25,7 @@ K8S_VERSION=v1.34.4
 K8S_STAGING_VERSION=v0.34.4
 ETCD_VERSION=v3.6.4
 KWOK_VERSION=v0.7.0
+METRICS_SERVER_VERSION=v0.8.0
 PROM_OPERATOR_VERSION=v0.85.0
 GATEWAY_API_VERSION=v1.4.1
 # The real node (scripts/cluster-node.sh).
@@ -43,8 +44,9 @@ kubeconfig="$dir/kubeconfig"
 COREDNS_VERSION=$(awk '{ sub(/^require /, "") } $1 == "github.com/coredns/coredns" { print $2 }' "$root/cluster/coredns/go.mod")
 key="k8s-${K8S_VERSION}_etcd-${ETCD_VERSION}_kwok-${KWOK_VERSION}_containerd-${CONTAINERD_VERSION}_runc-${RUNC_VERSION}"
 key="${key}_cni-${CNI_PLUGINS_VERSION}_crane-${CRANE_VERSION}_crictl-${CRI_TOOLS_VERSION}_coredns-${COREDNS_VERSION}"
+key="${key}_metrics-server-${METRICS_SERVER_VERSION}"
 cache="${RUNBOOK_CLUSTER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/runbook-as-code/cluster}/$key"
-BINARIES=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok kwokctl kubelet kube-proxy
+BINARIES=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok kwokctl metrics-server kubelet kube-proxy
   containerd containerd-shim-runc-v2 ctr runc crictl crane coredns
   cni/bridge cni/host-local cni/loopback cni/portmap)
 
@@ -106,6 +108,34 @@ import (
 	_ "k8s.io/kubernetes/cmd/kubectl"
 	_ "k8s.io/kubernetes/cmd/kubelet"
 	_ "k8s.io/kubernetes/cmd/kube-proxy"
+)
+EOF
+}
+
+# KWOK and metrics-server resolve together in a third wrapper module of ours: both are built
+# on the same Kubernetes libraries (v0.33), which are compiled once for the two.
+write_addons_wrapper() {
+  local w=$1
+  mkdir -p "$w"
+  cat > "$w/go.mod" <<EOF
+module runbook.local/addons
+
+go 1.24
+
+require (
+	sigs.k8s.io/kwok $KWOK_VERSION
+	sigs.k8s.io/metrics-server $METRICS_SERVER_VERSION
+)
+EOF
+  cat > "$w/tools.go" <<'EOF'
+//go:build tools
+
+package tools
+
+import (
+	_ "sigs.k8s.io/kwok/cmd/kwok"
+	_ "sigs.k8s.io/kwok/cmd/kwokctl"
+	_ "sigs.k8s.io/metrics-server/cmd/metrics-server"
 )
 EOF
 }
@@ -193,7 +223,11 @@ k8s_ldflags() {
 }
 
 build_into() {
-  local out=$1 w="$dir/build/wrapper" t
+  local out=$1 w="$dir/build/wrapper" t node_pid
+  # The node's parts are a module of their own: built beside the control plane's, so their
+  # downloads and links fill the gaps in its compiling.
+  build_node_into "$out" &
+  node_pid=$!
   write_wrapper "$w"
   t=$SECONDS
   step "resolving k8s.io/kubernetes $K8S_VERSION and etcd $ETCD_VERSION"
@@ -211,20 +245,34 @@ build_into() {
       || fail "build $part" "go build $pkg failed"
     step "built $part in $((SECONDS - t)) s"
   done
-  for part in kwok kwokctl; do
+  w="$dir/build/addons-wrapper"
+  write_addons_wrapper "$w"
+  step "resolving kwok $KWOK_VERSION and metrics-server $METRICS_SERVER_VERSION"
+  (cd "$w" && go mod tidy) >>"$log" 2>&1 || fail "resolve modules" "go mod tidy of the addons wrapper module failed"
+  for pkg in sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl sigs.k8s.io/metrics-server/cmd/metrics-server; do
+    part=${pkg##*/}
     t=$SECONDS
-    step "building $part $KWOK_VERSION"
-    GOBIN="$out" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/$part@$KWOK_VERSION" >>"$log" 2>&1 \
-      || fail "build $part" "go install sigs.k8s.io/kwok/cmd/$part@$KWOK_VERSION failed"
+    step "building $part"
+    (cd "$w" && go build -trimpath -ldflags "-s -w" -o "$out/$part" "$pkg") >>"$log" 2>&1 \
+      || fail "build $part" "go build $pkg failed"
     step "built $part in $((SECONDS - t)) s"
   done
-  build_node_into "$out"
+  wait "$node_pid" || exit 1
   echo "$key" > "$out/.key"
 }
 
 build() {
   command -v go >/dev/null || fail "find go" "Go is not on PATH"
   mkdir -p "$dir"
+  # The toolbox's root file system is downloads and unpacking: made beside the Go builds.
+  local rootfs_pid
+  toolbox_rootfs &
+  rootfs_pid=$!
+  build_binaries
+  wait "$rootfs_pid" || exit 1
+}
+
+build_binaries() {
   if have_all "$bin"; then
     return 0
   fi
@@ -256,7 +304,7 @@ running() {
 }
 
 # A cluster made by an older version of this script (no real node, other settings) is made again.
-SHAPE=2
+SHAPE=3
 current_shape() { [ "$(cat "$dir/kwok/.shape" 2>/dev/null)" = "$SHAPE" ]; }
 
 json_field() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);if(j.Error){console.error(j.Error);process.exit(1)}process.stdout.write(String(process.argv[1].split(".").reduce((o,k)=>o[k],j)))})' "$1"; }
@@ -327,6 +375,14 @@ componentsPatches:
       - { key: kubelet-client-key, value: $pki/admin.key }
       - { key: service-cluster-ip-range, value: $SERVICE_CIDR }
       - { key: enable-admission-plugins, value: NodeRestriction }
+      # Aggregated APIs (metrics-server): the API server proxies as the admin certificate's
+      # kwok-admin, naming the caller in request headers, and dials the endpoint directly.
+      - { key: requestheader-client-ca-file, value: $pki/ca.crt }
+      - { key: requestheader-allowed-names, value: kwok-admin }
+      - { key: requestheader-username-headers, value: X-Remote-User }
+      - { key: requestheader-group-headers, value: X-Remote-Group }
+      - { key: requestheader-extra-headers-prefix, value: X-Remote-Extra- }
+      - { key: enable-aggregator-routing, value: "true" }
   - name: kwok-controller
     extraArgs:
       - { key: manage-all-nodes, value: "false", override: true }
