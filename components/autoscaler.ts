@@ -52,7 +52,8 @@ export class Autoscaler extends pulumi.ComponentResource {
                     },
                 },
             },
-            { parent: this },
+            // What the component waits for (a blue/green switch), the HPA waits for too.
+            { parent: this, dependsOn: opts?.dependsOn },
         );
         this.registerOutputs({ hpa: this.hpa.metadata.name });
     }

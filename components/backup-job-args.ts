@@ -51,6 +51,11 @@ export interface BackupBucket {
     region?: string;
     /** An S3-compatible store's endpoint (MinIO, Ceph, versitygw) instead of AWS's own. */
     endpoint?: string;
+    /**
+     * A Secret holding the store's keys as AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, for
+     * an S3-compatible store; on AWS, the ServiceAccount's IAM role (`iam`) is the better way.
+     */
+    credentialsSecret?: pulumi.Input<string>;
 }
 
 export interface BackupJobArgs {

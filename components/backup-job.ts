@@ -70,7 +70,7 @@ interface Context {
     serviceAccountName: pulumi.Input<string>;
     /** The database the backup dumps (and an on-demand restore restores into, unless told otherwise). */
     databaseUrl: SecretKeyRef;
-    /** Where the dumps go: BUCKET, PREFIX, AWS_REGION and the endpoint, if one is set. */
+    /** Where the dumps go: BUCKET, PREFIX, AWS_REGION, and the endpoint and keys, if set. */
     s3Env: k8s.types.input.core.v1.EnvVar[];
 }
 
@@ -118,6 +118,12 @@ export class BackupJob extends pulumi.ComponentResource {
                 { name: "AWS_REGION", value: args.bucket.region },
                 ...(args.bucket.endpoint !== undefined
                     ? [{ name: "S3_ENDPOINT_URL", value: args.bucket.endpoint }]
+                    : []),
+                ...(args.bucket.credentialsSecret !== undefined
+                    ? ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"].map((key) => ({
+                          name: key,
+                          valueFrom: { secretKeyRef: { name: args.bucket.credentialsSecret!, key } },
+                      }))
                     : []),
             ],
         };

@@ -4,14 +4,24 @@
 
 // Both work in $BACKUP_DIR, /backup unless set (the pod's shared emptyDir; tests point it
 // at a scratch directory and run these very scripts).
+//
+// They are POSIX sh: the images' /bin/sh may be busybox ash, bash or Debian's dash (the
+// official postgres:16 image, a Debian toolbox), and dash before 0.5.13 has no pipefail. So
+// pipefail is set only where the shell has it, and a pipe whose first command's failure
+// matters (pg_dump into gzip) records that failure itself.
+const PROLOGUE = "set -eu\nif (set -o pipefail) 2>/dev/null; then set -o pipefail; fi";
 
 /** Dumps $DATABASE_URL, compressed, to /backup/<UTC timestamp>.sql.gz and writes its name. */
 export const DUMP_SCRIPT = [
-    "set -eu -o pipefail",
+    PROLOGUE,
     'dir="${BACKUP_DIR:-/backup}"',
     'stamp="$(date -u +%Y%m%dT%H%M%SZ)"',
     'out="${dir}/${stamp}.sql.gz"',
-    'pg_dump --no-owner --no-privileges --dbname="$DATABASE_URL" | gzip -9 > "$out"',
+    // pg_dump's exit status, not gzip's: an empty dump compresses to a valid, non-empty file.
+    'rm -f "${dir}/.pg_dump-failed"',
+    '{ pg_dump --no-owner --no-privileges --dbname="$DATABASE_URL" || echo "$?" > "${dir}/.pg_dump-failed"; } | gzip -9 > "$out"',
+    'if [ -e "${dir}/.pg_dump-failed" ]; then echo "pg_dump failed (exit $(cat "${dir}/.pg_dump-failed"))" >&2; ' +
+        'rm -f "$out" "${dir}/.pg_dump-failed"; exit 1; fi',
     'gzip -t "$out"',
     'test -s "$out"',
     'echo "${stamp}.sql.gz" > "${dir}/NAME"',
@@ -29,7 +39,7 @@ const ENDPOINT = 'set --; if [ -n "${S3_ENDPOINT_URL:-}" ]; then set -- --endpoi
  * interrupted or partial upload can never pass for a complete dump.
  */
 export const UPLOAD_SCRIPT = [
-    "set -eu -o pipefail",
+    PROLOGUE,
     ENDPOINT,
     'dir="${BACKUP_DIR:-/backup}"',
     'name="$(cat "${dir}/NAME")"',
@@ -51,7 +61,7 @@ export const UPLOAD_SCRIPT = [
  * the SHA-256 recorded at upload and with gzip; writes its key to KEY only then.
  */
 export const FETCH_SCRIPT = [
-    "set -eu -o pipefail",
+    PROLOGUE,
     ENDPOINT,
     'dir="${BACKUP_DIR:-/restore}"',
     'key="${DUMP_KEY:-}"',
@@ -78,7 +88,7 @@ export const FETCH_SCRIPT = [
  * table's rows with the rows the dump holds for it, and fails on any difference.
  */
 export const RESTORE_SCRIPT = [
-    "set -eu -o pipefail",
+    PROLOGUE,
     'dir="${BACKUP_DIR:-/restore}"',
     'file="${dir}/dump.sql.gz"',
     'key="$(cat "${dir}/KEY")"',

@@ -25,6 +25,11 @@ export interface BlueGreenDeploymentArgs extends WorkloadArgs {
      */
     idleReplicas?: number;
     /**
+     * The colour that was live before this update (the last deployment's), if any. With
+     * `autoscaled`, a colour that stays live keeps the replica count its autoscaler gave it.
+     */
+    liveBefore?: Color;
+    /**
      * Paths the smoke test GETs through the colour's own Service before the switch (any non-2xx fails).
      * @default ["/api/health"]
      */

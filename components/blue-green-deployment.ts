@@ -8,9 +8,11 @@ import {
     checkedImage,
     deploymentArgs,
     RERUN_IF_FAILED,
+    REPLICAS_FROM_AUTOSCALER,
     serviceArgs,
     servingLabels,
     SWITCH_WITHOUT_SETTLE,
+    TAKE_BACK_DRIFT,
     throwProblems,
     rolloutTimeouts,
     workloadLabels,
@@ -57,8 +59,15 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
         const deployments = {} as Record<Color, k8s.apps.v1.Deployment>;
         const images = {} as Record<Color, pulumi.Input<string>>;
         for (const color of COLORS) images[color] = checkedImage(args.images[color], ["images", color], this);
+        // With an autoscaler, the colour that stays live keeps the count it was scaled to; the
+        // colour going live and the idle one are sized here, taking the count back from an
+        // autoscaler that scaled them while they were live before.
+        const stayingLive = w.autoscaled && args.liveBefore === target ? target : undefined;
         for (const color of COLORS)
-            deployments[color] = this.colorDeployment(name, w, color, images[color], replicasOf(color), target);
+            deployments[color] = this.colorDeployment(name, w, color, images[color], replicasOf(color), {
+                fromAutoscaler: color === stayingLive,
+                takeBack: w.autoscaled && color !== stayingLive,
+            });
         this.deployments = deployments;
         this.activeDeploymentName = `${w.name}-${target}`;
 
@@ -167,14 +176,17 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
         );
     }
 
-    /** One colour's Deployment; only the colour going live waits for the backup, the idle one is left as it is. */
+    /**
+     * One colour's Deployment, after the backup. `fromAutoscaler`: its replica count is left
+     * as the autoscaler set it; `takeBack`: its fields are taken back from another manager.
+     */
     private colorDeployment(
         name: string,
         w: ResolvedWorkloadArgs,
         color: Color,
         image: pulumi.Input<string>,
         replicas: number,
-        target: Color,
+        replicasBy: { fromAutoscaler: boolean; takeBack: boolean },
     ): k8s.apps.v1.Deployment {
         return new k8s.apps.v1.Deployment(
             `${name}-${color}`,
@@ -185,11 +197,15 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
                 replicas,
                 labels: { ...servingLabels(w, image), [COLOR_LABEL]: color },
                 selector: { ...appSelector(w.name, w.environment), [COLOR_LABEL]: color },
-                annotations: w.annotations,
+                annotations: { ...w.annotations, ...(replicasBy.takeBack ? TAKE_BACK_DRIFT : {}) },
             }),
             {
+                ...(replicasBy.fromAutoscaler ? REPLICAS_FROM_AUTOSCALER : {}),
                 parent: this,
-                dependsOn: color === target ? w.dependsOn : undefined,
+                // Both colours wait for what the rollout waits for (the pre-deploy backup): the
+                // idle one may get the new image too, and new code must not meet the database
+                // before its backup exists. An unchanged backup Job is no wait.
+                dependsOn: w.dependsOn,
                 customTimeouts: rolloutTimeouts(w, replicas),
             },
         );

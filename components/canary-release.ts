@@ -6,6 +6,7 @@ import { canaryPlan, effectiveWeight, type CanaryPlan } from "./traffic";
 import {
     checkedImage,
     deploymentArgs,
+    REPLICAS_FROM_AUTOSCALER,
     serviceArgs,
     servingLabels,
     TAKE_BACK_DRIFT,
@@ -121,7 +122,13 @@ export class CanaryRelease extends pulumi.ComponentResource {
                     ...ctx.plan,
                 },
             }),
-            { parent: this, dependsOn: w.dependsOn, customTimeouts: rolloutTimeouts(w, replicas) },
+            {
+                // The stable track is the autoscaler's; the canary's count follows the weight.
+                ...(w.autoscaled && t === "stable" ? REPLICAS_FROM_AUTOSCALER : {}),
+                parent: this,
+                dependsOn: w.dependsOn,
+                customTimeouts: rolloutTimeouts(w, replicas),
+            },
         );
     }
 

@@ -5,6 +5,7 @@ import { rollingProblems, type RollingDeploymentArgs } from "./rolling-args";
 import {
     checkedImage,
     deploymentArgs,
+    REPLICAS_FROM_AUTOSCALER,
     rolloutTimeouts,
     serviceArgs,
     servingLabels,
@@ -39,7 +40,12 @@ export class RollingDeployment extends pulumi.ComponentResource {
                 selector,
                 annotations: w.annotations,
             }),
-            { parent: this, dependsOn: w.dependsOn, customTimeouts: rolloutTimeouts(w, w.replicas) },
+            {
+                ...(w.autoscaled ? REPLICAS_FROM_AUTOSCALER : {}),
+                parent: this,
+                dependsOn: w.dependsOn,
+                customTimeouts: rolloutTimeouts(w, w.replicas),
+            },
         );
         this.service = new k8s.core.v1.Service(
             `${name}-svc`,

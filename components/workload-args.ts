@@ -69,6 +69,14 @@ export interface WorkloadArgs {
      */
     replicas?: number;
     /**
+     * An autoscaler (an HPA) owns the serving Deployment's replica count: `replicas` sizes it
+     * when it is created (or, blue/green, when its colour goes live), and later updates leave
+     * the count where the autoscaler put it instead of resetting it (or, under server-side
+     * apply, failing on the HPA's field-manager conflict).
+     * @default false
+     */
+    autoscaled?: boolean;
+    /**
      * The container's port (named `http`; the Services target it).
      * @default 3000
      */
@@ -137,6 +145,7 @@ export function resolveWorkloadArgs(a: WorkloadArgs): ResolvedWorkloadArgs {
         environment: a.environment,
         partOf: a.partOf ?? a.name,
         replicas: a.replicas ?? DEFAULT_REPLICAS,
+        autoscaled: a.autoscaled ?? false,
         port,
         servicePort: a.servicePort ?? DEFAULT_SERVICE_PORT,
         metricsPort: a.metricsPort,

@@ -134,6 +134,13 @@ export function rolloutTimeouts(w: ResolvedWorkloadArgs, replicas: number): pulu
 export const TAKE_BACK_DRIFT = { "pulumi.com/patchForce": "true" } as const;
 
 /**
+ * Resource options of a serving Deployment whose replica count an autoscaler owns: Pulumi
+ * leaves `spec.replicas` to it on updates (the provider drops the field from its server-side
+ * apply while the HPA's manager holds it).
+ */
+export const REPLICAS_FROM_AUTOSCALER: pulumi.CustomResourceOptions = { ignoreChanges: ["spec.replicas"] };
+
+/**
  * On the Services a blue/green switch changes (active, preview): the provider's Service await
  * sleeps 10 s after the last Endpoints event on every update, which would be the floor of a
  * rollback. Readiness is ensured before the switch instead: the active Service depends on

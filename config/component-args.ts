@@ -37,6 +37,8 @@ export function workloadArgsOf(s: ServiceConfig, ctx: ServiceContext): WorkloadA
         environment: ctx.environment,
         partOf: ctx.partOf,
         replicas: s.autoscaling.minReplicas,
+        // Every service gets an HPA (AppService): it owns the live Deployment's count.
+        autoscaled: true,
         port: s.port,
         servicePort: s.servicePort,
         metricsPort: s.metrics?.port,
@@ -62,6 +64,7 @@ export function blueGreenArgsOf(s: ServiceConfig, ctx: ServiceContext): BlueGree
         activeColor: bg.activeColor,
         images: bg.images,
         idleReplicas: bg.idleReplicas,
+        liveBefore: bg.liveBefore,
         healthEndpoints: s.healthEndpoints,
         smokeTest: bg.smokeTest,
     };

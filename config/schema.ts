@@ -197,6 +197,8 @@ export const backupSchema = z.strictObject({
                 .default(BACKUP_DEFAULTS.bucketRegion),
             /** An S3-compatible store's endpoint (MinIO, Ceph, versitygw) instead of AWS's own. */
             endpoint: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }).optional(),
+            /** A Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: an S3-compatible store's keys (on AWS, prefer `iam`). */
+            credentialsSecret: dnsLabel.optional(),
         })
         .default(() => ({ prefix: BACKUP_DEFAULTS.bucketPrefix, region: BACKUP_DEFAULTS.bucketRegion })),
     /** Runbook 001's `kubectl create job --from=cronjob/<partOf>-restore`: what it restores, where. */

@@ -40,6 +40,8 @@ export interface BlueGreenConfig {
     images: Record<Color, string>;
     /** Replicas kept on the colour that is not live (rollback capacity). */
     idleReplicas: number;
+    /** The colour live before this update: set by the program from the last deployment, never by config. */
+    liveBefore?: Color;
     /** Seconds after a switch before the colour switched away from is scaled to 0; unset: never. */
     scaleDownAfterSeconds?: number;
     smokeTest: { enabled: boolean; image: string; timeoutSeconds: number };

@@ -51,6 +51,8 @@ export interface RolloutDecision {
     record: DeploymentRecord;
     /** Replicas of the idle colour, per blue/green service. */
     idleReplicas: Record<string, number>;
+    /** The colour live before this update, per blue/green service deployed before. */
+    liveBefore: Record<string, Color>;
     rollback?: RollbackRecord;
     /** What this update switches back, e.g. "api: green → blue" (empty once it has). */
     switches: string[];
@@ -91,6 +93,7 @@ export function decideRollout(
     const nowIso = now.toUTC().toISO() as string;
     const services: Record<string, ServiceRecord> = {};
     const idleReplicas: Record<string, number> = {};
+    const liveBefore: Record<string, Color> = {};
     const switches: string[] = [];
     const problems: string[] = [];
     const undoes: string[] = [];
@@ -120,6 +123,7 @@ export function decideRollout(
             const expired = bg.scaleDownAfterSeconds !== undefined && idleSince >= bg.scaleDownAfterSeconds * 1000;
             rec.idleReplicas = expired ? 0 : bg.idleReplicas;
             idleReplicas[s.name] = rec.idleReplicas;
+            if (prev?.activeColor !== undefined) liveBefore[s.name] = prev.activeColor;
             if (switched && rollback) {
                 switches.push(`${s.name}: ${prev.activeColor} → ${bg.activeColor}`);
                 const from = prev.activeColor as Color;
@@ -152,16 +156,9 @@ export function decideRollout(
         if (rec.rolledBack === undefined) carryRollback(s, prev?.rolledBack, rec, undoes);
         services[s.name] = rec;
     }
-    const record = { fingerprint, services };
-    if (!rollback || problems.length > 0) return { record, idleReplicas, switches, problems, undoes };
-    return {
-        record,
-        idleReplicas,
-        switches,
-        problems,
-        undoes,
-        rollback: { reason: rollback.reason, by: rollback.by, at: rollback.at },
-    };
+    const decision = { record: { fingerprint, services }, idleReplicas, liveBefore, switches, problems, undoes };
+    if (!rollback || problems.length > 0) return decision;
+    return { ...decision, rollback: { reason: rollback.reason, by: rollback.by, at: rollback.at } };
 }
 
 type Service = StackConfig["services"][number];

@@ -84,7 +84,9 @@ export class AppService extends pulumi.ComponentResource {
         this.autoscaler = new Autoscaler(
             `${name}-autoscaler`,
             autoscalerArgsOf(s, { namespace: args.namespace, targetDeployment: target, labels: labels("autoscaler") }),
-            { parent: this },
+            // The HPA follows traffic: it moves to the colour going live only once the switch
+            // is done, so a failed smoke test leaves it scaling the colour that still serves.
+            { parent: this, dependsOn: this.blueGreen ? [this.blueGreen.activeService] : undefined },
         );
 
         this.pdb = s.podDisruptionBudget ? this.disruptionBudget(name, args, labels("disruption-budget")) : undefined;

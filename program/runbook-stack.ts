@@ -174,7 +174,11 @@ export class RunbookStack extends pulumi.ComponentResource {
             service.blueGreen
                 ? {
                       ...service,
-                      blueGreen: { ...service.blueGreen, idleReplicas: this.rollout.idleReplicas[service.name] },
+                      blueGreen: {
+                          ...service.blueGreen,
+                          idleReplicas: this.rollout.idleReplicas[service.name],
+                          liveBefore: this.rollout.liveBefore[service.name],
+                      },
                   }
                 : service;
         return cfg.services.map(withIdle).map(

@@ -56,6 +56,39 @@ describe("BackupJob with its own args", () => {
     });
 });
 
+describe("BackupJob on an S3-compatible store", () => {
+    beforeAll(async () => {
+        reset();
+        await construct(
+            (opts) =>
+                new lib.BackupJob(
+                    "s",
+                    {
+                        ...minimal,
+                        bucket: { name: "b", endpoint: "http://s3.internal:7070", credentialsSecret: "store-keys" },
+                    },
+                    opts,
+                ),
+        );
+    });
+
+    test("its endpoint and the keys of the named Secret reach every pod that talks to the store", () => {
+        const keys = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"].map((key) => ({
+            name: key,
+            valueFrom: { secretKeyRef: { name: "store-keys", key } },
+        }));
+        const upload = byName("s-cron").inputs.spec.jobTemplate.spec.template.spec.containers[0];
+        const fetch = byName("s-restore").inputs.spec.jobTemplate.spec.template.spec.initContainers[0];
+        for (const c of [upload, fetch]) {
+            expect(c.env).toContainEqual({ name: "S3_ENDPOINT_URL", value: "http://s3.internal:7070" });
+            for (const k of keys) expect(c.env).toContainEqual(k);
+        }
+        // The database's step never sees the store's keys.
+        const dump = byName("s-cron").inputs.spec.jobTemplate.spec.template.spec.initContainers[0];
+        expect(dump.env.map((e: { name: string }) => e.name)).toEqual(["DATABASE_URL"]);
+    });
+});
+
 describe("backupJobProblems: every problem, before anything is created", () => {
     test("each bad field at its path", () => {
         const problems = lib.backupJobProblems({

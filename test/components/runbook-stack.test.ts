@@ -2,6 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { parseStackConfig } from "../../config/load";
 import type { StackConfig } from "../../config/types";
+import type { DeploymentRecord } from "../../lib/deployment-record";
 import { byName, construct, installMocks, ofType, registered, reset } from "../util/mocks";
 import { rawValues, stackConfig } from "../util/stack";
 
@@ -27,12 +28,20 @@ async function dependsOnNames(name: string): Promise<string[]> {
     return names.sort();
 }
 
-async function render(config: StackConfig, name = "t") {
+/** `ignoreChanges` of every resource by name, captured the same way. */
+const ignoreChanges = new Map<string, string[]>();
+const captureIgnoreChanges: pulumi.ResourceTransformation = (args) => {
+    ignoreChanges.set(args.name, args.opts.ignoreChanges ?? []);
+    return undefined;
+};
+
+async function render(config: StackConfig, name = "t", previous?: DeploymentRecord) {
     reset();
     dependsOn.clear();
+    ignoreChanges.clear();
     const databaseUrl = config.hasDatabaseUrl ? pulumi.secret("postgres://u:p@db/shop") : undefined;
-    return construct((opts) => new RunbookStack(name, { config, databaseUrl }, opts), {
-        transformations: [captureDependsOn],
+    return construct((opts) => new RunbookStack(name, { config, databaseUrl, previous }, opts), {
+        transformations: [captureDependsOn, captureIgnoreChanges],
     });
 }
 
@@ -159,6 +168,8 @@ describe("production (blue/green)", () => {
             "runbook.dev/strategy": "blueGreen",
             "runbook.dev/approvals":
                 '[{"name":"lee","role":"governance-sentinel"},{"name":"sam","role":"service-owner"}]',
+            // A first deploy sizes the colour itself (see "the HPA owns the live Deployments' replica count").
+            "pulumi.com/patchForce": "true",
         });
         expect(d.spec.template.metadata.annotations).toBeUndefined();
         expect(stack.release).toEqual({
@@ -204,7 +215,7 @@ describe("production (blue/green)", () => {
             { name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: "shop-db", key: "url" } } },
         ]);
         expect(pod.initContainers[0].command[2]).toContain(
-            'pg_dump --no-owner --no-privileges --dbname="$DATABASE_URL" | gzip -9',
+            'pg_dump --no-owner --no-privileges --dbname="$DATABASE_URL" || echo "$?" > "${dir}/.pg_dump-failed"; } | gzip -9',
         );
         expect(pod.containers[0].command[2]).toContain(
             'aws "$@" s3 cp --only-show-errors --sse AES256 --metadata "sha256=${sum}" "$file" "s3://${BUCKET}/${key}"',
@@ -326,17 +337,20 @@ describe("production (blue/green)", () => {
 });
 
 describe("the blue/green update follows the runbook order", () => {
-    test("backup → new colour ready → smoke test → switch; the idle colour waits for nothing", async () => {
+    test("backup → new colour ready → smoke test → switch; the idle colour waits for the backup too", async () => {
         const stack = await render(stackConfig("production"), "order");
         const bg = stack.services[0].blueGreen!;
         expect(await dependsOnNames("order-api-bg-green")).toEqual(["order-backup-predeploy"]);
-        expect(await dependsOnNames("order-api-bg-blue")).toEqual([]);
+        // A new image staged in the idle colour is new code against the database as well.
+        expect(await dependsOnNames("order-api-bg-blue")).toEqual(["order-backup-predeploy"]);
         expect(await dependsOnNames("order-api-bg-smoke-green")).toEqual([
             "order-api-bg-green",
             "order-api-bg-svc-green",
         ]);
         expect(await dependsOnNames("order-api-bg-smoke-blue")).toEqual(["order-api-bg-blue", "order-api-bg-svc-blue"]);
         expect(await dependsOnNames("order-api-bg-active")).toEqual(["order-api-bg-green", "order-api-bg-smoke-green"]);
+        // The HPA moves to the new colour only after the switch: a failed smoke test leaves it on the live one.
+        expect(await dependsOnNames("order-api-autoscaler-hpa")).toEqual(["order-api-bg-active"]);
         expect(bg.activeColor).toBe("green");
     });
 
@@ -427,5 +441,50 @@ describe("scheduling: every pod of the stack on the nodes it names", () => {
         for (const [name, s] of podSpecs()) {
             expect([name, "nodeSelector" in s, "tolerations" in s]).toEqual([name, false, false]);
         }
+    });
+});
+
+describe("the HPA owns the live Deployments' replica count", () => {
+    const PATCH_FORCE = "pulumi.com/patchForce";
+
+    test("blue/green, first deploy: both colours sized by the program, taking the count back from any manager", async () => {
+        await render(stackConfig("production"), "hpa");
+        for (const color of ["blue", "green"]) {
+            expect(ignoreChanges.get(`hpa-api-bg-${color}`)).toEqual([]);
+            expect(meta(`hpa-api-bg-${color}`).annotations[PATCH_FORCE]).toBe("true");
+        }
+        expect(spec("hpa-api-bg-green").replicas).toBe(5);
+    });
+
+    test("blue/green, the live colour staying live: its count is left to the HPA; the idle colour is still sized", async () => {
+        const first = await render(stackConfig("production"), "hpa");
+        await render(stackConfig("production"), "hpa", first.rollout.record);
+        // production's live colour is green: an update leaves its replicas where the HPA put them.
+        expect(ignoreChanges.get("hpa-api-bg-green")).toEqual(["spec.replicas"]);
+        expect(meta("hpa-api-bg-green").annotations[PATCH_FORCE]).toBeUndefined();
+        expect(ignoreChanges.get("hpa-api-bg-blue")).toEqual([]);
+        expect(meta("hpa-api-bg-blue").annotations[PATCH_FORCE]).toBe("true");
+    });
+
+    test("blue/green, a switch: the colour going live is sized by the program, then the HPA's", async () => {
+        const first = await render(stackConfig("production"), "hpa");
+        await render(
+            withValues("production", (v) => (v.services.api.blueGreen.activeColor = "blue")),
+            "hpa",
+            first.rollout.record,
+        );
+        expect(ignoreChanges.get("hpa-api-bg-blue")).toEqual([]);
+        expect(meta("hpa-api-bg-blue").annotations[PATCH_FORCE]).toBe("true");
+        // Green, live before and idle now, goes back to the idle count (the HPA no longer targets it).
+        expect(ignoreChanges.get("hpa-api-bg-green")).toEqual([]);
+        expect(meta("hpa-api-bg-green").annotations[PATCH_FORCE]).toBe("true");
+    });
+
+    test("canary: the stable track's count is the HPA's, the canary's follows its weight", async () => {
+        await render(stackConfig("staging"), "hpa");
+        const tracks = [...ignoreChanges.keys()].filter((n) => /-canary-(stable|canary)$/.test(n));
+        expect(tracks.length).toBeGreaterThan(0);
+        for (const n of tracks)
+            expect([n, ignoreChanges.get(n)]).toEqual([n, n.endsWith("-stable") ? ["spec.replicas"] : []]);
     });
 });
