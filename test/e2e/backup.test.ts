@@ -74,9 +74,8 @@ afterAll(async () => {
 /** Runs the rendered dump script as the dump container would, with its /backup at `dir`. */
 function dump(databaseUrl: string, dir: string) {
     fs.mkdirSync(dir, { recursive: true });
-    // The image's shell supports pipefail (busybox ash); bash does here.
-    // stdin is /dev/null: bash reads ~/.bashrc when its stdin is a socket (as Node's pipes are).
-    const r = spawnSync("bash", ["-c", dumpScript], {
+    // In Debian's dash, the strictest /bin/sh an image may have (no pipefail before 0.5.13).
+    const r = spawnSync("sh", ["-c", dumpScript], {
         stdio: ["ignore", "pipe", "pipe"],
         env: { PATH: `${postgresBin()}:/usr/bin:/bin`, DATABASE_URL: databaseUrl, BACKUP_DIR: dir },
         encoding: "utf8",
@@ -189,7 +188,7 @@ describe("upload to S3, restore and restore drill (versitygw, Debian's AWS CLI)"
         const values = Object.fromEntries(
             c.env.filter((e) => e.value !== undefined).map((e) => [e.name, e.value as string]),
         );
-        const r = spawnSync("bash", ["-c", c.command[2]], {
+        const r = spawnSync("sh", ["-c", c.command[2]], {
             stdio: ["ignore", "pipe", "pipe"],
             env: {
                 PATH: `${postgresBin()}:/usr/bin:/bin`,
@@ -364,7 +363,7 @@ describe("upload to S3, restore and restore drill (versitygw, Debian's AWS CLI)"
             });
             await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
             const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
-                const child = spawn("bash", ["-c", upload.command[2]], {
+                const child = spawn("sh", ["-c", upload.command[2]], {
                     stdio: ["ignore", "pipe", "pipe"],
                     env: {
                         PATH: "/usr/bin:/bin",

@@ -37,10 +37,13 @@ export class Workspace {
     /** `toolchainBin`: where pulumi and its plugins are (the benchmarks compare engines). */
     constructor(name: string, opts: { toolchainBin?: string } = {}) {
         const parent = path.join(ROOT, ".e2e");
-        // Earlier runs' copies are kept until the next run, to look into after a failure.
+        // Earlier runs' copies are kept until the next run, to look into after a failure. Only
+        // this name's (NAME-PID): "real-node" must not take "real-node-backup-PID" of a suite
+        // running beside it.
         if (fs.existsSync(parent))
             for (const d of fs.readdirSync(parent))
-                if (d.startsWith(`${name}-`)) fs.rmSync(path.join(parent, d), { recursive: true, force: true });
+                if (d.startsWith(`${name}-`) && /^\d+$/.test(d.slice(name.length + 1)))
+                    fs.rmSync(path.join(parent, d), { recursive: true, force: true });
         this.dir = path.join(parent, `${name}-${process.pid}`);
         fs.mkdirSync(this.dir, { recursive: true });
         for (const f of PROJECT_FILES) fs.cpSync(path.join(ROOT, f), path.join(this.dir, f), { recursive: true });

@@ -19,7 +19,7 @@ export function postgresBin(): string {
 
 export interface RunningPostgres {
     port: number;
-    /** postgres://USER:PASSWORD@127.0.0.1:PORT/DB */
+    /** postgres://USER:PASSWORD@HOST:PORT/DB */
     url(user: string, password: string, db: string): string;
     /** Runs SQL as the superuser in `db`; returns psql's unaligned output. */
     sql(db: string, query: string): string;
@@ -36,7 +36,11 @@ function asServerUser(cmd: string, args: string[]): [string, string[]] {
     return process.getuid?.() === 0 ? ["runuser", ["-u", "postgres", "--", cmd, ...args]] : [cmd, args];
 }
 
-export async function startPostgres(dir: string): Promise<RunningPostgres> {
+/**
+ * `host`: the one address it listens on and password logins are allowed from (with its /24):
+ * loopback, or the local cluster's node address for pods to reach it.
+ */
+export async function startPostgres(dir: string, host = "127.0.0.1"): Promise<RunningPostgres> {
     const bin = postgresBin();
     const data = path.join(dir, "data");
     fs.mkdirSync(dir, { recursive: true });
@@ -58,13 +62,18 @@ export async function startPostgres(dir: string): Promise<RunningPostgres> {
     ]);
     const init = spawnSync(c, a, { encoding: "utf8" });
     if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
-    const port = await freePort();
+    if (host !== "127.0.0.1")
+        fs.appendFileSync(
+            path.join(data, "pg_hba.conf"),
+            `host all all ${host.replace(/\.\d+$/, ".0")}/24 scram-sha-256\n`,
+        );
+    const port = await freePort(host);
     const log = fs.openSync(path.join(dir, "postgres.log"), "w");
     const [sc, sa] = asServerUser(path.join(bin, "postgres"), [
         "-D",
         data,
         "-h",
-        "127.0.0.1",
+        host,
         "-p",
         String(port),
         "-k",
@@ -83,7 +92,7 @@ export async function startPostgres(dir: string): Promise<RunningPostgres> {
             spawnSync("pkill", ["-KILL", "-f", `postgres -D ${data}`]);
     };
     const until = Date.now() + 30_000;
-    while (spawnSync(path.join(bin, "pg_isready"), ["-h", "127.0.0.1", "-p", String(port)]).status !== 0) {
+    while (spawnSync(path.join(bin, "pg_isready"), ["-h", host, "-p", String(port)]).status !== 0) {
         if (child.exitCode !== null || Date.now() > until) {
             await stop();
             throw new Error(
@@ -95,21 +104,7 @@ export async function startPostgres(dir: string): Promise<RunningPostgres> {
     const sql = (db: string, query: string) => {
         const r = spawnSync(
             path.join(bin, "psql"),
-            [
-                "-h",
-                "127.0.0.1",
-                "-p",
-                String(port),
-                "-U",
-                SUPERUSER,
-                "-d",
-                db,
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-At",
-                "-c",
-                query,
-            ],
+            ["-h", host, "-p", String(port), "-U", SUPERUSER, "-d", db, "-v", "ON_ERROR_STOP=1", "-At", "-c", query],
             { env, encoding: "utf8" },
         );
         if (r.status !== 0) throw new Error(`psql: ${r.stderr}`);
@@ -117,7 +112,7 @@ export async function startPostgres(dir: string): Promise<RunningPostgres> {
     };
     return {
         port,
-        url: (user, password, db) => `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}`,
+        url: (user, password, db) => `postgres://${user}:${encodeURIComponent(password)}@${host}:${port}/${db}`,
         sql,
         stop,
     };

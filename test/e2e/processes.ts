@@ -4,9 +4,9 @@ import type { ChildProcess } from "node:child_process";
 import type { AddressInfo } from "node:net";
 import * as net from "node:net";
 
-export async function freePort(): Promise<number> {
+export async function freePort(host = "127.0.0.1"): Promise<number> {
     const s = net.createServer();
-    await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+    await new Promise<void>((r) => s.listen(0, host, r));
     const port = (s.address() as AddressInfo).port;
     await new Promise((r) => s.close(r));
     return port;

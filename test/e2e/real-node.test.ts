@@ -3,6 +3,7 @@
 // resolved by CoreDNS, Jobs that really run curl. The local stack as it is (Pulumi.local.yaml
 // puts its pods there), through the real engine, provider and policy pack. Every assertion
 // reads the API server or the pods' own answers over HTTP from this machine.
+import * as http from "node:http";
 import type { Kubectl } from "../../commands/kube";
 import { stackConfig } from "../util/stack";
 import { expectOk, Workspace, toolchainReady } from "./engine";
@@ -39,10 +40,23 @@ const removeConfig = (key: string) =>
 const local = stackConfig("local");
 const api = local.services.find((s) => s.name === "api")!;
 
-/** An HTTP GET from this machine: the status and body, or the connection error. */
-async function get(url: string): Promise<{ status: number; body: string }> {
-    const r = await fetch(url, { signal: AbortSignal.timeout(5000) });
-    return { status: r.status, body: (await r.text()).trim() };
+/**
+ * An HTTP GET from this machine: the status and body, or the connection error. A new
+ * connection each time unless `agent` keeps them: through a Service's cluster IP, kube-proxy
+ * picks a pod per connection, so each request is routed afresh.
+ */
+function get(url: string, agent: http.Agent | false = false): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+        const req = http.get(url, { agent, timeout: 5000 }, (res) => {
+            let body = "";
+            res.setEncoding("utf8");
+            res.on("data", (d: string) => (body += d));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body: body.trim() }));
+            res.on("error", reject);
+        });
+        req.on("timeout", () => req.destroy(new Error(`GET ${url}: no answer within 5 s`)));
+        req.on("error", reject);
+    });
 }
 
 const ready = (pod: any) => (pod.status.conditions ?? []).some((c: any) => c.type === "Ready" && c.status === "True");
@@ -109,27 +123,119 @@ test("the local stack's pods run on the real node, pass their probes and answer 
     }
 });
 
-test("a readiness probe on a path the app does not serve fails pulumi up; the live colour keeps serving", async () => {
+/**
+ * Bounded load from this machine: `concurrency` clients asking `url` until `stop()` says so,
+ * for at most `seconds`; the requests sent and the non-2xx or failed ones.
+ */
+async function load(
+    url: string,
+    o: { seconds: number; concurrency: number; stop: () => boolean },
+): Promise<{ requests: number; failed: number }> {
+    const until = Date.now() + o.seconds * 1000;
+    let requests = 0;
+    let failed = 0;
+    let stopped = false;
+    const checker = setInterval(() => (stopped = stopped || o.stop()), 5000);
+    // Kept-alive connections: a bounded number of them, not one per request.
+    const agent = new http.Agent({ keepAlive: true, maxSockets: o.concurrency });
+    const client = async () => {
+        while (!stopped && Date.now() < until) {
+            requests++;
+            const ok = await get(url, agent).then(
+                (r) => r.status < 300,
+                () => false,
+            );
+            if (!ok) failed++;
+        }
+    };
+    try {
+        await Promise.all(Array.from({ length: o.concurrency }, client));
+    } finally {
+        clearInterval(checker);
+        agent.destroy();
+    }
+    return { requests, failed };
+}
+
+test("the HPA scales the live colour on the pods' real CPU under load, read through metrics-server", async () => {
+    // From the 2 pods staging keeps to at most 3, scaling when the pods use more than half
+    // of their 50m CPU request.
+    setConfig("services.api.autoscaling.maxReplicas", "3");
+    setConfig("services.api.autoscaling.targetCpuUtilization", "50");
+    expectOk(up());
+    const hpa = () => k.get(["hpa", "api", "-n", NS]);
+    // Idle, the pods' CPU is measured (by the kubelet, through metrics-server) and below the target.
+    const idle = await until(() => hpa().status.currentMetrics?.[0]?.resource?.current?.averageUtilization, 90);
+    expect(idle).toBeLessThan(50);
+    const before = hpa().status.currentReplicas as number;
+    expect(before).toBe(2);
+
+    const ip = clusterIP("api");
+    const scaled = () => hpa().status.desiredReplicas > before;
+    const sent = await load(`http://${ip}/version`, { seconds: 150, concurrency: 16, stop: scaled });
+    expect(sent.failed).toBe(0);
+    // The live colour's Deployment got more replicas because its pods' CPU rose past the target.
+    const h = hpa();
+    expect(h.status.desiredReplicas).toBeGreaterThan(before);
+    expect(h.status.currentMetrics[0].resource.current.averageUtilization).toBeGreaterThan(50);
+    const events = k.list("events", NS).filter((e) => e.involvedObject.kind === "HorizontalPodAutoscaler");
+    expect(events.map((e) => e.message).join("\n")).toMatch(
+        /New size: 3; reason: cpu resource utilization \(percentage of request\) above target/,
+    );
+    const scaledTo = k.get(["deployment", "api-blue", "-n", NS]).spec.replicas;
+    expect(scaledTo).toBe(3);
+
+    // The next deploy (here: a new variable, so a new pod template) rolls out on the HPA's
+    // count: Pulumi neither resets it to minReplicas nor fails on the HPA's field manager.
+    setConfig("services.api.env.GREETING", "hello");
+    expectOk(up());
+    const blue = k.get(["deployment", "api-blue", "-n", NS]);
+    expect(blue.spec.replicas).toBe(scaledTo);
+    expect(blue.spec.template.spec.containers[0].env).toContainEqual({ name: "GREETING", value: "hello" });
+});
+
+/** Polls `read` every 2 s until it answers a value (not undefined), for at most `seconds`. */
+async function until<T>(read: () => T | undefined, seconds: number): Promise<T> {
+    const end = Date.now() + seconds * 1000;
+    for (;;) {
+        const v = read();
+        if (v !== undefined) return v;
+        if (Date.now() > end) throw new Error(`nothing to read within ${seconds} s`);
+        await new Promise((r) => setTimeout(r, 2000));
+    }
+}
+
+test.each([
+    [
+        "a path the app does not serve",
+        "path",
+        "/api/ready",
+        /Readiness probe failed: HTTP probe failed with statuscode: 404/,
+    ],
+    [
+        "a port the app does not listen on",
+        "port",
+        "3001",
+        /Readiness probe failed: Get "http:\/\/[\d.]+:3001\/api\/health": dial tcp [\d.]+:3001: connect: connection refused/,
+    ],
+])("a readiness probe on %s fails pulumi up; the live colour keeps serving", async (_, field, value, failure) => {
     const before = servingPods("api").map((p) => p.metadata.name);
-    setConfig("services.api.probes.readiness.path", "/api/ready");
+    setConfig(`services.api.probes.readiness.${field}`, value);
     const r = up();
     expect(r.code).not.toBe(0);
     // Kubernetes gave up on the rollout, and the update failed once it had (not 10 minutes later).
     expect(r.all).toMatch(/ProgressDeadlineExceeded/);
-    // The new pods never became ready: the kubelet's probe got the app's 404. (The path is the
-    // service's health path, so its liveness probe asks it too and restarts the container.)
+    // The new pods never became ready: the kubelet's probe got the app's answer (or none).
     const fresh = servingPods("api").filter((p) => !before.includes(p.metadata.name));
     expect(fresh.length).toBeGreaterThan(0);
     for (const pod of fresh) expect([pod.metadata.name, ready(pod)]).toEqual([pod.metadata.name, false]);
     const events = k.list("events", NS).filter((e) => fresh.some((p) => p.metadata.name === e.involvedObject.name));
-    expect(events.map((e) => e.message).join("\n")).toMatch(
-        /Readiness probe failed: HTTP probe failed with statuscode: 404/,
-    );
+    expect(events.map((e) => e.message).join("\n")).toMatch(failure);
     // Nothing switched and no old pod was taken away (maxUnavailable 0): every request answered by blue.
     expect(selectorColor("api")).toBe("blue");
     expect(new Set(await versionsThrough("api", 20))).toEqual(new Set(["1.41.2"]));
 
-    removeConfig("services.api.probes.readiness.path");
+    removeConfig(`services.api.probes.readiness.${field}`);
     expectOk(up());
 });
 
@@ -150,7 +256,8 @@ test("the smoke test curls the idle colour for real: a colour whose database che
     const log = k.run(["logs", `job/${job.metadata.name}`, "-n", NS]);
     expect(log).toContain("ok   /api/health 200");
     expect(log).toContain("FAIL /api/health/db 503");
-    // Traffic stays on blue.
+    // Traffic stays on blue, and so does the HPA (it moves only with a switch that happened).
     expect(selectorColor("api")).toBe("blue");
+    expect(k.get(["hpa", "api", "-n", NS]).spec.scaleTargetRef.name).toBe("api-blue");
     expect(new Set(await versionsThrough("api", 20))).toEqual(new Set(["1.41.2"]));
 });

@@ -22,7 +22,8 @@ export interface RunningS3 {
     stop(): Promise<void>;
 }
 
-export async function startS3(dir: string): Promise<RunningS3> {
+/** `host`: the address it listens on (loopback, or the local cluster's node address for pods). */
+export async function startS3(dir: string, host = "127.0.0.1"): Promise<RunningS3> {
     if (!fs.existsSync(VERSITYGW))
         throw new Error("versitygw is missing: run `bash scripts/s3-server.sh` (scripts/test.sh does)");
     if (!fs.existsSync(AWS))
@@ -33,7 +34,7 @@ export async function startS3(dir: string): Promise<RunningS3> {
     const meta = path.join(dir, "meta");
     fs.mkdirSync(data, { recursive: true });
     fs.mkdirSync(meta, { recursive: true });
-    const port = await freePort();
+    const port = await freePort(host);
     const access = "runbook-test";
     const secret = "runbook-test-secret-key";
     const log = fs.openSync(path.join(dir, "versitygw.log"), "w");
@@ -48,7 +49,7 @@ export async function startS3(dir: string): Promise<RunningS3> {
             "--region",
             REGION,
             "--port",
-            `127.0.0.1:${port}`,
+            `${host}:${port}`,
             "--quiet",
             "posix",
             "--sidecar",
@@ -61,7 +62,7 @@ export async function startS3(dir: string): Promise<RunningS3> {
     );
     const exited = new Promise<void>((r) => child.once("exit", () => r()));
     const stop = () => stopProcess(child, exited, () => child.kill("SIGTERM"), 10_000);
-    const endpoint = `http://127.0.0.1:${port}`;
+    const endpoint = `http://${host}:${port}`;
     const env = {
         AWS_ACCESS_KEY_ID: access,
         AWS_SECRET_ACCESS_KEY: secret,
