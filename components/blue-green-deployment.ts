@@ -61,12 +61,14 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
         for (const color of COLORS) images[color] = checkedImage(args.images[color], ["images", color], this);
         // With an autoscaler, the colour that stays live keeps the count it was scaled to; the
         // colour going live and the idle one are sized here, taking the count back from an
-        // autoscaler that scaled them while they were live before.
+        // autoscaler that scaled them while they were live before. (Both always carry the
+        // annotation that lets them take fields back: one that came and went with the switch
+        // would be a change in every update after one.)
         const stayingLive = w.autoscaled && args.liveBefore === target ? target : undefined;
         for (const color of COLORS)
             deployments[color] = this.colorDeployment(name, w, color, images[color], replicasOf(color), {
                 fromAutoscaler: color === stayingLive,
-                takeBack: w.autoscaled && color !== stayingLive,
+                takeBack: w.autoscaled,
             });
         this.deployments = deployments;
         this.activeDeploymentName = `${w.name}-${target}`;

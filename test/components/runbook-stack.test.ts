@@ -461,7 +461,8 @@ describe("the HPA owns the live Deployments' replica count", () => {
         await render(stackConfig("production"), "hpa", first.rollout.record);
         // production's live colour is green: an update leaves its replicas where the HPA put them.
         expect(ignoreChanges.get("hpa-api-bg-green")).toEqual(["spec.replicas"]);
-        expect(meta("hpa-api-bg-green").annotations[PATCH_FORCE]).toBeUndefined();
+        // The annotation stays: an update after a switch must not differ from the one before.
+        expect(meta("hpa-api-bg-green").annotations[PATCH_FORCE]).toBe("true");
         expect(ignoreChanges.get("hpa-api-bg-blue")).toEqual([]);
         expect(meta("hpa-api-bg-blue").annotations[PATCH_FORCE]).toBe("true");
     });
