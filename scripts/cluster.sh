@@ -112,69 +112,43 @@ import (
 EOF
 }
 
-# KWOK and metrics-server resolve together in a third wrapper module of ours: both are built
-# on the same Kubernetes libraries (v0.33), which are compiled once for the two.
-write_addons_wrapper() {
-  local w=$1
+# A wrapper module of ours that requires modules at pinned versions and imports the packages
+# it builds, so `go mod tidy` resolves them together:
+# write_module DIR NAME "MODULE VERSION"... -- PACKAGE...
+write_module() {
+  local w=$1 name=$2
+  shift 2
   mkdir -p "$w"
-  cat > "$w/go.mod" <<EOF
-module runbook.local/addons
-
-go 1.24
-
-require (
-	sigs.k8s.io/kwok $KWOK_VERSION
-	sigs.k8s.io/metrics-server $METRICS_SERVER_VERSION
-)
-EOF
-  cat > "$w/tools.go" <<'EOF'
-//go:build tools
-
-package tools
-
-import (
-	_ "sigs.k8s.io/kwok/cmd/kwok"
-	_ "sigs.k8s.io/kwok/cmd/kwokctl"
-	_ "sigs.k8s.io/metrics-server/cmd/metrics-server"
-)
-EOF
+  {
+    printf 'module runbook.local/%s\n\ngo 1.24\n\nrequire (\n' "$name"
+    while [ "$1" != -- ]; do printf '\t%s\n' "$1"; shift; done
+    printf ')\n'
+  } > "$w/go.mod"
+  shift
+  {
+    printf '//go:build tools\n\npackage tools\n\nimport (\n'
+    printf '\t_ "%s"\n' "$@"
+    printf ')\n'
+  } > "$w/tools.go"
 }
 
-# The node's parts resolve together in a second wrapper module of ours (no replaces needed).
+# KWOK and metrics-server resolve together: both are built on the same Kubernetes libraries
+# (v0.33), which are compiled once for the two.
+write_addons_wrapper() {
+  write_module "$1" addons "sigs.k8s.io/kwok $KWOK_VERSION" "sigs.k8s.io/metrics-server $METRICS_SERVER_VERSION" -- \
+    sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl sigs.k8s.io/metrics-server/cmd/metrics-server
+}
+
+# The node's parts resolve together (no replaces needed).
 write_node_wrapper() {
-  local w=$1
-  mkdir -p "$w"
-  cat > "$w/go.mod" <<EOF
-module runbook.local/node
-
-go 1.24
-
-require (
-	github.com/containerd/containerd/v2 $CONTAINERD_VERSION
-	github.com/opencontainers/runc $RUNC_VERSION
-	github.com/containernetworking/plugins $CNI_PLUGINS_VERSION
-	github.com/google/go-containerregistry $CRANE_VERSION
-	sigs.k8s.io/cri-tools $CRI_TOOLS_VERSION
-)
-EOF
-  cat > "$w/tools.go" <<'EOF'
-//go:build tools
-
-package tools
-
-import (
-	_ "github.com/containerd/containerd/v2/cmd/containerd"
-	_ "github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2"
-	_ "github.com/containerd/containerd/v2/cmd/ctr"
-	_ "github.com/containernetworking/plugins/plugins/ipam/host-local"
-	_ "github.com/containernetworking/plugins/plugins/main/bridge"
-	_ "github.com/containernetworking/plugins/plugins/main/loopback"
-	_ "github.com/containernetworking/plugins/plugins/meta/portmap"
-	_ "github.com/google/go-containerregistry/cmd/crane"
-	_ "github.com/opencontainers/runc"
-	_ "sigs.k8s.io/cri-tools/cmd/crictl"
-)
-EOF
+  local p=github.com/containernetworking/plugins/plugins
+  write_module "$1" node "github.com/containerd/containerd/v2 $CONTAINERD_VERSION" \
+    "github.com/opencontainers/runc $RUNC_VERSION" "github.com/containernetworking/plugins $CNI_PLUGINS_VERSION" \
+    "github.com/google/go-containerregistry $CRANE_VERSION" "sigs.k8s.io/cri-tools $CRI_TOOLS_VERSION" -- \
+    github.com/containerd/containerd/v2/cmd/containerd github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2 \
+    github.com/containerd/containerd/v2/cmd/ctr "$p/ipam/host-local" "$p/main/bridge" "$p/main/loopback" \
+    "$p/meta/portmap" github.com/google/go-containerregistry/cmd/crane github.com/opencontainers/runc \
+    sigs.k8s.io/cri-tools/cmd/crictl
 }
 
 # One part of the node: its binary from a package of the node wrapper module.
