@@ -5,6 +5,7 @@ import type {
     StackValidationPolicy,
 } from "@pulumi/policy";
 import * as k8s from "@pulumi/kubernetes";
+import type { DateTime } from "luxon";
 import { decide, type GateResult } from "./lib/deploy-gate";
 import { releaseFromAnnotations, type ReleaseRecord } from "./lib/release-record";
 import { configHash } from "./lib/release-digest";
@@ -53,6 +54,12 @@ export class GateRun {
     private readonly verified = new Map<string, ReturnType<typeof releaseForGate>>();
     /** The environment named by the first label seen, for resources of the run that carry none. */
     environment?: Environment;
+    /**
+     * A preview's one instant: it judges the whole plan as of when it started, so one verdict
+     * is one message (a clock read per step would name it again whenever a second passed).
+     * An update reads the clock per step: a step run after the window closed is refused.
+     */
+    previewInstant?: DateTime;
 
     declare(urn: string, release: ReleaseRecord): void {
         this.declared.set(urn, release);
@@ -109,7 +116,9 @@ export function judgeStep(args: ResourceValidationArgs, opts: GateOptions, run: 
     if (!environment) return undefined;
     const config = parseGateConfig(args.getConfig<object>());
     // The shell's clock counts in previews, and for steps that only render YAML.
-    const at = resolveNow(config, opts.env, isPreview(opts.env) || !reachesOutside(args));
+    const at = isPreview(opts.env)
+        ? (run.previewInstant ??= resolveNow(config, opts.env, true))
+        : resolveNow(config, opts.env, !reachesOutside(args));
     const policy = gatePolicy(config, environment);
     // A component's declaration is the whole record; what a resource carries itself (a
     // workload of a program without one) counts where nothing above it declares one.

@@ -434,6 +434,20 @@ describe("the enforce-deploy-gate policy", () => {
         expect(await messages(update, service(), freeze)).toHaveLength(1);
     });
 
+    test("a preview on the real clock judges the plan at one instant: seconds later, still one message", async () => {
+        jest.useFakeTimers({ now: new Date("2026-12-24T11:00:00.900Z") });
+        try {
+            const preview = enforceDeployGate({ mode: "deploy", env: { PULUMI_DRY_RUN: "true" } });
+            expect(await messages(preview, service(), UNSIGNED)).toEqual([
+                expect.stringMatching(/^production deploy blocked at Thu 2026-12-24 11:00 UTC: /),
+            ]);
+            jest.setSystemTime(new Date("2026-12-24T11:01:30Z"));
+            expect(await messages(preview, service(), UNSIGNED)).toEqual([]);
+        } finally {
+            jest.useRealTimers();
+        }
+    });
+
     test("a hotfix inside a freeze passes the gate, and report-hotfix-deploys records it on its own", async () => {
         const gate = enforceDeployGate({ mode: "deploy", env: {} });
         expect(await runResourcePolicy(gate, workload(hotfix), F)).toEqual([]);
