@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { smokeTestScript } from "./backup-script";
 import { schedulingFields } from "./scheduling";
-import { appSelector, smokeJobName, type Color } from "./labels";
+import { appSelector, smokeJobName, VERSION_LABEL, type Color } from "./labels";
 import { COLOR_LABEL } from "../policies/lib/well-known";
 import {
     checkedImage,
@@ -88,6 +88,10 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
             { parent: this },
         );
 
+        // Each colour's own address selects the pods of the image the colour declares: while a
+        // colour rolls to a new image, its smoke test must reach the new pods only, never one
+        // of the old image that the kubelet has not stopped yet (seen on the real node: an old
+        // pod answered the smoke test, and a colour whose new image failed was switched to).
         const colorServices = {} as Record<Color, k8s.core.v1.Service>;
         for (const color of COLORS) {
             colorServices[color] = new k8s.core.v1.Service(
@@ -96,7 +100,7 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
                     name: `${w.name}-${color}`,
                     namespace: w.namespace,
                     labels: { ...svcLabels("colour"), [COLOR_LABEL]: color },
-                    selector: selectorOf(color),
+                    selector: { ...selectorOf(color), [VERSION_LABEL]: servingLabels(w, images[color])[VERSION_LABEL] },
                     servicePort: w.servicePort,
                 }),
                 { parent: this },

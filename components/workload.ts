@@ -159,7 +159,7 @@ export function serviceArgs(a: {
     name: string;
     namespace: pulumi.Input<string>;
     labels: Record<string, string>;
-    selector: Record<string, string>;
+    selector: Record<string, pulumi.Input<string>>;
     servicePort: number;
     annotations?: Record<string, string>;
 }): k8s.core.v1.ServiceArgs {

@@ -118,11 +118,23 @@ describe("production (blue/green)", () => {
         ]);
     });
 
-    test("each colour has its own Service, for testing it directly", () => {
-        for (const color of ["blue", "green"]) {
+    test("each colour has its own Service, for testing it directly: the pods of the image it declares", () => {
+        for (const [color, version] of [
+            ["blue", "1.41.2"],
+            ["green", "1.42.0"],
+        ]) {
             expect(meta(`prod-api-bg-svc-${color}`).name).toBe(`api-${color}`);
-            expect(spec(`prod-api-bg-svc-${color}`).selector["runbook.dev/color"]).toBe(color);
+            expect(spec(`prod-api-bg-svc-${color}`).selector).toEqual({
+                "app.kubernetes.io/name": "api",
+                "app.kubernetes.io/instance": "api-production",
+                "runbook.dev/color": color,
+                "app.kubernetes.io/version": version,
+            });
         }
+        // The active and preview Services select the whole colour: a rolling change of the live
+        // colour keeps every ready pod in service.
+        expect(spec("prod-api-bg-active").selector).not.toHaveProperty("app.kubernetes.io/version");
+        expect(spec("prod-api-bg-preview").selector).not.toHaveProperty("app.kubernetes.io/version");
     });
 
     test("each running colour's smoke test checks every health endpoint through that colour's Service", () => {
