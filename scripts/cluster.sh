@@ -40,8 +40,11 @@ dir="$root/.cluster"
 bin="$dir/bin"
 log="$dir/build.log"
 kubeconfig="$dir/kubeconfig"
-# CoreDNS's version is the one cluster/coredns/go.mod requires (its plugins are chosen there).
-COREDNS_VERSION=$(awk '{ sub(/^require /, "") } $1 == "github.com/coredns/coredns" { print $2 }' "$root/cluster/coredns/go.mod")
+# CoreDNS (its plugins are chosen in cluster/coredns/main.go): the newest release on Kubernetes
+# libraries no newer than KWOK's v0.33, so it builds in the addons module on the libraries
+# compiled there for KWOK and metrics-server (alone, on its own v0.35 set, it took 300 CPU
+# seconds more). KWOK v0.7.0 cannot take v0.34 (it imports networking/v1alpha1).
+COREDNS_VERSION=v1.12.3
 key="k8s-${K8S_VERSION}_etcd-${ETCD_VERSION}_kwok-${KWOK_VERSION}_containerd-${CONTAINERD_VERSION}_runc-${RUNC_VERSION}"
 key="${key}_cni-${CNI_PLUGINS_VERSION}_crane-${CRANE_VERSION}_crictl-${CRI_TOOLS_VERSION}_coredns-${COREDNS_VERSION}"
 key="${key}_metrics-server-${METRICS_SERVER_VERSION}"
@@ -132,11 +135,14 @@ write_module() {
   } > "$w/tools.go"
 }
 
-# KWOK and metrics-server resolve together: both are built on the same Kubernetes libraries
-# (v0.33), which are compiled once for the two.
+# KWOK, metrics-server and CoreDNS resolve together: all three are built on the same
+# Kubernetes libraries (v0.33), which are compiled once for them. CoreDNS's main (the
+# plugins it links) is cluster/coredns/main.go, a package of this module.
 write_addons_wrapper() {
-  write_module "$1" addons "sigs.k8s.io/kwok $KWOK_VERSION" "sigs.k8s.io/metrics-server $METRICS_SERVER_VERSION" -- \
+  write_module "$1" addons "sigs.k8s.io/kwok $KWOK_VERSION" "sigs.k8s.io/metrics-server $METRICS_SERVER_VERSION" \
+    "github.com/coredns/coredns $COREDNS_VERSION" -- \
     sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl sigs.k8s.io/metrics-server/cmd/metrics-server
+  mkdir -p "$1/coredns" && cp "$root/cluster/coredns/main.go" "$1/coredns/main.go"
 }
 
 # The node's parts resolve together (no replaces needed).
@@ -178,11 +184,6 @@ build_node_into() {
   done
   build_node_part "$out" crane github.com/google/go-containerregistry/cmd/crane
   build_node_part "$out" crictl sigs.k8s.io/cri-tools/cmd/crictl
-  local t=$SECONDS
-  step "building coredns $COREDNS_VERSION (cluster/coredns)"
-  (cd "$root/cluster/coredns" && go build -trimpath -ldflags "-s -w" -o "$out/coredns" .) >>"$log" 2>&1 \
-    || fail "build coredns" "go build of cluster/coredns failed"
-  step "built coredns in $((SECONDS - t)) s"
 }
 
 k8s_ldflags() {
@@ -221,9 +222,9 @@ build_into() {
   done
   w="$dir/build/addons-wrapper"
   write_addons_wrapper "$w"
-  step "resolving kwok $KWOK_VERSION and metrics-server $METRICS_SERVER_VERSION"
+  step "resolving kwok $KWOK_VERSION, metrics-server $METRICS_SERVER_VERSION and coredns $COREDNS_VERSION"
   (cd "$w" && go mod tidy) >>"$log" 2>&1 || fail "resolve modules" "go mod tidy of the addons wrapper module failed"
-  for pkg in sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl sigs.k8s.io/metrics-server/cmd/metrics-server; do
+  for pkg in sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl sigs.k8s.io/metrics-server/cmd/metrics-server ./coredns; do
     part=${pkg##*/}
     t=$SECONDS
     step "building $part"

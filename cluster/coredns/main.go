@@ -1,7 +1,8 @@
 // CoreDNS with only the plugins the local cluster's DNS uses (CoreDNS's documented way of
 // choosing plugins: a main that imports them). No plugin that forwards: names outside the
-// cluster's zones get no answer, so nothing leaves this machine. scripts/cluster-node.sh
-// builds it and writes its Corefile.
+// cluster's zones get no answer, so nothing leaves this machine. scripts/cluster.sh builds it
+// as a package of its addons module (which pins CoreDNS's version); scripts/cluster-node.sh
+// writes its Corefile.
 package main
 
 import (
