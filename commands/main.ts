@@ -23,6 +23,7 @@ export const COMMANDS: Record<string, { source: string; load: () => Promise<{ ru
     approve: { source: "approve.ts", load: () => import("./approve.js") },
     window: { source: "window.ts", load: () => import("./window.js") },
     validate: { source: "validate.ts", load: () => import("./validate.js") },
+    load: { source: "load.ts", load: () => import("./load.js") },
     "ci:preview": { source: "ci-preview.ts", load: () => import("./ci-preview.js") },
     "ci:deploy": { source: "ci-deploy.ts", load: () => import("./ci-deploy.js") },
 };

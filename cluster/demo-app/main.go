@@ -109,6 +109,9 @@ func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *app) answer(w http.ResponseWriter, r *http.Request) {
+	// Every answer names the version that gave it, errors included: a load generator counts
+	// each version's requests and 5xx by it.
+	w.Header().Set("X-App-Version", a.version)
 	if a.fault.errorRatio > 0 && rand.Float64() < a.fault.errorRatio {
 		http.Error(w, "injected fault of "+a.version, http.StatusInternalServerError)
 		return
@@ -128,7 +131,6 @@ func (a *app) answer(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	w.Header().Set("X-App-Version", a.version)
 	if r.URL.Path == "/version" {
 		fmt.Fprintln(w, a.version)
 		return

@@ -17,6 +17,7 @@ const COMMANDS = [
     "validate",
     "ci:preview",
     "ci:deploy",
+    "load",
     "cluster",
 ];
 

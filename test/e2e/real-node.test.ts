@@ -276,3 +276,16 @@ test("the smoke test curls the idle colour for real: a colour whose database che
     expect(k.get(["hpa", "api", "-n", NS]).spec.scaleTargetRef.name).toBe("api-blue");
     expect(new Set(await versionsThrough("api", 20))).toEqual(new Set(["1.41.2"]));
 });
+
+test("npm run load sends bounded traffic the way clients come, and counts it per answering version", async () => {
+    const load = (service: string) =>
+        ws.script("load", ["--stack", STACK, "--service", service, "--seconds", "5", "--rps", "20", "--dir", ws.dir]);
+    // Blue/green: through the active Service, which still selects blue after the refused switch.
+    const api = await load("api");
+    expect(api.stderr).toContain(`load: 20 GET /version a second for 5 s to Service ${NS}/api (198.18.17.`);
+    expect([api.code, api.stdout.trim().split("\n")]).toEqual([0, ["1.41.2 requests=100 errors=0"]]);
+    // The NGINX router's weights are only stored here: no load is sent the way its clients come.
+    const web = await load("web");
+    expect(web.code).toBe(1);
+    expect(web.stderr).toMatch(/^load: refused: service 'web' is a canary behind the NGINX router/m);
+});
