@@ -159,12 +159,14 @@ write_node_wrapper() {
 
 # One part of the node: its binary from a package of the node wrapper module.
 build_node_part() {
-  local out=$1 name=$2 pkg=$3 t=$SECONDS
+  local out=$1 name=$2 pkg=$3 t=$SECONDS c
   shift 3
+  cpu_mark; c=$cpu_at
   step "building $name"
   (cd "$dir/build/node-wrapper" && env "$@" go build -trimpath -ldflags "-s -w" -o "$out/$name" "$pkg") >>"$log" 2>&1 \
     || fail "build $name" "go build $pkg failed"
-  step "built $name in $((SECONDS - t)) s"
+  cpu_mark
+  step "built $name in $((SECONDS - t)) s ($((cpu_at - c)) CPU s)"
 }
 
 build_node_into() {
@@ -198,7 +200,7 @@ k8s_ldflags() {
 }
 
 build_into() {
-  local out=$1 w="$dir/build/wrapper" t node_pid
+  local out=$1 w="$dir/build/wrapper" t c node_pid
   # The node's parts are a module of their own: built beside the control plane's, so their
   # downloads and links fill the gaps in its compiling.
   build_node_into "$out" &
@@ -215,10 +217,12 @@ build_into() {
       *) pkg=k8s.io/kubernetes/cmd/$part ;;
     esac
     t=$SECONDS
+    cpu_mark; c=$cpu_at
     step "building $part"
     (cd "$w" && go build -trimpath -tags "$tags" -ldflags "$(k8s_ldflags)" -o "$out/$part" "$pkg") >>"$log" 2>&1 \
       || fail "build $part" "go build $pkg failed"
-    step "built $part in $((SECONDS - t)) s"
+    cpu_mark
+    step "built $part in $((SECONDS - t)) s ($((cpu_at - c)) CPU s)"
   done
   w="$dir/build/addons-wrapper"
   write_addons_wrapper "$w"
@@ -227,10 +231,12 @@ build_into() {
   for pkg in sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl sigs.k8s.io/metrics-server/cmd/metrics-server ./coredns; do
     part=${pkg##*/}
     t=$SECONDS
+    cpu_mark; c=$cpu_at
     step "building $part"
     (cd "$w" && go build -trimpath -ldflags "-s -w" -o "$out/$part" "$pkg") >>"$log" 2>&1 \
       || fail "build $part" "go build $pkg failed"
-    step "built $part in $((SECONDS - t)) s"
+    cpu_mark
+    step "built $part in $((SECONDS - t)) s ($((cpu_at - c)) CPU s)"
   done
   wait "$node_pid" || exit 1
   echo "$key" > "$out/.key"

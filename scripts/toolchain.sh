@@ -91,6 +91,8 @@ wrapper() {
 
 build_cli() {
   local w="$out/build/cli" t=$SECONDS v="v$PULUMI_CLI_VERSION"
+  local c
+  cpu_mark; c=$cpu_at
   wrapper "$w" cli 1.26 "github.com/pulumi/pulumi/pkg/v3 $v" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
   # pkg and sdk at one version, and the one non-local replace of pulumi/pkg's own go.mod.
   printf 'require github.com/pulumi/pulumi/sdk/v3 %s\n' "$v" >> "$w/go.mod"
@@ -103,11 +105,14 @@ build_cli() {
     github.com/pulumi/pulumi/pkg/v3/cmd/pulumi || fail "build pulumi $v" "go build failed"
   step "building pulumi-language-nodejs (toolchain/nodejs-host)"
   gobuild "$w" "" "$1/pulumi-language-nodejs" ./nodejs-host || fail "build pulumi-language-nodejs" "go build failed"
-  step "built pulumi and its language host in $((SECONDS - t)) s"
+  cpu_mark
+  step "built pulumi and its language host in $((SECONDS - t)) s ($((cpu_at - c)) CPU s)"
 }
 
 build_host() {
   local w="$out/build/nodejs-host" t=$SECONDS v="v$NODEJS_HOST_VERSION"
+  local c
+  cpu_mark; c=$cpu_at
   local pkg=github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
   wrapper "$w" nodejshost 1.20 "github.com/pulumi/pulumi/sdk/v3 $v" "$pkg"
   step "resolving the Node.js language host $v"
@@ -117,11 +122,14 @@ build_host() {
   # internal/bytealg; Go >= 1.23 refuses that by default.
   gobuild "$w" "-checklinkname=0 -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$v" \
     "$1/pulumi-language-nodejs-v3.68" "$pkg" || fail "build the language host $v" "go build failed"
-  step "built the language host $v in $((SECONDS - t)) s"
+  cpu_mark
+  step "built the language host $v in $((SECONDS - t)) s ($((cpu_at - c)) CPU s)"
 }
 
 build_k8s() {
   local w="$out/build/kubernetes" t=$SECONDS
+  local c
+  cpu_mark; c=$cpu_at
   wrapper "$w" kubernetes 1.24 "$K8S_PROVIDER_MODULE $K8S_PROVIDER_PSEUDO" "$K8S_PROVIDER_MODULE/pkg/provider"
   rm "$w/tools.go"
   # The provider's own main embeds generated, git-ignored files; this main embeds the
@@ -157,7 +165,8 @@ EOF
   step "building pulumi-resource-kubernetes $K8S_NPM_VERSION"
   gobuild "$w" "-X $K8S_PROVIDER_MODULE/pkg/version.Version=$K8S_NPM_VERSION" "$1/pulumi-resource-kubernetes" . \
     || fail "build the kubernetes provider" "go build failed"
-  step "built the kubernetes provider in $((SECONDS - t)) s"
+  cpu_mark
+  step "built the kubernetes provider in $((SECONDS - t)) s ($((cpu_at - c)) CPU s)"
 }
 
 main() {
