@@ -136,6 +136,6 @@ test("the entry point names its commands when given one it does not have (exit 2
     expect(r.status).toBe(2);
     expect(r.stdout).toBe("");
     expect(r.stderr).toBe(
-        'runbook: no command "deploy"; one of release, rollback, status, approve, window, validate, ci:preview, ci:deploy\n',
+        'runbook: no command "deploy"; one of release, rollback, status, approve, window, validate, load, ci:preview, ci:deploy\n',
     );
 });
