@@ -3,6 +3,7 @@
 // Service's kube-proxy rules (or a router's weights) choose afresh for each one, as they do
 // for clients that do not keep connections alive.
 import * as http from "node:http";
+import * as net from "node:net";
 
 /** The response header the answering version is read from (the demo app sets it on every answer). */
 export const VERSION_HEADER = "x-app-version";
@@ -108,13 +109,10 @@ export function formatLoad(r: LoadResult): string[] {
 }
 
 /** The addresses load may go to: loopback, and the local cluster's own range (scripts/cluster-node.sh OWN_RANGE). */
-const OWN_RANGE = { base: [198, 18, 16, 0], bits: 23 };
+const ALLOWED = new net.BlockList();
+ALLOWED.addSubnet("127.0.0.0", 8, "ipv4");
+ALLOWED.addSubnet("198.18.16.0", 23, "ipv4");
 
 export function allowedTarget(address: string): boolean {
-    const parts = address.split(".").map(Number);
-    if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return false;
-    if (parts[0] === 127) return true;
-    const asInt = (q: number[]) => q.reduce((a, b) => a * 256 + b, 0);
-    const mask = 2 ** (32 - OWN_RANGE.bits);
-    return Math.floor(asInt(parts) / mask) === Math.floor(asInt(OWN_RANGE.base) / mask);
+    return net.isIPv4(address) && ALLOWED.check(address, "ipv4");
 }
