@@ -21,47 +21,39 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-K8S_VERSION=v1.34.4
-K8S_STAGING_VERSION=v0.34.4
-ETCD_VERSION=v3.6.4
+# Versions of the programs built in the shared Go module (Kubernetes, etcd, the node's parts,
+# metrics-server, CoreDNS) are in scripts/go-programs.sh, which says why they are built together.
 KWOK_VERSION=v0.7.0
-METRICS_SERVER_VERSION=v0.8.0
-PROM_OPERATOR_VERSION=v0.85.0
-GATEWAY_API_VERSION=v1.4.1
-# The real node (scripts/cluster-node.sh).
+# The real node (scripts/cluster-node.sh), in a wrapper module of its own.
 CONTAINERD_VERSION=v2.4.2
 RUNC_VERSION=v1.5.3
 CNI_PLUGINS_VERSION=v1.10.0
 CRANE_VERSION=v0.22.1
 CRI_TOOLS_VERSION=v1.37.0
+PROM_OPERATOR_VERSION=v0.85.0
+GATEWAY_API_VERSION=v1.4.1
 
 CLUSTER_NAME=runbook
 dir="$root/.cluster"
 bin="$dir/bin"
 log="$dir/build.log"
 kubeconfig="$dir/kubeconfig"
-# CoreDNS (its plugins are chosen in cluster/coredns/main.go): the newest release on Kubernetes
-# libraries no newer than KWOK's v0.33, so it builds in the addons module on the libraries
-# compiled there for KWOK and metrics-server (alone, on its own v0.35 set, it took 300 CPU
-# seconds more). KWOK v0.7.0 cannot take v0.34 (it imports networking/v1alpha1).
-COREDNS_VERSION=v1.12.3
-key="k8s-${K8S_VERSION}_etcd-${ETCD_VERSION}_kwok-${KWOK_VERSION}_containerd-${CONTAINERD_VERSION}_runc-${RUNC_VERSION}"
-key="${key}_cni-${CNI_PLUGINS_VERSION}_crane-${CRANE_VERSION}_crictl-${CRI_TOOLS_VERSION}_coredns-${COREDNS_VERSION}"
-key="${key}_metrics-server-${METRICS_SERVER_VERSION}"
+progress_tag=cluster
+# shellcheck source=scripts/progress.sh
+source "$root/scripts/progress.sh"
+# shellcheck source=scripts/go-programs.sh
+source "$root/scripts/go-programs.sh"
+key="programs-${go_programs_key}_kwok-${KWOK_VERSION}_containerd-${CONTAINERD_VERSION}_runc-${RUNC_VERSION}"
+key="${key}_cni-${CNI_PLUGINS_VERSION}_crane-${CRANE_VERSION}_crictl-${CRI_TOOLS_VERSION}"
 cache="${RUNBOOK_CLUSTER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/runbook-as-code/cluster}/$key"
 BINARIES=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok kwokctl metrics-server kubelet kube-proxy
   containerd containerd-shim-runc-v2 ctr runc crictl crane coredns
   cni/bridge cni/host-local cni/loopback cni/portmap)
 
-progress_tag=cluster
-# shellcheck source=scripts/progress.sh
-source "$root/scripts/progress.sh"
 # shellcheck source=scripts/cluster-node.sh
 source "$root/scripts/cluster-node.sh"
 # shellcheck source=scripts/cluster-images.sh
 source "$root/scripts/cluster-images.sh"
-
-export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod
 
 # ---------------------------------------------------------------------------------------
 # build
@@ -71,48 +63,6 @@ have_all() {
   local d=$1 b
   for b in "${BINARIES[@]}"; do [ -x "$d/$b" ] || return 1; done
   [ "$(cat "$d/.key" 2>/dev/null)" = "$key" ]
-}
-
-# One wrapper module of ours pins k8s.io/kubernetes and its staging modules (which that
-# module's go.mod points at ../staging with replaces that do not travel) and etcd's server.
-write_wrapper() {
-  local w=$1 m
-  mkdir -p "$w"
-  {
-    echo "module runbook.local/cluster"
-    echo
-    echo "go 1.24"
-    echo
-    echo "require ("
-    echo "	k8s.io/kubernetes $K8S_VERSION"
-    echo "	go.etcd.io/etcd/server/v3 $ETCD_VERSION"
-    echo ")"
-    echo
-    echo "replace ("
-    for m in api apiextensions-apiserver apimachinery apiserver cli-runtime client-go cloud-provider \
-      cluster-bootstrap code-generator component-base component-helpers controller-manager cri-api \
-      cri-client csi-translation-lib dynamic-resource-allocation endpointslice externaljwt kms \
-      kube-aggregator kube-controller-manager kube-proxy kube-scheduler kubectl kubelet metrics \
-      mount-utils pod-security-admission sample-apiserver; do
-      echo "	k8s.io/$m => k8s.io/$m $K8S_STAGING_VERSION"
-    done
-    echo ")"
-  } > "$w/go.mod"
-  cat > "$w/tools.go" <<'EOF'
-//go:build tools
-
-package tools
-
-import (
-	_ "go.etcd.io/etcd/server/v3"
-	_ "k8s.io/kubernetes/cmd/kube-apiserver"
-	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
-	_ "k8s.io/kubernetes/cmd/kube-scheduler"
-	_ "k8s.io/kubernetes/cmd/kubectl"
-	_ "k8s.io/kubernetes/cmd/kubelet"
-	_ "k8s.io/kubernetes/cmd/kube-proxy"
-)
-EOF
 }
 
 # A wrapper module of ours that requires modules at pinned versions and imports the packages
@@ -135,16 +85,6 @@ write_module() {
   } > "$w/tools.go"
 }
 
-# KWOK, metrics-server and CoreDNS resolve together: all three are built on the same
-# Kubernetes libraries (v0.33), which are compiled once for them. CoreDNS's main (the
-# plugins it links) is cluster/coredns/main.go, a package of this module.
-write_addons_wrapper() {
-  write_module "$1" addons "sigs.k8s.io/kwok $KWOK_VERSION" "sigs.k8s.io/metrics-server $METRICS_SERVER_VERSION" \
-    "github.com/coredns/coredns $COREDNS_VERSION" -- \
-    sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl sigs.k8s.io/metrics-server/cmd/metrics-server
-  mkdir -p "$1/coredns" && cp "$root/cluster/coredns/main.go" "$1/coredns/main.go"
-}
-
 # The node's parts resolve together (no replaces needed).
 write_node_wrapper() {
   local p=github.com/containernetworking/plugins/plugins
@@ -157,18 +97,6 @@ write_node_wrapper() {
     sigs.k8s.io/cri-tools/cmd/crictl
 }
 
-# One part of the node: its binary from a package of the node wrapper module.
-build_node_part() {
-  local out=$1 name=$2 pkg=$3 t=$SECONDS c
-  shift 3
-  cpu_mark; c=$cpu_at
-  step "building $name"
-  (cd "$dir/build/node-wrapper" && env "$@" go build -trimpath -ldflags "-s -w" -o "$out/$name" "$pkg") >>"$log" 2>&1 \
-    || fail "build $name" "go build $pkg failed"
-  cpu_mark
-  step "built $name in $((SECONDS - t)) s ($((cpu_at - c)) CPU s)"
-}
-
 build_node_into() {
   local out=$1 w="$dir/build/node-wrapper" p
   write_node_wrapper "$w"
@@ -176,22 +104,21 @@ build_node_into() {
   (cd "$w" && go mod tidy) >>"$log" 2>&1 || fail "resolve modules" "go mod tidy of the node wrapper module failed"
   # runc needs seccomp (cgo and libseccomp): without it every container fails to start
   # ("seccomp: config provided but seccomp not supported").
-  build_node_part "$out" runc github.com/opencontainers/runc CGO_ENABLED=1 GOFLAGS="$GOFLAGS -tags=seccomp"
+  go_build_in "$w" "$out" runc github.com/opencontainers/runc "" seccomp CGO_ENABLED=1
   for p in containerd containerd-shim-runc-v2 ctr; do
-    build_node_part "$out" "$p" "github.com/containerd/containerd/v2/cmd/$p"
+    go_build_in "$w" "$out" "$p" "github.com/containerd/containerd/v2/cmd/$p" "" ""
   done
   mkdir -p "$out/cni"
   for p in main/bridge main/loopback ipam/host-local meta/portmap; do
-    build_node_part "$out" "cni/${p#*/}" "github.com/containernetworking/plugins/plugins/$p"
+    go_build_in "$w" "$out" "cni/${p#*/}" "github.com/containernetworking/plugins/plugins/$p" "" ""
   done
-  build_node_part "$out" crane github.com/google/go-containerregistry/cmd/crane
-  build_node_part "$out" crictl sigs.k8s.io/cri-tools/cmd/crictl
+  go_build_in "$w" "$out" crane github.com/google/go-containerregistry/cmd/crane "" ""
+  go_build_in "$w" "$out" crictl sigs.k8s.io/cri-tools/cmd/crictl "" ""
 }
 
 k8s_ldflags() {
   local minor=${K8S_VERSION#v1.}; minor=${minor%%.*}
-  local x p
-  x="-s -w"
+  local x="" p
   # Unstamped binaries report v0.0.0, which clients (kubectl, the Pulumi provider) reject.
   for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     x="$x -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
@@ -199,44 +126,30 @@ k8s_ldflags() {
   echo "$x"
 }
 
+# The shared module's programs one after the other, so each reuses what the ones before it
+# compiled: the control plane first, whose Kubernetes libraries the toolchain's provider
+# build (beside this one) then finds compiled. The node's parts, which share little with
+# them, build beside them; their downloads and links fill the gaps in the compiling.
 build_into() {
-  local out=$1 w="$dir/build/wrapper" t c node_pid
-  # The node's parts are a module of their own: built beside the control plane's, so their
-  # downloads and links fill the gaps in its compiling.
+  local out=$1 part p w="$dir/build/kwok-wrapper" node_pid
   build_node_into "$out" &
   node_pid=$!
-  write_wrapper "$w"
-  t=$SECONDS
-  step "resolving k8s.io/kubernetes $K8S_VERSION and etcd $ETCD_VERSION"
-  (cd "$w" && go mod tidy) >>"$log" 2>&1 || fail "resolve modules" "go mod tidy of the wrapper module failed"
-  local tags="selinux,notest,grpcnotrace"
-  local part pkg
+  go_programs_module
   for part in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy; do
     case $part in
-      etcd) pkg=go.etcd.io/etcd/server/v3 ;;
-      *) pkg=k8s.io/kubernetes/cmd/$part ;;
+      etcd) p=go.etcd.io/etcd/server/v3 ;;
+      *) p=k8s.io/kubernetes/cmd/$part ;;
     esac
-    t=$SECONDS
-    cpu_mark; c=$cpu_at
-    step "building $part"
-    (cd "$w" && go build -trimpath -tags "$tags" -ldflags "$(k8s_ldflags)" -o "$out/$part" "$pkg") >>"$log" 2>&1 \
-      || fail "build $part" "go build $pkg failed"
-    cpu_mark
-    step "built $part in $((SECONDS - t)) s ($((cpu_at - c)) CPU s)"
+    go_program "$out" "$part" "$p" "$(k8s_ldflags)"
   done
-  w="$dir/build/addons-wrapper"
-  write_addons_wrapper "$w"
-  step "resolving kwok $KWOK_VERSION, metrics-server $METRICS_SERVER_VERSION and coredns $COREDNS_VERSION"
-  (cd "$w" && go mod tidy) >>"$log" 2>&1 || fail "resolve modules" "go mod tidy of the addons wrapper module failed"
-  for pkg in sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl sigs.k8s.io/metrics-server/cmd/metrics-server ./coredns; do
-    part=${pkg##*/}
-    t=$SECONDS
-    cpu_mark; c=$cpu_at
-    step "building $part"
-    (cd "$w" && go build -trimpath -ldflags "-s -w" -o "$out/$part" "$pkg") >>"$log" 2>&1 \
-      || fail "build $part" "go build $pkg failed"
-    cpu_mark
-    step "built $part in $((SECONDS - t)) s ($((cpu_at - c)) CPU s)"
+  go_program "$out" metrics-server sigs.k8s.io/metrics-server/cmd/metrics-server ""
+  go_program "$out" coredns ./coredns ""
+  # KWOK v0.7.0 resolves to the v0.33 libraries, which nothing else here uses.
+  write_module "$w" kwok "sigs.k8s.io/kwok $KWOK_VERSION" -- sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl
+  step "resolving kwok $KWOK_VERSION"
+  (cd "$w" && go mod tidy) >>"$log" 2>&1 || fail "resolve modules" "go mod tidy of the kwok wrapper module failed"
+  for p in kwok kwokctl; do
+    go_build_in "$w" "$out" "$p" "sigs.k8s.io/kwok/cmd/$p" "" ""
   done
   wait "$node_pid" || exit 1
   echo "$key" > "$out/.key"

@@ -17,9 +17,10 @@
 #   pulumi-language-nodejs is a small host of the project's own (toolchain/nodejs-host): it
 #   forwards every call to the v3.68 host and runs policy packs itself. The npm SDK
 #   (@pulumi/pulumi in package-lock.json) is newer than that host; it supports older ones.
-# - pulumi-kubernetes provider/v4 has no tags either; the pseudo-version below is served and
-#   its schema.json is exactly the resource set of the npm @pulumi/kubernetes pinned in
-#   package-lock.json, so it is stamped with that version.
+# - pulumi-kubernetes provider/v4 has no tags either; the pseudo-version in
+#   scripts/go-programs.sh is served and its schema.json is exactly the resource set of the
+#   npm @pulumi/kubernetes pinned in package-lock.json, so it is stamped with that version.
+#   It is built in the module shared with the cluster's programs (that script says why).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -28,8 +29,6 @@ cd "$root"
 PULUMI_CLI_VERSION=3.276.0
 NODEJS_HOST_VERSION=3.68.0
 K8S_NPM_VERSION=4.25.0
-K8S_PROVIDER_MODULE=github.com/pulumi/pulumi-kubernetes/provider/v4
-K8S_PROVIDER_PSEUDO=v4.0.0-20260115033456-f47bc2d6f199
 
 out="$root/.toolchain"
 bin="$out/bin"
@@ -37,17 +36,16 @@ log="$out/build.log"
 host_src="$root/toolchain/nodejs-host/main.go"
 # The host's source is part of the key: an edit to it rebuilds.
 host_sum=$(sha256sum "$host_src" | cut -c1-12)
-key="cli-${PULUMI_CLI_VERSION}_host-${NODEJS_HOST_VERSION}-${host_sum}_k8s-${K8S_NPM_VERSION}-${K8S_PROVIDER_PSEUDO##*-}"
+progress_tag=toolchain
+# shellcheck source=scripts/progress.sh
+source "$root/scripts/progress.sh"
+# shellcheck source=scripts/go-programs.sh
+source "$root/scripts/go-programs.sh"
+key="cli-${PULUMI_CLI_VERSION}_host-${NODEJS_HOST_VERSION}-${host_sum}_k8s-${K8S_NPM_VERSION}-programs-${go_programs_key}"
 # Binaries are cached per version outside the work tree as well, so a fresh clone on the
 # same machine (CI) reuses them instead of rebuilding.
 cache="${RUNBOOK_TOOLCHAIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/runbook-as-code/toolchain}/$key"
 BINARIES=(pulumi pulumi-language-nodejs pulumi-language-nodejs-v3.68 pulumi-resource-kubernetes)
-
-progress_tag=toolchain
-# shellcheck source=scripts/progress.sh
-source "$root/scripts/progress.sh"
-
-export GOTOOLCHAIN=local CGO_ENABLED=0 GONOSUMDB=github.com/pulumi GOFLAGS=-mod=mod
 
 lock_version() {
   node -e 'const l=require(process.argv[1]);const p=l.packages["node_modules/"+process.argv[2]];process.stdout.write(p?p.version:"")' \
@@ -127,13 +125,11 @@ build_host() {
 }
 
 build_k8s() {
-  local w="$out/build/kubernetes" t=$SECONDS
-  local c
-  cpu_mark; c=$cpu_at
-  wrapper "$w" kubernetes 1.24 "$K8S_PROVIDER_MODULE $K8S_PROVIDER_PSEUDO" "$K8S_PROVIDER_MODULE/pkg/provider"
-  rm "$w/tools.go"
+  local w="$go_programs_dir/kubernetes-provider" dir
+  go_programs_module
   # The provider's own main embeds generated, git-ignored files; this main embeds the
   # committed schema.json and terraform-mapping.json of the same module version.
+  mkdir -p "$w"
   cat > "$w/main.go" <<'EOF'
 package main
 
@@ -154,19 +150,12 @@ func main() {
 	provider.Serve("kubernetes", version.Version, schema, terraformMapping)
 }
 EOF
-  step "downloading pulumi-kubernetes $K8S_NPM_VERSION ($K8S_PROVIDER_PSEUDO)"
-  local dir
-  dir=$(cd "$w" && go mod download -json "$K8S_PROVIDER_MODULE@$K8S_PROVIDER_PSEUDO" 2>>"$log" |
+  dir=$(cd "$go_programs_dir" && go mod download -json "$K8S_PROVIDER_MODULE@$K8S_PROVIDER_PSEUDO" 2>>"$log" |
     node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);if(j.Error){console.error(j.Error);process.exit(1)}process.stdout.write(j.Dir)})' 2>>"$log") \
     || fail "download $K8S_PROVIDER_MODULE@$K8S_PROVIDER_PSEUDO" "the module proxy refused it"
   install -m 0644 "$dir/cmd/pulumi-resource-kubernetes/schema.json" "$w/schema-embed.json"
   install -m 0644 "$dir/cmd/pulumi-resource-kubernetes/terraform-mapping.json" "$w/terraform-mapping-embed.json"
-  tidy "$w" || fail "resolve the kubernetes provider's modules" "go mod tidy failed"
-  step "building pulumi-resource-kubernetes $K8S_NPM_VERSION"
-  gobuild "$w" "-X $K8S_PROVIDER_MODULE/pkg/version.Version=$K8S_NPM_VERSION" "$1/pulumi-resource-kubernetes" . \
-    || fail "build the kubernetes provider" "go build failed"
-  cpu_mark
-  step "built the kubernetes provider in $((SECONDS - t)) s ($((cpu_at - c)) CPU s)"
+  go_program "$1" pulumi-resource-kubernetes ./kubernetes-provider "-X $K8S_PROVIDER_MODULE/pkg/version.Version=$K8S_NPM_VERSION"
 }
 
 main() {
