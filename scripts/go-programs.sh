@@ -103,14 +103,15 @@ go_program() {
 }
 
 # go_build_in MODULE-DIR OUT-DIR NAME PACKAGE LDFLAGS TAGS [VAR=VALUE...]: one binary of a
-# wrapper module, stripped, with a progress line giving its wall and CPU seconds.
+# wrapper module, stripped, with a progress line giving its wall and CPU seconds (the CPU of
+# that go build alone, counted in its own subshell: builds run beside each other).
 go_build_in() {
-  local w=$1 out=$2 name=$3 pkg=$4 ldflags=$5 tags=$6 t=$SECONDS c
+  local w=$1 out=$2 name=$3 pkg=$4 ldflags=$5 tags=$6 t=$SECONDS f
   shift 6
-  cpu_mark; c=$cpu_at
+  f=$(mktemp)
   step "building $name"
-  (cd "$w" && env "$@" go build -trimpath -tags "$tags" -ldflags "-s -w $ldflags" -o "$out/$name" "$pkg") \
-    >>"$log" 2>&1 || fail "build $name" "go build $pkg failed"
-  cpu_mark
-  step "built $name in $((SECONDS - t)) s ($((cpu_at - c)) CPU s)"
+  (cd "$w" && env "$@" go build -trimpath -tags "$tags" -ldflags "-s -w $ldflags" -o "$out/$name" "$pkg"
+    rc=$?; times >"$f"; exit "$rc") >>"$log" 2>&1 || { rm -f "$f"; fail "build $name" "go build $pkg failed"; }
+  step "built $name in $((SECONDS - t)) s ($(children_cpu "$f") CPU s)"
+  rm -f "$f"
 }
