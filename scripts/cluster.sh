@@ -21,8 +21,9 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-# Versions of the programs built in the shared Go module (Kubernetes, etcd, the node's parts,
-# metrics-server, CoreDNS) are in scripts/go-programs.sh, which says why they are built together.
+# Versions of the programs built in the shared Go module (Kubernetes, etcd, metrics-server,
+# CoreDNS) are in scripts/go-programs.sh, which says why they are built together and why KWOK
+# and the node's parts are not.
 KWOK_VERSION=v0.7.0
 # The real node (scripts/cluster-node.sh), in a wrapper module of its own.
 CONTAINERD_VERSION=v2.4.2
