@@ -3,18 +3,25 @@
 // doing the same switch by hand (the runbooks' manual way, and the floor); `npm run rollback`
 // (time to traffic restored, watched on the API server, and to converged) next to an empty
 // program's `pulumi up`; a whole `npm run release` of a canary with shortened steps
-// (against a real Prometheus scraping a healthy metrics target); and the time to get the
-// cluster's binaries, from the per-version cache and rebuilt with Go's build cache.
+// (against a real Prometheus scraping a healthy metrics target); abort to stable: a bad
+// canary on the real node behind the cluster's Gateway, under load, next to Flagger's
+// budget at the same interval; and the time to get the cluster's binaries, from the
+// per-version cache and rebuilt with Go's build cache.
 //   npx tsx bench/live.ts          (after `bash scripts/setup.sh`; starts the cluster if needed, and stops it after)
 //   BENCH_COLD=1 npx tsx bench/live.ts   also rebuilds the cluster parts with empty Go caches (~10 min)
+//   npx tsx bench/live.ts abort          only abort to stable
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ROOT } from "../commands/engine";
-import { kubectl, liveStack, removeStack } from "../test/e2e/cluster";
+import { stackConfigOrThrow } from "../commands/stack";
+import { runLoad } from "../lib/load";
+import { gatewayHost, kubectl, liveStack, realNodeStack, removeStack } from "../test/e2e/cluster";
 import { Workspace } from "../test/e2e/engine";
-import { MetricsTarget, startPrometheus } from "../test/e2e/prometheus";
+import { MetricsTarget, ServiceMonitorDiscovery, startPrometheus } from "../test/e2e/prometheus";
+
+const stackConfigAt = (dir: string, stack: string) => stackConfigOrThrow(dir, stack, process.env);
 
 const NS = "bench-live";
 const STACK = "bench";
@@ -120,6 +127,86 @@ function build(env: Record<string, string>): number {
     return ms;
 }
 
+/**
+ * A bad canary (10 % of its requests fail) released on the real node behind the cluster's
+ * Gateway, under steady load, with the stack's documented analysis settings (interval,
+ * windows, minimum requests): from its first failing request to its last answer (the
+ * Gateway stopped sending it traffic), and the failed requests users saw meanwhile; next
+ * to Flagger's budget at the same interval (a rollback after `threshold` failed checks,
+ * one per interval), the failed requests that budget lets through at the canary's measured
+ * rate and error ratio.
+ */
+async function abortToStable(): Promise<string[]> {
+    const ns = "bench-abort";
+    const stack = "abort";
+    const rps = 100;
+    const flaggerThreshold = 5;
+    const ws = new Workspace("bench-abort");
+    realNodeStack(ws, stack, ns, (c) => {
+        const w = c["runbook:services"].web;
+        w.canary.weight = 0;
+        w.canary.image = "ghcr.io/acme/shop-web:2.10.0";
+    });
+    const k = kubectl();
+    try {
+        const u = ws.pulumi(["up", "--stack", stack, "--yes", "--skip-preview", "--policy-pack", "policies"]);
+        if (u.code !== 0) throw new Error(u.all);
+        const discovery = await ServiceMonitorDiscovery.start(k, ns, path.join(ws.dir, ".prometheus", "targets"));
+        const prom = await startPrometheus(path.join(ws.dir, ".prometheus"), [], discovery.jobs);
+        const interval = stackConfigAt(ws.dir, stack).analysis.intervalSeconds;
+        const stop = new AbortController();
+        try {
+            const load = runLoad({
+                url: "http://127.0.0.1:18080/version",
+                host: gatewayHost(ns),
+                rps,
+                seconds: 600,
+                signal: stop.signal,
+            });
+            const rel = await ws.script("release", [
+                "--stack",
+                stack,
+                "--dir",
+                ws.dir,
+                "--service",
+                "web",
+                "--prometheus",
+                prom.url,
+            ]);
+            // A few seconds more: any answer the canary still gives after the abort is counted.
+            await new Promise((r) => setTimeout(r, 5000));
+            stop.abort();
+            const r = await load;
+            if (rel.code !== 1) throw new Error(`the bad canary was not aborted:\n${rel.stdout}${rel.stderr}`);
+            const bad = r.byVersion.get("2.10.0");
+            if (!bad?.firstErrorAt) throw new Error("the bad canary answered no failing request");
+            const exposedS = (bad.lastAt - bad.firstErrorAt) / 1000;
+            const canaryRps = bad.requests / ((bad.lastAt - bad.firstAt) / 1000);
+            const errorRatio = bad.errors / bad.requests;
+            const budgetS = interval * flaggerThreshold;
+            return [
+                `abort to stable: a canary failing 10 % of its requests at 5 %, ${rps} requests a second through the Gateway, ` +
+                    `analysis every ${interval} s (the documented default):`,
+                "",
+                "| | first failing request → last canary answer, s | failed requests users saw |",
+                "|---|---:|---:|",
+                `| \`npm run release\` (measured) | ${exposedS.toFixed(1)} | ${bad.errors} (of ${bad.requests} canary requests) |`,
+                `| Flagger's budget at the same interval (${interval} s × threshold ${flaggerThreshold}) | ${budgetS} | ` +
+                    `~${Math.round(budgetS * canaryRps * errorRatio)} (at the measured ${canaryRps.toFixed(1)} canary requests/s, ` +
+                    `${(100 * errorRatio).toFixed(1)} % failing) |`,
+                "",
+                `    ${rel.stdout.trim()}`,
+            ];
+        } finally {
+            stop.abort();
+            discovery.stop();
+            await prom.stop();
+        }
+    } finally {
+        removeStack(ws, stack, ns);
+    }
+}
+
 /** Whether the project's local cluster is up (as test/e2e/global-setup.ts asks). */
 const clusterRunning = () =>
     spawnSync("bash", [path.join(ROOT, "scripts", "cluster.sh"), "kubeconfig"], { encoding: "utf8" }).status === 0;
@@ -128,7 +215,8 @@ async function main(): Promise<void> {
     // The bench starts the cluster on first use; it stops it again only if it started it.
     const wasRunning = clusterRunning();
     try {
-        await bench();
+        if (process.argv[2] === "abort") console.log((await abortToStable()).join("\n"));
+        else await bench();
     } finally {
         if (!wasRunning) spawnSync("bash", [path.join(ROOT, "scripts", "cluster.sh"), "down"], { stdio: "inherit" });
     }
@@ -161,12 +249,13 @@ async function bench(): Promise<void> {
             metadata: { name: "bench-manual", namespace: NS },
             spec: { selector: api.spec.selector, ports: api.spec.ports },
         });
-        const canary = kubectl().get(["ingress", "web-canary", "-n", NS]);
+        // And the canary's HTTPRoute, for a host of its own (one route per host on the Gateway).
+        const route = kubectl().get(["httproute", "web", "-n", NS]);
         kubectl().apply({
-            apiVersion: "networking.k8s.io/v1",
-            kind: "Ingress",
-            metadata: { name: "bench-manual", namespace: NS, annotations: canary.metadata.annotations },
-            spec: canary.spec,
+            apiVersion: "gateway.networking.k8s.io/v1",
+            kind: "HTTPRoute",
+            metadata: { name: "bench-manual", namespace: NS },
+            spec: { ...route.spec, hostnames: ["bench-manual.local.example"] },
         });
         const selector = (color: string) => [
             "patch",
@@ -213,16 +302,27 @@ async function bench(): Promise<void> {
         // The next release is not a rollback: its record goes, as `npm run release` does.
         const rm = ws.pulumi(["config", "rm", "--path", "runbook:release.rollback", "--stack", STACK]);
         if (rm.code !== 0) throw new Error(rm.all);
+        const weights = [
+            {
+                ...route.spec.rules[0],
+                backendRefs: route.spec.rules[0].backendRefs.map((b: { name: string; weight?: number }) => ({
+                    ...b,
+                    weight: b.name === "web-canary" ? 25 : 75,
+                })),
+            },
+        ];
         rows.push({
-            ...up(ws, "canary step 5 → 25 (NGINX canary weight)", { "services.web.canary.weight": "25" }),
+            ...up(ws, "canary step 5 → 25 (HTTPRoute backend weights)", { "services.web.canary.weight": "25" }),
             manualMs: manual([
-                "annotate",
-                "ingress",
+                "patch",
+                "httproute",
                 "bench-manual",
                 "-n",
                 NS,
-                "nginx.ingress.kubernetes.io/canary-weight=25",
-                "--overwrite",
+                "--type",
+                "merge",
+                "-p",
+                JSON.stringify({ spec: { rules: weights } }),
             ]),
         });
         // A whole release: weight back to 0 with a new canary image, then 5 → 25 → 100
@@ -255,6 +355,7 @@ async function bench(): Promise<void> {
         await healthy.stop();
         removeStack(ws, STACK, NS);
     }
+    const abort = await abortToStable();
 
     const builds: [string, number][] = [];
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "bench-cluster-"));
@@ -299,6 +400,7 @@ async function bench(): Promise<void> {
                 `${r.manualMs === undefined ? "–" : (r.manualMs / 1000).toFixed(2)} |`,
         );
     for (const line of reported) console.log(`\n    ${line}`);
+    console.log(`\n${abort.join("\n")}`);
     console.log("\n| build | s |");
     console.log("|---|---:|");
     for (const [what, ms] of builds) console.log(`| ${what} | ${(ms / 1000).toFixed(0)} |`);

@@ -6,10 +6,12 @@
 // Prints one line per version that answered (the X-App-Version header of each answer):
 //   <version> requests=<n> errors=<n>      errors: 5xx answers and requests with no answer
 // Where it sends: a blue/green service's active Service, a rolling service's Service, a
-// canary of the replica router its Service (both tracks' pods, in the ratio of their counts).
-// Only to loopback or the local cluster's own addresses. A canary behind NGINX or the Gateway
-// API is refused: this cluster runs no data plane for their weights. --dir: where the stack
-// files are (default: this checkout).
+// canary of the replica router its Service (both tracks' pods, in the ratio of their counts),
+// a canary of the Gateway API router its Gateway (the address in the Gateway's status, its
+// HTTP listener's port, the route's first hostname as Host), which splits by the HTTPRoute's
+// weights. Only to loopback or the local cluster's own addresses. A canary behind NGINX is
+// refused: no ingress-nginx runs here to route its weights. --dir: where the stack files are
+// (default: this checkout).
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import type { ServiceConfig } from "../config/types";
@@ -79,23 +81,60 @@ export function parseLoadArgs(argv: string[]): LoadArgs {
     };
 }
 
-/** The Service clients of `s` reach it through, or why load cannot be sent the way they reach it. */
-export function entryService(s: ServiceConfig): string {
-    if (s.strategy === "canary") {
-        const router = s.canary?.router.type ?? "replicas";
-        if (router === "nginx")
-            throw new RefusedError(
-                `service '${s.name}' is a canary behind the NGINX router: its weights are stored in the ` +
-                    "canary Ingress, and no ingress-nginx runs on this cluster to route them",
-            );
-        if (router !== "replicas")
-            throw new RefusedError(
-                `service '${s.name}' is a canary behind the ${router} router: this cluster runs no data ` +
-                    "plane that routes its weights",
-            );
-    }
+/** Where load for one service goes: the way its clients reach it. */
+export type Entry =
+    | { kind: "service"; name: string }
+    | { kind: "gateway"; name: string; namespace?: string; sectionName?: string; host?: string };
+
+/** The way clients of `s` reach it, or why load cannot be sent that way. */
+export function entryOf(s: ServiceConfig): Entry {
+    const router = s.strategy === "canary" ? s.canary?.router : undefined;
+    if (router?.type === "nginx")
+        throw new RefusedError(
+            `service '${s.name}' is a canary behind the NGINX router: its weights are stored in the ` +
+                "canary Ingress, and no ingress-nginx runs on this cluster to route them (the Gateway API " +
+                "router's weights are routed by the cluster's Gateway)",
+        );
+    if (router?.type === "gatewayApi")
+        return {
+            kind: "gateway",
+            name: router.gateway.name,
+            namespace: router.gateway.namespace,
+            sectionName: router.gateway.sectionName,
+            host: router.hostnames[0],
+        };
     // Blue/green: the active Service; rolling, and a canary of the replica router: the one Service.
-    return s.name;
+    return { kind: "service", name: s.name };
+}
+
+/** What load reads of a Gateway: its listeners, and the addresses its controller gave it. */
+export interface GatewayObject {
+    metadata?: { namespace?: string };
+    spec?: { listeners?: { name: string; protocol: string; port: number; hostname?: string }[] };
+    status?: { addresses?: { type?: string; value: string }[] };
+}
+
+/** The address, port and Host header of a Gateway's HTTP listener, as its status and spec say. */
+export function gatewayTarget(
+    gateway: GatewayObject,
+    entry: Extract<Entry, { kind: "gateway" }>,
+): { address: string; port: number; host?: string } {
+    const where = `Gateway ${gateway.metadata?.namespace}/${entry.name}`;
+    const listeners = gateway.spec?.listeners ?? [];
+    const listener = listeners.find((l) =>
+        entry.sectionName !== undefined ? l.name === entry.sectionName : l.protocol === "HTTP",
+    );
+    if (!listener)
+        throw new RefusedError(
+            `${where} has no ${entry.sectionName !== undefined ? `listener ${entry.sectionName}` : "HTTP listener"}`,
+        );
+    const address = (gateway.status?.addresses ?? []).find((a) => (a.type ?? "IPAddress") === "IPAddress")?.value;
+    if (!address)
+        throw new RefusedError(
+            `${where} has no address in its status: is its controller running and the Gateway programmed?`,
+        );
+    // A listener's own hostname is the one it serves; otherwise the route's first.
+    return { address, port: Number(listener.port), host: listener.hostname ?? entry.host };
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -108,24 +147,37 @@ export async function run(argv: string[]): Promise<number> {
             `--service: stack '${a.stack}' has no service ${JSON.stringify(a.service)}; ` +
                 `it has ${config.services.map((s) => s.name).join(", ")}`,
         );
-    const name = entryService(service);
+    const entry = entryOf(service);
     const kubeconfig = a.kubeconfig ?? config.kubernetes.kubeconfig;
     if (!kubeconfig)
         throw new UsageError(
             `stack '${a.stack}' names no kubeconfig (runbook:kubernetes.kubeconfig); pass --kubeconfig FILE`,
         );
-    const svc = new Kubectl(path.resolve(dir, kubeconfig)).get(["service", name, "-n", config.namespace.name]);
-    const ip: string = svc.spec.clusterIP;
-    const port: number = svc.spec.ports[0].port;
-    if (!allowedTarget(ip))
+    const k = new Kubectl(path.resolve(dir, kubeconfig));
+    const ns = config.namespace.name;
+    let target: { address: string; port: number; host?: string; describe: string };
+    if (entry.kind === "gateway") {
+        const gwNs = entry.namespace ?? ns;
+        const t = gatewayTarget(k.get<GatewayObject>(["gateway", entry.name, "-n", gwNs]), entry);
+        target = { ...t, describe: `Gateway ${gwNs}/${entry.name}${t.host ? ` for ${t.host}` : ""}` };
+    } else {
+        const svc = k.get(["service", entry.name, "-n", ns]);
+        target = { address: svc.spec.clusterIP, port: svc.spec.ports[0].port, describe: `Service ${ns}/${entry.name}` };
+    }
+    if (!allowedTarget(target.address))
         throw new RefusedError(
-            `Service ${config.namespace.name}/${name} has address ${ip}: load goes only to loopback ` +
+            `${target.describe} has address ${target.address}: load goes only to loopback ` +
                 "or the local cluster's own addresses (198.18.16.0/23)",
         );
     process.stderr.write(
-        `load: ${a.rps} GET ${a.path} a second for ${a.seconds} s to Service ${config.namespace.name}/${name} (${ip}:${port})\n`,
+        `load: ${a.rps} GET ${a.path} a second for ${a.seconds} s to ${target.describe} (${target.address}:${target.port})\n`,
     );
-    const result = await runLoad({ url: `http://${ip}:${port}${a.path}`, rps: a.rps, seconds: a.seconds });
+    const result = await runLoad({
+        url: `http://${target.address}:${target.port}${a.path}`,
+        host: target.host,
+        rps: a.rps,
+        seconds: a.seconds,
+    });
     for (const line of formatLoad(result)) console.log(line);
     return 0;
 }

@@ -22,12 +22,18 @@ export interface LoadPlan {
     seconds: number;
     /** Per request, milliseconds. */
     timeoutMs?: number;
+    /** Stops the schedule early (the answers of requests already sent are still awaited). */
+    signal?: AbortSignal;
 }
 
 export interface VersionCount {
     requests: number;
     /** Answers 500–599, and requests with no answer. */
     errors: number;
+    /** When its first and last answers came, and its first error (epoch milliseconds). */
+    firstAt: number;
+    lastAt: number;
+    firstErrorAt?: number;
 }
 
 export interface LoadResult {
@@ -60,15 +66,21 @@ function once(plan: LoadPlan): Promise<{ version: string; status?: number }> {
 }
 
 /**
- * Sends `plan.rps` GETs a second for `plan.seconds`, then waits for the last answers. Never
- * more than rps × seconds requests, never more than rps of them unanswered at once.
+ * Sends `plan.rps` GETs a second for `plan.seconds` (or until `plan.signal` aborts), then
+ * waits for the last answers. Never more than rps × seconds requests, never more than rps of
+ * them unanswered at once.
  */
 export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
     const byVersion = new Map<string, VersionCount>();
     const count = (version: string, error: boolean) => {
-        const c = byVersion.get(version) ?? { requests: 0, errors: 0 };
+        const now = Date.now();
+        const c = byVersion.get(version) ?? { requests: 0, errors: 0, firstAt: now, lastAt: now };
         c.requests++;
-        if (error) c.errors++;
+        c.lastAt = now;
+        if (error) {
+            c.errors++;
+            c.firstErrorAt ??= now;
+        }
         byVersion.set(version, c);
     };
     const total = Math.floor(plan.rps * plan.seconds);
@@ -78,10 +90,12 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
     const pending = new Set<Promise<void>>();
     let sent = 0;
     let skipped = 0;
-    for (let i = 0; i < total; i++) {
+    for (let i = 0; i < total && !plan.signal?.aborted; i++) {
         const due = start + i * interval;
         const wait = due - Date.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        if (plan.signal?.aborted) break;
+
         if (pending.size >= limit) {
             skipped++;
             continue;

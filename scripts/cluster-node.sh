@@ -1,12 +1,14 @@
 # The local cluster's real node (sourced by scripts/cluster.sh): containerd + runc + CNI,
-# kubelet, kube-proxy, the cluster's DNS (CoreDNS) and metrics-server, all started from
-# .cluster/bin as processes of this machine, beside KWOK's simulated kwok-node-0.
+# kubelet, kube-proxy, the cluster's DNS (CoreDNS), metrics-server and the Gateway API data
+# plane (Traefik), all started from .cluster/bin as processes of this machine, beside KWOK's
+# simulated kwok-node-0.
 #
 # Every address is one of the project's own, on a bridge of its own, routed nowhere off this
 # machine (198.18.0.0/15 is the benchmarking range, never routed on the internet):
 #   bridge rbk0 with the node's address 198.18.16.1; pods on 198.18.16.0/24 (host-local,
 #   from .10); Services on 198.18.17.0/24 (the API server's --service-cluster-ip-range,
-#   routed onto the bridge); the cluster's DNS on 198.18.16.1:53. Pods get no default
+#   routed onto the bridge); the cluster's DNS on 198.18.16.1:53; the Gateway on
+#   127.0.0.1:18080. Pods get no default
 #   route, nothing is masqueraded, and a chain of ours drops any packet of these ranges that
 #   would cross another interface.
 # Which pods run here: the node is tainted NODE_TAINT and labelled NODE_LABEL; a stack puts
@@ -25,6 +27,10 @@ NODE_TAINT=runbook.local/node=real:NoSchedule
 FIREWALL_CHAIN=RUNBOOK-NODE
 # The sandbox ("pause") image every pod starts with: made locally, never pulled.
 PAUSE_IMAGE=runbook.local/pause:1
+# Traefik's entry points on loopback: the Gateway's listener (cluster/gateway.yaml), and its
+# ping, Prometheus metrics and read-only API.
+GATEWAY_PORT=18080
+GATEWAY_ADMIN_PORT=18081
 
 # The node's network (the bridge, its routes, the iptables chains, ip_forward) belongs to
 # the machine, not to a checkout: the cluster of one checkout owns it at a time, and the
@@ -275,9 +281,49 @@ EOF
   wait_for metrics-server 120 kubectl get --raw "/apis/metrics.k8s.io/v1beta1/nodes/$NODE_NAME"
 }
 
+# The Gateway API data plane: Traefik as a process of this machine, listening on loopback
+# only, reconciling the Gateway of cluster/gateway.yaml and sending its routes' requests to
+# the pods' addresses on our bridge by the routes' backend weights. It never calls out:
+# no version check, no usage reports.
+start_gateway() {
+  node_credentials traefik runbook:traefik runbook:traefik
+  kubectl apply --server-side -f "$root/cluster/gateway.yaml" >>"$log" 2>&1 \
+    || fail "start the gateway" "kubectl apply -f cluster/gateway.yaml failed"
+  cat > "$node_dir/traefik.yaml" <<EOF
+global:
+  checkNewVersion: false
+  sendAnonymousUsage: false
+entryPoints:
+  web:
+    address: "127.0.0.1:$GATEWAY_PORT"
+  traefik:
+    address: "127.0.0.1:$GATEWAY_ADMIN_PORT"
+ping:
+  entryPoint: traefik
+# Read-only, on the loopback entry point above: what Traefik routes now (GET /api/http/services).
+api:
+  insecure: true
+  dashboard: false
+metrics:
+  prometheus:
+    entryPoint: traefik
+    addServicesLabels: true
+providers:
+  kubernetesGateway:
+    statusAddress:
+      ip: 127.0.0.1
+log:
+  level: INFO
+  noColor: true
+EOF
+  KUBECONFIG="$node_dir/traefik.kubeconfig" start_daemon traefik "$bin/traefik" --configFile "$node_dir/traefik.yaml"
+  wait_for traefik 60 curl -fsS "http://127.0.0.1:$GATEWAY_ADMIN_PORT/ping"
+  wait_for traefik 120 kubectl wait --for condition=Programmed --timeout=1s -n runbook-gateway gateway/local
+}
+
 node_up() {
   rm -rf "$node_dir" && mkdir -p "$node_dir/pki" "$node_dir/run"
-  step "starting the real node: network, containerd, kubelet, kube-proxy, DNS, metrics-server"
+  step "starting the real node: network, containerd, kubelet, kube-proxy, DNS, metrics-server, gateway"
   node_network
   start_containerd
   import_images
@@ -286,6 +332,7 @@ node_up() {
   start_kube_proxy
   start_dns
   start_metrics_server
+  start_gateway
   step "node $NODE_NAME is Ready (containerd $("$bin/containerd" --version | awk '{print $3}'))"
 }
 
@@ -318,7 +365,7 @@ remove_network() {
   ip link del "$NODE_BRIDGE" 2>/dev/null || true
 }
 
-NODE_DAEMONS=(metrics-server kubelet kube-proxy coredns containerd)
+NODE_DAEMONS=(traefik metrics-server kubelet kube-proxy coredns containerd)
 node_daemon_pattern() { local IFS='|'; echo "^$bin/(${NODE_DAEMONS[*]}) "; }
 
 stop_node_daemons() { stop_matching "$(node_daemon_pattern)"; }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's local Kubernetes cluster: a real control plane (etcd, kube-apiserver,
 # kube-controller-manager, kube-scheduler) built from Go modules, a real node (containerd,
-# runc, CNI, kubelet, kube-proxy, CoreDNS; scripts/cluster-node.sh) whose pods run, and KWOK
+# runc, CNI, kubelet, kube-proxy, CoreDNS, and Traefik as the Gateway API data plane;
+# scripts/cluster-node.sh) whose pods run and receive requests, and KWOK
 # simulating a second node, kwok-node-0, for the many-replica and production-sized suites.
 # The control plane listens on 127.0.0.1; the node's addresses are the project's own, on a
 # bridge of its own (scripts/cluster-node.sh lists them).
@@ -48,7 +49,7 @@ key="programs-${go_programs_key}_kwok-${KWOK_VERSION}_containerd-${CONTAINERD_VE
 key="${key}_cni-${CNI_PLUGINS_VERSION}_crane-${CRANE_VERSION}_crictl-${CRI_TOOLS_VERSION}"
 cache="${RUNBOOK_CLUSTER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/runbook-as-code/cluster}/$key"
 BINARIES=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok kwokctl metrics-server kubelet kube-proxy
-  containerd containerd-shim-runc-v2 ctr runc crictl crane coredns
+  traefik containerd containerd-shim-runc-v2 ctr runc crictl crane coredns
   cni/bridge cni/host-local cni/loopback cni/portmap)
 
 # shellcheck source=scripts/cluster-node.sh
@@ -145,6 +146,8 @@ build_into() {
   done
   go_program "$out" metrics-server sigs.k8s.io/metrics-server/cmd/metrics-server ""
   go_program "$out" coredns ./coredns ""
+  go_program "$out" traefik github.com/traefik/traefik/v3/cmd/traefik \
+    "-X github.com/traefik/traefik/v3/pkg/version.Version=$TRAEFIK_VERSION"
   # KWOK v0.7.0 resolves to the v0.33 libraries, which nothing else here uses.
   write_module "$w" kwok "sigs.k8s.io/kwok $KWOK_VERSION" -- sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl
   step "resolving kwok $KWOK_VERSION"
@@ -199,7 +202,7 @@ running() {
 }
 
 # A cluster made by an older version of this script (no real node, other settings) is made again.
-SHAPE=3
+SHAPE=4
 current_shape() { [ "$(cat "$dir/kwok/.shape" 2>/dev/null)" = "$SHAPE" ]; }
 
 json_field() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);if(j.Error){console.error(j.Error);process.exit(1)}process.stdout.write(String(process.argv[1].split(".").reduce((o,k)=>o[k],j)))})' "$1"; }
@@ -211,7 +214,7 @@ module_dir() {
 }
 
 # CRDs of the custom resources the program creates, from prometheus-operator's and the
-# Gateway API's own modules.
+# Gateway API's own modules (all of its standard channel: Traefik watches every kind).
 install_crds() {
   local po gw
   po=$(module_dir github.com/prometheus-operator/prometheus-operator "$PROM_OPERATOR_VERSION")
@@ -222,11 +225,14 @@ install_crds() {
     -f "$gw/config/crd/standard/gateway.networking.k8s.io_gatewayclasses.yaml" \
     -f "$gw/config/crd/standard/gateway.networking.k8s.io_gateways.yaml" \
     -f "$gw/config/crd/standard/gateway.networking.k8s.io_httproutes.yaml" \
-    -f "$gw/config/crd/standard/gateway.networking.k8s.io_referencegrants.yaml" >>"$log" 2>&1 \
+    -f "$gw/config/crd/standard/gateway.networking.k8s.io_referencegrants.yaml" \
+    -f "$gw/config/crd/standard/gateway.networking.k8s.io_grpcroutes.yaml" \
+    -f "$gw/config/crd/standard/gateway.networking.k8s.io_backendtlspolicies.yaml" >>"$log" 2>&1 \
     || fail "install CRDs" "kubectl apply of the prometheus-operator and Gateway API CRDs failed"
   kubectl wait --for condition=Established --timeout=60s \
     crd/prometheusrules.monitoring.coreos.com crd/servicemonitors.monitoring.coreos.com \
-    crd/httproutes.gateway.networking.k8s.io crd/gateways.gateway.networking.k8s.io >>"$log" 2>&1 \
+    crd/httproutes.gateway.networking.k8s.io crd/gateways.gateway.networking.k8s.io \
+    crd/grpcroutes.gateway.networking.k8s.io crd/backendtlspolicies.gateway.networking.k8s.io >>"$log" 2>&1 \
     || fail "install CRDs" "the CRDs did not become Established"
 }
 

@@ -5,9 +5,9 @@
 # Why one module: Kubernetes' libraries (k8s.io/api, client-go, the API server's) and the
 # libraries under them (gRPC, protobuf, OpenTelemetry) are much of a cold build's work. Go
 # compiles a package once per version of it and of everything it imports, so the control
-# plane, metrics-server, CoreDNS and the Pulumi Kubernetes provider share that work only
-# when they resolve to one version of each. In wrapper modules of their own each chose its
-# own versions, and the same libraries were compiled once per module.
+# plane, metrics-server, CoreDNS, Traefik and the Pulumi Kubernetes provider share that
+# work only when they resolve to one version of each. In wrapper modules of their own each
+# chose its own versions, and the same libraries were compiled once per module.
 #
 # Not in it, each in a wrapper module of its own (each would break the others' build):
 # - the Pulumi CLI and its language hosts (scripts/toolchain.sh): pulumi/pkg v3.276, which
@@ -28,6 +28,10 @@ ETCD_VERSION=v3.6.4
 METRICS_SERVER_VERSION=v0.8.0
 # CoreDNS: its plugins are chosen in cluster/coredns/main.go, a package of this module.
 COREDNS_VERSION=v1.12.3
+# Traefik: the local cluster's Gateway API data plane. v3.7 cannot be built from the module
+# proxy (it imports a nested module, .../traefik/dynamic/ext, that is not served); v3.6
+# resolves to the same Kubernetes release as the control plane.
+TRAEFIK_VERSION=v3.6.12
 # pulumi-kubernetes provider/v4 has no tags; this pseudo-version is served (scripts/toolchain.sh).
 K8S_PROVIDER_MODULE=github.com/pulumi/pulumi-kubernetes/provider/v4
 K8S_PROVIDER_PSEUDO=v4.0.0-20260115033456-f47bc2d6f199
@@ -44,7 +48,7 @@ go_programs_gomod() {
   printf 'module runbook.local/programs\n\ngo 1.24\n\nrequire (\n'
   printf '\t%s %s\n' k8s.io/kubernetes "$K8S_VERSION" go.etcd.io/etcd/server/v3 "$ETCD_VERSION" \
     sigs.k8s.io/metrics-server "$METRICS_SERVER_VERSION" github.com/coredns/coredns "$COREDNS_VERSION" \
-    "$K8S_PROVIDER_MODULE" "$K8S_PROVIDER_PSEUDO"
+    "$K8S_PROVIDER_MODULE" "$K8S_PROVIDER_PSEUDO" github.com/traefik/traefik/v3 "$TRAEFIK_VERSION"
   printf ')\n\n'
   # k8s.io/kubernetes's go.mod points its staging modules at ../staging, replaces that do
   # not travel: pin each to the release's tag.
@@ -56,7 +60,12 @@ go_programs_gomod() {
     mount-utils pod-security-admission sample-apiserver; do
     printf '\tk8s.io/%s => k8s.io/%s %s\n' "$m" "$m" "$K8S_STAGING_VERSION"
   done
-  printf ')\n'
+  # Traefik's go.mod replaces three libraries with its own forks and excludes one version;
+  # neither travels with a required module. Only Traefik imports these libraries.
+  printf '\tgithub.com/abbot/go-http-auth => github.com/containous/go-http-auth v0.4.1-0.20200324110947-a37a7636d23e\n'
+  printf '\tgithub.com/gorilla/mux => github.com/containous/mux v0.0.0-20250523120546-41b6ec3aed59\n'
+  printf '\tgithub.com/mailgun/minheap => github.com/containous/minheap v0.0.0-20190809180810-6e71eb837595\n'
+  printf ')\n\nexclude github.com/tencentcloud/tencentcloud-sdk-go v3.0.83+incompatible\n'
 }
 
 # The main packages built from the module (and the provider's version package, which its
@@ -66,7 +75,7 @@ GO_PROGRAM_PACKAGES=(
   k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager
   k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
   k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy
-  sigs.k8s.io/metrics-server/cmd/metrics-server
+  sigs.k8s.io/metrics-server/cmd/metrics-server github.com/traefik/traefik/v3/cmd/traefik
   "$K8S_PROVIDER_MODULE/pkg/provider" "$K8S_PROVIDER_MODULE/pkg/version"
 )
 

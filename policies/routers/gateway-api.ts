@@ -103,6 +103,7 @@ export const gatewayApiRouter: Router<GatewayApiRouterConfig> = {
         };
     },
     plannedWeights,
-    // Until the local Gateway reports per-backend metrics, the canary's pods tell its requests apart.
+    // The canary's pods tell its requests apart, as for every router: a Gateway's own
+    // per-backend series are named by each implementation (docs/releases.md#progressive-delivery).
     analysis: { canary: { [TRACK_LABEL]: "canary" }, baseline: { [TRACK_LABEL]: "stable" } },
 };

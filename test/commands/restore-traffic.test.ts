@@ -82,7 +82,15 @@ test("Gateway API: every rule kept, only the weights changed (the canary's to 0)
 
 test("NGINX: the canary Ingress' weight annotation alone", () => {
     const live = cluster({ "ingress/web-canary": {} });
-    expect(trafficWrites(service("local", "web"), "shop-local", "0", live)).toEqual([
+    const web = service("local", "web");
+    const nginx = {
+        ...web,
+        canary: {
+            ...web.canary!,
+            router: { type: "nginx" as const, host: "shop.local.example", ingressClassName: "nginx", path: "/" },
+        },
+    };
+    expect(trafficWrites(nginx, "shop-local", "0", live)).toEqual([
         {
             describe: "Ingress shop-local/web-canary canary-weight 0",
             manifest: {

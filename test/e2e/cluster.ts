@@ -54,6 +54,9 @@ export function realNodeStack(
     writeLiveStack(ws, stack, namespace, parse(fs.readFileSync(path.join(ROOT, "Pulumi.local.yaml"), "utf8")), edit);
 }
 
+/** The host a test stack's Gateway API routes serve: one per namespace. */
+export const gatewayHost = (namespace: string): string => `${namespace}.shop.local.example`;
+
 function writeLiveStack(
     ws: Workspace,
     stack: string,
@@ -65,6 +68,10 @@ function writeLiveStack(
     const c = doc.config;
     c["runbook:kubernetes"] = { kubeconfig: clusterKubeconfig() };
     c["runbook:namespace"] = { name: namespace, create: true };
+    // Every stack's routes attach to the cluster's one Gateway: each serves a host of its own,
+    // or the oldest route for a shared host would take every stack's requests.
+    for (const s of Object.values((c["runbook:services"] ?? {}) as Record<string, any>))
+        if (s.canary?.router?.type === "gatewayApi") s.canary.router.hostnames = [gatewayHost(namespace)];
     edit(c);
     ws.writeStackFile(stack, stringify(doc));
     ws.initStack(stack, undefined, env);
@@ -78,7 +85,8 @@ export function removeStack(ws: Workspace, stack: string, namespace: string, env
 }
 
 const KINDS =
-    "deployments,services,horizontalpodautoscalers,jobs,cronjobs,ingresses,serviceaccounts,prometheusrules,servicemonitors";
+    "deployments,services,horizontalpodautoscalers,jobs,cronjobs,ingresses,httproutes.gateway.networking.k8s.io," +
+    "serviceaccounts,prometheusrules,servicemonitors";
 
 /** kind/name of every Kubernetes object a stack's state holds in `namespace`. */
 export function objectsInState(

@@ -9,7 +9,7 @@ import type { Kubectl } from "../../commands/kube";
 import { formatStatus, readSnapshot } from "../../commands/status";
 import { stackConfig } from "../util/stack";
 import { expectOk, Workspace, toolchainReady, TOOLCHAIN_BIN } from "./engine";
-import { failPods, kubectl, liveStack, removeStack, Watch, type WatchEvent } from "./cluster";
+import { eventually, failPods, kubectl, liveStack, removeStack, Watch, type WatchEvent } from "./cluster";
 import { backupCases, promtoolTests, serviceCases } from "./promtool-cases";
 
 jest.setTimeout(300_000);
@@ -71,7 +71,8 @@ function firstSeen(
 function snapshot(): Map<string, string> {
     const out = new Map<string, string>();
     const items = k.get<{ items: any[] }>([
-        "deployments,replicasets,services,horizontalpodautoscalers,jobs,cronjobs,ingresses,secrets,serviceaccounts,prometheusrules,servicemonitors",
+        "deployments,replicasets,services,horizontalpodautoscalers,jobs,cronjobs,ingresses,httproutes.gateway.networking.k8s.io," +
+            "secrets,serviceaccounts,prometheusrules,servicemonitors",
         "-n",
         NS,
     ]).items;
@@ -129,8 +130,13 @@ test("a first release: backup Job completed before the live colour's Deployment,
         const d = k.get(["deployment", `api-${color}`, "-n", NS]);
         expect(d.status.readyReplicas).toBe(2);
     }
-    const ingress = k.get(["ingress", "web", "-n", NS]);
-    expect(ingress.status.loadBalancer.ingress).toEqual([{ ip: "127.0.0.1" }]);
+    // The canary's route, accepted by the cluster's Gateway (Traefik writes its status).
+    const accepted = (p: any) =>
+        p.controllerName === "traefik.io/gateway-controller" &&
+        p.conditions?.some((c: any) => c.type === "Accepted" && c.status === "True");
+    await eventually("the Gateway to accept HTTPRoute web", () =>
+        (k.get(["httproute", "web", "-n", NS]).status?.parents ?? []).some(accepted) ? true : undefined,
+    );
     expect(
         k
             .list("prometheusrules.monitoring.coreos.com", NS)
@@ -142,7 +148,7 @@ test("a first release: backup Job completed before the live colour's Deployment,
     const summary = formatStatus(readSnapshot(k, NS));
     expect(summary).toMatch(/\n {2}api-blue\s+2\/2\s+ghcr\.io\/acme\/shop-api:1\.41\.2\n/);
     expect(summary).toMatch(/\n {2}api\s+colour blue\n/);
-    expect(summary).toMatch(/\n {2}web\s+25%\s+Ingress web-canary canary-weight\n/);
+    expect(summary).toMatch(/\n {2}web\s+25%\s+HTTPRoute web backendRefs\n/);
     expect(summary).toMatch(/\n {2}shop-backup-predeploy-[0-9a-f]{8}\s+Complete \d{4}-/);
 });
 

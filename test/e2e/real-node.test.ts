@@ -7,7 +7,7 @@ import * as http from "node:http";
 import type { Kubectl } from "../../commands/kube";
 import { stackConfig } from "../util/stack";
 import { expectOk, Workspace, toolchainReady } from "./engine";
-import { kubectl, realNodeStack, removeStack } from "./cluster";
+import { gatewayHost, kubectl, realNodeStack, removeStack } from "./cluster";
 
 jest.setTimeout(600_000);
 
@@ -284,8 +284,21 @@ test("npm run load sends bounded traffic the way clients come, and counts it per
     const api = await load("api");
     expect(api.stderr).toContain(`load: 20 GET /version a second for 5 s to Service ${NS}/api (198.18.17.`);
     expect([api.code, api.stdout.trim().split("\n")]).toEqual([0, ["1.41.2 requests=100 errors=0"]]);
-    // The NGINX router's weights are only stored here: no load is sent the way its clients come.
+    // The canary: through the cluster's Gateway, which splits by the HTTPRoute's weights (25 %).
     const web = await load("web");
-    expect(web.code).toBe(1);
-    expect(web.stderr).toMatch(/^load: refused: service 'web' is a canary behind the NGINX router/m);
+    expect(web.stderr).toContain(
+        `load: 20 GET /version a second for 5 s to Gateway runbook-gateway/local for ${gatewayHost(NS)} (127.0.0.1:18080)`,
+    );
+    expect(web.code).toBe(0);
+    const counts = Object.fromEntries(
+        web.stdout
+            .trim()
+            .split("\n")
+            .map((l) => l.match(/^(\S+) requests=(\d+) errors=(\d+)$/)!)
+            .map((m) => [m[1], { requests: Number(m[2]), errors: Number(m[3]) }]),
+    );
+    expect(Object.keys(counts).sort()).toEqual(["2.7.0", "2.8.0"]);
+    expect(counts["2.7.0"].errors + counts["2.8.0"].errors).toBe(0);
+    expect(counts["2.7.0"].requests + counts["2.8.0"].requests).toBe(100);
+    expect(Math.abs(counts["2.8.0"].requests - 25)).toBeLessThanOrEqual(2);
 });

@@ -28,7 +28,7 @@ test("pulumi preview of the embedded default with the policy pack is clean", () 
     const r = ws.pulumi(["preview", "--stack", "local", "--policy-pack", "policies"]);
     expect(r.all).not.toMatch(/mandatory|advisory|error:/);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/\+ 42 to create/);
+    expect(r.stdout).toMatch(/\+ 41 to create/);
     // The pack ran and reported nothing.
     expect(r.stdout).toMatch(/Policies:\n\s+✅ runbook-guardrails@v\d\S* \(local: /);
 });
@@ -49,8 +49,7 @@ test("pulumi up renders every manifest, with the policy pack, and nothing else",
         "deployment",
         "horizontalpodautoscaler",
         "horizontalpodautoscaler",
-        "ingress",
-        "ingress",
+        "httproute",
         "job",
         "job",
         "job",

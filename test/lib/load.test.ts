@@ -2,7 +2,7 @@
 // and that it stays within its bounds.
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import { entryService, parseLoadArgs } from "../../commands/load";
+import { entryOf, gatewayTarget, parseLoadArgs } from "../../commands/load";
 import { allowedTarget, formatLoad, NO_ANSWER, runLoad, UNNAMED } from "../../lib/load";
 import { stackConfig } from "../util/stack";
 
@@ -34,12 +34,36 @@ test("counts requests and 5xx per answering version, within rps × seconds", asy
         n % 4 === 3 ? versioned("1.43.0", n % 8 === 7 ? 500 : 200)(res) : versioned("1.42.0")(res),
     );
     try {
+        const before = Date.now();
         const r = await runLoad({ url: s.url, rps: 40, seconds: 1 });
         expect(r.sent).toBe(40);
         expect(s.seen()).toBe(40);
-        expect(r.byVersion.get("1.42.0")).toEqual({ requests: 30, errors: 0 });
-        expect(r.byVersion.get("1.43.0")).toEqual({ requests: 10, errors: 5 });
+        expect(r.byVersion.get("1.42.0")).toMatchObject({ requests: 30, errors: 0 });
+        expect(r.byVersion.get("1.42.0")!.firstErrorAt).toBeUndefined();
+        const canary = r.byVersion.get("1.43.0")!;
+        expect(canary).toMatchObject({ requests: 10, errors: 5 });
+        // When each version first and last answered, and first failed: in order, within the run.
+        expect(before).toBeLessThanOrEqual(canary.firstAt);
+        expect(canary.firstAt).toBeLessThan(canary.firstErrorAt!);
+        expect(canary.firstErrorAt).toBeLessThan(canary.lastAt);
+        expect(canary.lastAt).toBeLessThanOrEqual(Date.now());
         expect(formatLoad(r)).toEqual(["1.42.0 requests=30 errors=0", "1.43.0 requests=10 errors=5"]);
+    } finally {
+        await s.close();
+    }
+});
+
+test("an aborted load sends no more requests, and still counts the answers of those it sent", async () => {
+    const s = await serve((_n, res) => versioned("1.42.0")(res));
+    try {
+        const stop = new AbortController();
+        setTimeout(() => stop.abort(), 450);
+        const r = await runLoad({ url: s.url, rps: 20, seconds: 10, signal: stop.signal });
+        // 20 a second for 0.45 s: the requests due at 0, 50, …, 400 ms.
+        expect(r.sent).toBeGreaterThanOrEqual(8);
+        expect(r.sent).toBeLessThanOrEqual(10);
+        expect(s.seen()).toBe(r.sent);
+        expect(r.byVersion.get("1.42.0")?.requests).toBe(r.sent);
     } finally {
         await s.close();
     }
@@ -105,14 +129,53 @@ test("bad arguments are named together, with the bounds", () => {
     });
 });
 
-test("where load goes: the Service clients use; a canary whose router this cluster cannot route is refused", () => {
+test("where load goes: the way clients come; a canary whose weights nothing here routes is refused", () => {
     const local = stackConfig("local");
     const api = local.services.find((s) => s.name === "api")!;
     const web = local.services.find((s) => s.name === "web")!;
-    expect(entryService(api)).toBe("api");
-    expect(() => entryService(web)).toThrow(
+    expect(entryOf(api)).toEqual({ kind: "service", name: "api" });
+    // The local stack's canary goes through the cluster's Gateway, for the route's host.
+    expect(entryOf(web)).toEqual({
+        kind: "gateway",
+        name: "local",
+        namespace: "runbook-gateway",
+        sectionName: undefined,
+        host: "shop.local.example",
+    });
+    const nginx = {
+        ...web,
+        canary: { ...web.canary!, router: { type: "nginx" as const, host: "x", ingressClassName: "nginx", path: "/" } },
+    };
+    expect(() => entryOf(nginx)).toThrow(
         /canary behind the NGINX router: its weights are stored in the canary Ingress/,
     );
     const replicas = { ...web, canary: { ...web.canary!, router: { type: "replicas" as const } } };
-    expect(entryService(replicas)).toBe("web");
+    expect(entryOf(replicas)).toEqual({ kind: "service", name: "web" });
+});
+
+test("a Gateway's target: the address its status gives, its HTTP listener's port, the listener's or route's host", () => {
+    const gateway = {
+        metadata: { name: "local", namespace: "gw" },
+        spec: {
+            listeners: [
+                { name: "tls", protocol: "HTTPS", port: 18443 },
+                { name: "http", protocol: "HTTP", port: 18080 },
+                { name: "admin", protocol: "HTTP", port: 18090, hostname: "admin.example" },
+            ],
+        },
+        status: { addresses: [{ type: "IPAddress", value: "127.0.0.1" }] },
+    };
+    const entry = { kind: "gateway" as const, name: "local", host: "shop.example" };
+    expect(gatewayTarget(gateway, entry)).toEqual({ address: "127.0.0.1", port: 18080, host: "shop.example" });
+    expect(gatewayTarget(gateway, { ...entry, sectionName: "admin" })).toEqual({
+        address: "127.0.0.1",
+        port: 18090,
+        host: "admin.example",
+    });
+    expect(() => gatewayTarget(gateway, { ...entry, sectionName: "web" })).toThrow(
+        "Gateway gw/local has no listener web",
+    );
+    expect(() => gatewayTarget({ ...gateway, status: {} }, entry)).toThrow(
+        "Gateway gw/local has no address in its status: is its controller running and the Gateway programmed?",
+    );
 });
