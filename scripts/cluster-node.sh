@@ -286,6 +286,12 @@ EOF
 # the pods' addresses on our bridge by the routes' backend weights. It never calls out:
 # no version check, no usage reports.
 start_gateway() {
+  local port holder
+  # A fixed loopback port another process holds would only show as Traefik never answering.
+  for port in "$GATEWAY_PORT" "$GATEWAY_ADMIN_PORT"; do
+    holder=$(ss -Hltnp "sport = :$port" 2>/dev/null | grep -o 'users:(([^)]*' | head -1)
+    [ -z "$holder" ] || fail "start the gateway" "127.0.0.1:$port is already in use (${holder#users:((}); stop that process first"
+  done
   node_credentials traefik runbook:traefik runbook:traefik
   kubectl apply --server-side -f "$root/cluster/gateway.yaml" >>"$log" 2>&1 \
     || fail "start the gateway" "kubectl apply -f cluster/gateway.yaml failed"
