@@ -289,7 +289,7 @@ start_gateway() {
   local port holder
   # A fixed loopback port another process holds would only show as Traefik never answering.
   for port in "$GATEWAY_PORT" "$GATEWAY_ADMIN_PORT"; do
-    holder=$(ss -Hltnp "sport = :$port" 2>/dev/null | grep -o 'users:(([^)]*' | head -1)
+    holder=$(ss -Hltnp "sport = :$port" 2>/dev/null | grep -o 'users:(([^)]*' | head -1) || true
     [ -z "$holder" ] || fail "start the gateway" "127.0.0.1:$port is already in use (${holder#users:((}); stop that process first"
   done
   node_credentials traefik runbook:traefik runbook:traefik
