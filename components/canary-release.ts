@@ -76,25 +76,34 @@ export class CanaryRelease extends pulumi.ComponentResource {
             shareAsked: effectiveWeight(args.canary.weight, w.replicas, router.weighted),
         };
         this.stable = this.track(ctx, "stable", this.plan.stableImage, this.plan.stableReplicas);
-        this.canary = this.track(
-            ctx,
-            "canary",
-            checkedImage(args.canary.image, ["canary", "image"], this),
-            this.plan.canaryReplicas,
-        );
         this.stableDeploymentName = `${w.name}-stable`;
         this.service = this.clientService(ctx);
         this.canaryService = ctx.routed ? this.trackService(ctx, "canary") : undefined;
-        const parts = { service: this.service, canaryService: this.canaryService, canary: this.canary };
-        const objects = router
-            .objects(routerConfig, {
-                app: w.name,
-                port: w.servicePort,
-                weight: this.plan.canaryWeight,
-                labels: (component) => workloadLabels(w, component),
-                planAnnotations: ctx.plan,
-            })
-            .map((o) => this.routerObject(ctx, o, parts));
+        const canaryImage = checkedImage(args.canary.image, ["canary", "image"], this);
+        const routerObjects = (canary?: k8s.apps.v1.Deployment) => {
+            const parts = { service: this.service, canaryService: this.canaryService, canary };
+            return router
+                .objects(routerConfig, {
+                    app: w.name,
+                    port: w.servicePort,
+                    weight: this.plan.canaryWeight,
+                    labels: (component) => workloadLabels(w, component),
+                    planAnnotations: ctx.plan,
+                })
+                .map((o) => this.routerObject(ctx, o, parts, canary ? [] : [this.stable]));
+        };
+        // Requests move before pods do. Given a share, the canary's pods are ready before the
+        // router sends it. Taken to 0 (an abort, a promotion), the router stops sending first,
+        // after the stable track runs what it is to run, and only then do the canary's pods
+        // go: scaled away first, they would fail the share still routed to them.
+        let objects: (k8s.networking.v1.Ingress | k8s.apiextensions.CustomResource)[];
+        if (this.plan.canaryReplicas > 0) {
+            this.canary = this.track(ctx, "canary", canaryImage, this.plan.canaryReplicas);
+            objects = routerObjects(this.canary);
+        } else {
+            objects = routerObjects();
+            this.canary = this.track(ctx, "canary", canaryImage, 0, objects);
+        }
         this.ingresses = objects.filter((r) => r instanceof k8s.networking.v1.Ingress);
         this.route = objects.find((r) => r instanceof k8s.apiextensions.CustomResource);
         this.registerOutputs({
@@ -105,7 +114,13 @@ export class CanaryRelease extends pulumi.ComponentResource {
     }
 
     /** One track's Deployment: its pods carry the track label, its annotations the share and the plan. */
-    private track(ctx: Context, t: Track, image: pulumi.Input<string>, replicas: number): k8s.apps.v1.Deployment {
+    private track(
+        ctx: Context,
+        t: Track,
+        image: pulumi.Input<string>,
+        replicas: number,
+        after: pulumi.Resource[] = [],
+    ): k8s.apps.v1.Deployment {
         const { w } = ctx;
         return new k8s.apps.v1.Deployment(
             `${ctx.name}-${t}`,
@@ -126,7 +141,7 @@ export class CanaryRelease extends pulumi.ComponentResource {
                 // The stable track is the autoscaler's; the canary's count follows the weight.
                 ...(w.autoscaled && t === "stable" ? REPLICAS_FROM_AUTOSCALER : {}),
                 parent: this,
-                dependsOn: w.dependsOn,
+                dependsOn: after.length > 0 ? [...(w.dependsOn ?? []), ...after] : w.dependsOn,
                 customTimeouts: rolloutTimeouts(w, replicas),
             },
         );
@@ -164,11 +179,12 @@ export class CanaryRelease extends pulumi.ComponentResource {
         );
     }
 
-    /** One object of the router's (policies/routers) as a resource of this component, after the parts it needs. */
+    /** One object of the router's (policies/routers) as a resource of this component, after the parts it needs and `after`. */
     private routerObject(
         ctx: Context,
         o: RouterObject,
         parts: Record<CanaryPart, pulumi.Resource | undefined>,
+        after: pulumi.Resource[],
     ): k8s.networking.v1.Ingress | k8s.apiextensions.CustomResource {
         const args = {
             metadata: {
@@ -180,7 +196,10 @@ export class CanaryRelease extends pulumi.ComponentResource {
         };
         const ropts = {
             parent: this,
-            dependsOn: o.dependsOn.map((d) => parts[d]).filter((r): r is pulumi.Resource => r !== undefined),
+            dependsOn: [
+                ...o.dependsOn.map((d) => parts[d]).filter((r): r is pulumi.Resource => r !== undefined),
+                ...after,
+            ],
         };
         const resourceName = `${ctx.name}-${o.resourceSuffix}`;
         return o.kind === "Ingress"

@@ -38,6 +38,7 @@ export { RollingDeployment } from "./rolling-deployment";
 export { rollingNames, rollingProblems, type RollingDeploymentArgs } from "./rolling-args";
 export {
     DEFAULT_CONTAINER_PORT,
+    DEFAULT_DRAIN_SECONDS,
     DEFAULT_HEALTH_PATH,
     DEFAULT_PROGRESS_DEADLINE_SECONDS,
     DEFAULT_REPLICAS,

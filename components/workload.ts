@@ -97,8 +97,13 @@ export function deploymentArgs(a: DeploymentSpec): k8s.apps.v1.DeploymentArgs {
                             livenessProbe: w.probes.liveness,
                             readinessProbe: w.probes.readiness,
                             ...(w.probes.startup ? { startupProbe: w.probes.startup } : {}),
+                            ...(w.drainSeconds > 0
+                                ? { lifecycle: { preStop: { sleep: { seconds: w.drainSeconds } } } }
+                                : {}),
                         },
                     ],
+                    // The drain counts against the grace period: the container keeps Kubernetes' 30 s after it.
+                    ...(w.drainSeconds > 0 ? { terminationGracePeriodSeconds: 30 + w.drainSeconds } : {}),
                     ...schedulingFields(w.scheduling),
                 },
             },

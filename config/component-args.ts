@@ -51,6 +51,7 @@ export function workloadArgsOf(s: ServiceConfig, ctx: ServiceContext): WorkloadA
         env: s.env,
         rollout: s.rollout,
         progressDeadlineSeconds: s.progressDeadlineSeconds,
+        drainSeconds: s.drainSeconds,
         annotations: ctx.annotations,
         dependsOn: ctx.dependsOn,
         scheduling: ctx.scheduling,

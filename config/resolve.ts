@@ -73,6 +73,7 @@ export function resolveService(name: string, s: ServiceInput, env: Environment):
         env: s.env,
         rollout: s.rollout,
         progressDeadlineSeconds: s.progressDeadlineSeconds,
+        drainSeconds: s.drainSeconds,
         podDisruptionBudget: d.podDisruptionBudget,
         blueGreen,
         canary: s.canary && { ...s.canary, steps: s.canary.steps ?? d.canarySteps },

@@ -14,6 +14,7 @@ import {
     BACKUP_DEFAULTS,
     DEFAULT_CANARY_STEP_MINUTES,
     DEFAULT_CONTAINER_PORT,
+    DEFAULT_DRAIN_SECONDS,
     DEFAULT_PROGRESS_DEADLINE_SECONDS,
     DEFAULT_SERVICE_PORT,
     ROLLING_DEFAULTS,
@@ -163,6 +164,7 @@ export const serviceSchema = z.strictObject({
         .default({}),
     rollout: rollingSchema.default(() => ({ ...ROLLING_DEFAULTS })),
     progressDeadlineSeconds: int(60, 7200).default(DEFAULT_PROGRESS_DEADLINE_SECONDS),
+    drainSeconds: int(0, 300).default(DEFAULT_DRAIN_SECONDS),
     blueGreen: blueGreenSchema.optional(),
     canary: canarySchema.optional(),
 });

@@ -71,6 +71,7 @@ export interface ServiceConfig {
     env: Record<string, string>;
     rollout: { maxSurge: number | string; maxUnavailable: number | string };
     progressDeadlineSeconds: number;
+    drainSeconds: number;
     podDisruptionBudget?: { maxUnavailable: number };
     blueGreen?: BlueGreenConfig;
     canary?: CanaryConfig;

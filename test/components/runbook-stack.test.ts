@@ -407,6 +407,38 @@ describe("the blue/green update follows the runbook order", () => {
     });
 });
 
+describe("a canary's requests move before its pods do", () => {
+    const weight = (w: number) => withValues("staging", (v) => (v.services.api.canary.weight = w));
+
+    test("given a share, the route waits for the canary's pods", async () => {
+        await render(weight(25), "order");
+        expect(await dependsOnNames("order-api-canary-canary")).toEqual(["order-backup-predeploy"]);
+        expect(await dependsOnNames("order-api-canary-route")).toEqual([
+            "order-api-canary-canary",
+            "order-api-canary-canary-svc",
+            "order-api-canary-svc",
+        ]);
+    });
+
+    for (const [w, what] of [
+        [0, "aborted"],
+        [100, "promoted"],
+    ] as const)
+        test(`${what}: the route leaves the canary after the stable track, and its pods go last`, async () => {
+            await render(weight(w), "order");
+            expect(spec("order-api-canary-canary").replicas).toBe(0);
+            expect(await dependsOnNames("order-api-canary-route")).toEqual([
+                "order-api-canary-canary-svc",
+                "order-api-canary-stable",
+                "order-api-canary-svc",
+            ]);
+            expect(await dependsOnNames("order-api-canary-canary")).toEqual([
+                "order-api-canary-route",
+                "order-backup-predeploy",
+            ]);
+        });
+});
+
 describe("scheduling: every pod of the stack on the nodes it names", () => {
     const onRealNode = {
         nodeSelector: { "runbook.local/node": "real" },

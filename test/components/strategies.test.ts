@@ -27,8 +27,11 @@ describe("RollingDeployment", () => {
         expect(spec("r-svc").selector).toEqual(spec("r-deployment").selector.matchLabels);
     });
 
-    test("every documented default: 2 pods, port 3000 behind 80, /api/health probes, 500m/512Mi, 25%/0, 600 s", () => {
+    test("every documented default: 2 pods, port 3000 behind 80, /api/health probes, 500m/512Mi, 25%/0, 600 s, 5 s drain", () => {
         const d = spec("r-deployment");
+        // A stopping pod serves 5 s more before SIGTERM, and keeps Kubernetes' 30 s after it.
+        expect(container("r-deployment").lifecycle).toEqual({ preStop: { sleep: { seconds: 5 } } });
+        expect(d.template.spec.terminationGracePeriodSeconds).toBe(35);
         expect(d.replicas).toBe(2);
         expect(d.progressDeadlineSeconds).toBe(600);
         expect(d.strategy.rollingUpdate).toEqual({ maxSurge: "25%", maxUnavailable: 0 });
@@ -56,6 +59,16 @@ describe("RollingDeployment", () => {
         expect(byName("r-deployment").inputs.metadata.labels["app.kubernetes.io/part-of"]).toBe("api");
         expect(byName("r-deployment").inputs.metadata.labels["app.kubernetes.io/version"]).toBe("1.0.0");
     });
+});
+
+test("drainSeconds 0: no preStop hook, Kubernetes' own grace period", async () => {
+    reset();
+    await construct(
+        (opts) =>
+            new lib.RollingDeployment("d", { ...base, name: "api", image: "acme/api:1.0.0", drainSeconds: 0 }, opts),
+    );
+    expect(container("d-deployment").lifecycle).toBeUndefined();
+    expect(spec("d-deployment").template.spec.terminationGracePeriodSeconds).toBeUndefined();
 });
 
 describe("BlueGreenDeployment from minimal args", () => {
