@@ -16,12 +16,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { ROOT } from "../commands/engine";
 import { stackConfigOrThrow } from "../commands/stack";
-import { runLoad } from "../lib/load";
+import { loadWhile } from "../lib/load";
 import { gatewayHost, kubectl, liveStack, realNodeStack, removeStack } from "../test/e2e/cluster";
 import { Workspace } from "../test/e2e/engine";
 import { MetricsTarget, ServiceMonitorDiscovery, startPrometheus } from "../test/e2e/prometheus";
-
-const stackConfigAt = (dir: string, stack: string) => stackConfigOrThrow(dir, stack, process.env);
 
 const NS = "bench-live";
 const STACK = "bench";
@@ -153,30 +151,24 @@ async function abortToStable(): Promise<string[]> {
         if (u.code !== 0) throw new Error(u.all);
         const discovery = await ServiceMonitorDiscovery.start(k, ns, path.join(ws.dir, ".prometheus", "targets"));
         const prom = await startPrometheus(path.join(ws.dir, ".prometheus"), [], discovery.jobs);
-        const interval = stackConfigAt(ws.dir, stack).analysis.intervalSeconds;
-        const stop = new AbortController();
+        const interval = stackConfigOrThrow(ws.dir, stack, process.env).analysis.intervalSeconds;
         try {
-            const load = runLoad({
-                url: "http://127.0.0.1:18080/version",
-                host: gatewayHost(ns),
-                rps,
-                seconds: 600,
-                signal: stop.signal,
-            });
-            const rel = await ws.script("release", [
-                "--stack",
-                stack,
-                "--dir",
-                ws.dir,
-                "--service",
-                "web",
-                "--prometheus",
-                prom.url,
-            ]);
-            // A few seconds more: any answer the canary still gives after the abort is counted.
-            await new Promise((r) => setTimeout(r, 5000));
-            stop.abort();
-            const r = await load;
+            // 5 s more after the release: any answer the canary still gives after the abort is counted.
+            const { result: rel, load: r } = await loadWhile(
+                { url: "http://127.0.0.1:18080/version", host: gatewayHost(ns), rps, seconds: 600 },
+                () =>
+                    ws.script("release", [
+                        "--stack",
+                        stack,
+                        "--dir",
+                        ws.dir,
+                        "--service",
+                        "web",
+                        "--prometheus",
+                        prom.url,
+                    ]),
+                5000,
+            );
             if (rel.code !== 1) throw new Error(`the bad canary was not aborted:\n${rel.stdout}${rel.stderr}`);
             const bad = r.byVersion.get("2.10.0");
             if (!bad?.firstErrorAt) throw new Error("the bad canary answered no failing request");
@@ -198,7 +190,6 @@ async function abortToStable(): Promise<string[]> {
                 `    ${rel.stdout.trim()}`,
             ];
         } finally {
-            stop.abort();
             discovery.stop();
             await prom.stop();
         }

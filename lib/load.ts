@@ -111,6 +111,28 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
     return { byVersion, sent, skipped };
 }
 
+/**
+ * Runs `work` while `plan` sends its requests, and both results. The requests stop
+ * `lingerMs` after the work ends (the answers a change still gives once made are counted),
+ * or at once when it throws.
+ */
+export async function loadWhile<T>(
+    plan: Omit<LoadPlan, "signal">,
+    work: () => Promise<T>,
+    lingerMs = 0,
+): Promise<{ result: T; load: LoadResult }> {
+    const stop = new AbortController();
+    const load = runLoad({ ...plan, signal: stop.signal });
+    try {
+        const result = await work();
+        if (lingerMs > 0) await new Promise((r) => setTimeout(r, lingerMs));
+        stop.abort();
+        return { result, load: await load };
+    } finally {
+        stop.abort();
+    }
+}
+
 /** One line per answering version, `<version> requests=<n> errors=<n>`, versions in order. */
 export function formatLoad(r: LoadResult): string[] {
     const named = [...r.byVersion.keys()].filter((v) => v !== UNNAMED && v !== NO_ANSWER).sort();

@@ -255,10 +255,13 @@ export class Workspace {
     }
 }
 
-/** Fails with the end of the run's output when it did not exit 0. */
-export function expectOk(r: Run): void {
-    if (r.code !== 0) throw new Error(`exit ${r.code}:\n${r.all.slice(-6000)}`);
+/** Fails with the end of the run's output when it did not exit `code`. */
+export function expectExit(r: Run, code: number): void {
+    if (r.code !== code) throw new Error(`exit ${r.code}, expected ${code}:\n${r.all.slice(-6000)}`);
 }
+
+/** Fails with the end of the run's output when it did not exit 0. */
+export const expectOk = (r: Run): void => expectExit(r, 0);
 
 /** One policy result as the engine's progress display lists it under "Policies:". */
 export interface PolicyReport {

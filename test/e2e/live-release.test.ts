@@ -8,9 +8,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import type { Kubectl } from "../../commands/kube";
-import { formatLoad, runLoad, type LoadPlan, type LoadResult } from "../../lib/load";
+import { formatLoad, loadWhile, runLoad, type LoadPlan, type LoadResult } from "../../lib/load";
 import { gatewayHost, kubectl, realNodeStack, removeStack } from "./cluster";
-import { expectOk, toolchainReady, Workspace, type Run } from "./engine";
+import { expectExit, expectOk, toolchainReady, Workspace, type Run } from "./engine";
 import { ServiceMonitorDiscovery, startPrometheus, type RunningPrometheus } from "./prometheus";
 
 jest.setTimeout(600_000);
@@ -68,37 +68,36 @@ const history = () =>
 /** The release command, run asynchronously so the load and Prometheus keep going. */
 const release = (...extra: string[]): Promise<Run> =>
     ws.script("release", ["--stack", STACK, "--dir", ws.dir, "--prometheus", prom.url, ...extra]);
-const fast = ["--step-seconds", "10", "--interval-seconds", "2", "--grace-seconds", "10"];
+/**
+ * Step and grace in seconds. A canary scaled up from 0 shows in its readings only once its pod
+ * is ready, routed, discovered and scraped twice: seconds on an idle machine, more beside
+ * another suite. A release expected to breach gets a grace no-data cannot reach first; a
+ * healthy one a step long enough for a reading (users' grace is 300 s, docs/releases.md).
+ */
+const timing = (step: number, grace = step) => [
+    "--step-seconds",
+    String(step),
+    "--interval-seconds",
+    "2",
+    "--grace-seconds",
+    String(grace),
+];
+const healthy = timing(20);
+const breach = timing(90);
 
 /** web's requests as its clients send them: to the Gateway, for the stack's host. */
-const web = (rps: number, seconds: number, signal?: AbortSignal): LoadPlan => ({
+const web = (rps: number, seconds: number): LoadPlan => ({
     url: `${GATEWAY}/version`,
     host: gatewayHost(NS),
     rps,
     seconds,
-    signal,
 });
 /** api's requests: to its Service's cluster IP, which selects the active colour. */
-const api = (rps: number, seconds: number, signal?: AbortSignal): LoadPlan => ({
+const api = (rps: number, seconds: number): LoadPlan => ({
     url: `http://${k.get(["service", "api", "-n", NS]).spec.clusterIP}/version`,
     rps,
     seconds,
-    signal,
 });
-
-/** Runs `work` while `plan` sends requests (at most ten minutes of them), and both results. */
-async function underLoad<T>(
-    plan: (signal: AbortSignal) => LoadPlan,
-    work: () => Promise<T>,
-): Promise<{ result: T; load: LoadResult }> {
-    const stop = new AbortController();
-    const load = runLoad(plan(stop.signal));
-    try {
-        return { result: await work(), load: await (stop.abort(), load) };
-    } finally {
-        stop.abort();
-    }
-}
 
 const counts = (r: LoadResult) => Object.fromEntries([...r.byVersion].map(([v, c]) => [v, c.requests]));
 const errors = (r: LoadResult) => [...r.byVersion.values()].reduce((a, c) => a + c.errors, 0);
@@ -144,19 +143,16 @@ describe("canary through the Gateway", () => {
         expect(counts(await runLoad(web(50, 2)))).toEqual({ "2.7.0": 100 });
     });
 
-    test("a healthy canary walks 5 → 25 → 100 under load and is promoted; no version answers an error", async () => {
-        const { result: r, load } = await underLoad(
-            (s) => web(100, 600, s),
-            () => release("--service", "web", ...fast),
-        );
+    test("a healthy canary walks 5 → 25 → 100 under load and is promoted; no request fails", async () => {
+        const { result: r, load } = await loadWhile(web(100, 600), () => release("--service", "web", ...healthy));
         expect(r.stdout).toContain("released web: ghcr.io/acme/shop-web:2.8.0 promoted after 5, 25 %");
-        expect(r.code).toBe(0);
+        expectExit(r, 0);
         expect(r.stderr).toContain("on the canary track's requests (baseline: the stable track)");
-        // No version answered an error. What the Gateway itself answered (a 502 for a pod that
-        // stopped before the Gateway dropped it: the promotion replaces stable's pods) has no
-        // version, and is reported, not hidden (docs/releases.md).
-        expect(load.byVersion.get("2.7.0")!.errors + load.byVersion.get("2.8.0")!.errors).toBe(0);
         process.stderr.write(`healthy canary release: ${formatLoad(load).join("; ")}\n`);
+        // No request failed, the Gateway's own answers included: the route leaves the canary
+        // before its pods go, and a stopping pod serves until the Gateway has dropped it
+        // (drainSeconds). Without both, about 2 % failed here with a 502 or no answer.
+        expect(formatLoad(load).filter((l) => !/ errors=0$/.test(l))).toEqual([]);
         expect(k.get(["deployment", "web-stable", "-n", NS]).spec.template.spec.containers[0].image).toBe(
             "ghcr.io/acme/shop-web:2.8.0",
         );
@@ -172,11 +168,8 @@ describe("canary through the Gateway", () => {
         // Across the service that is 0.5 % of requests, under the 1 % trigger: measured on the
         // whole service, this canary was promoted.
         setConfig("services.web.canary.image", "ghcr.io/acme/shop-web:2.10.0");
-        const { result: r, load } = await underLoad(
-            (s) => web(100, 600, s),
-            () => release("--service", "web", ...fast),
-        );
-        expect(r.code).toBe(1);
+        const { result: r, load } = await loadWhile(web(100, 600), () => release("--service", "web", ...breach));
+        expectExit(r, 1);
         expect(r.stdout).toMatch(
             /^aborted web at 5 %: breach: ErrorRateCritical [0-9.]+ % > 1 %; canary weight is 0$/m,
         );
@@ -195,8 +188,8 @@ describe("canary through the Gateway", () => {
     });
 
     test("the image that was just aborted cannot be released again: it needs a new release", async () => {
-        const r = await release("--service", "web", ...fast);
-        expect(r.code).toBe(1);
+        const r = await release("--service", "web", ...breach);
+        expectExit(r, 1);
         expect(r.stderr).toMatch(
             /services\.web: this would give the canary ghcr\.io\/acme\/shop-web:2\.10\.0 traffic again, which npm run release rolled back at \S+ \(canary 5 % → 0 %: release analysis at 5 %: breach: ErrorRateCritical /,
         );
@@ -206,11 +199,8 @@ describe("canary through the Gateway", () => {
     test("a canary slower than the stable track by more than the baseline factor is aborted", async () => {
         // 400 ms a request: under the 500 ms p95 threshold, far above twice stable's p95.
         setConfig("services.web.canary.image", "ghcr.io/acme/shop-web:2.9.0");
-        const { result: r } = await underLoad(
-            (s) => web(100, 600, s),
-            () => release("--service", "web", ...fast),
-        );
-        expect(r.code).toBe(1);
+        const { result: r } = await loadWhile(web(100, 600), () => release("--service", "web", ...breach));
+        expectExit(r, 1);
         expect(r.stdout).toMatch(
             /^aborted web at 5 %: breach: LatencyP95AboveBaseline [0-9.]+ × > 2 ×; canary weight is 0$/m,
         );
@@ -219,8 +209,8 @@ describe("canary through the Gateway", () => {
 
     test("a canary that gets no requests aborts after the grace period, never passes", async () => {
         setConfig("services.web.canary.image", "ghcr.io/acme/shop-web:2.8.1");
-        const r = await release("--service", "web", ...fast);
-        expect(r.code).toBe(1);
+        const r = await release("--service", "web", ...timing(10));
+        expectExit(r, 1);
         expect(r.stdout).toMatch(
             /^aborted web at 5 %: no data after [0-9]+ s \(grace 10 s\): ErrorRateCritical no data \(canary track had [0-9]+ requests in 20s, fewer than the 20 a reading needs\)/m,
         );
@@ -245,14 +235,10 @@ describe("blue/green through the active Service", () => {
     test("a switch whose p95 latency rises above 500 ms switches back", async () => {
         expect(k.get(["service", "api", "-n", NS]).spec.selector["runbook.dev/color"]).toBe("blue");
         setConfig("services.api.blueGreen.green.image", "ghcr.io/acme/shop-api:1.45.0");
-        const { result: r } = await underLoad(
-            (s) => api(20, 600, s),
-            () =>
-                release("--service", "api", "--step-seconds", "40", "--interval-seconds", "2", "--grace-seconds", "20"),
-        );
+        const { result: r } = await loadWhile(api(20, 600), () => release("--service", "api", ...breach));
         expect(r.stderr).toContain("release api: switch blue → green (ghcr.io/acme/shop-api:1.45.0): applied");
         expect(r.stdout).toMatch(/^switched api back to blue: breach: LatencyP95High [0-9]+ ms > 500 ms$/m);
-        expect(r.code).toBe(1);
+        expectExit(r, 1);
         expect(k.get(["service", "api", "-n", NS]).spec.selector["runbook.dev/color"]).toBe("blue");
         expect(stackFile()["runbook:services"].api.blueGreen.activeColor).toBe("blue");
         expect(history()[0]).toMatch(
@@ -263,12 +249,8 @@ describe("blue/green through the active Service", () => {
 
     test("no request fails during a healthy switch", async () => {
         setConfig("services.api.blueGreen.green.image", "ghcr.io/acme/shop-api:1.42.0");
-        const { result: r, load } = await underLoad(
-            (s) => api(20, 600, s),
-            () =>
-                release("--service", "api", "--step-seconds", "20", "--interval-seconds", "2", "--grace-seconds", "20"),
-        );
-        expect(r.code).toBe(0);
+        const { result: r, load } = await loadWhile(api(20, 600), () => release("--service", "api", ...timing(30)));
+        expectExit(r, 0);
         expect(errors(load)).toBe(0);
         expect(Object.keys(counts(load)).sort()).toEqual(["1.41.2", "1.42.0"]);
         expect(counts(await runLoad(api(20, 2)))).toEqual({ "1.42.0": 40 });

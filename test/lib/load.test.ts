@@ -3,7 +3,7 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { entryOf, gatewayTarget, parseLoadArgs } from "../../commands/load";
-import { allowedTarget, formatLoad, NO_ANSWER, runLoad, UNNAMED } from "../../lib/load";
+import { allowedTarget, formatLoad, loadWhile, NO_ANSWER, runLoad, UNNAMED } from "../../lib/load";
 import { stackConfig } from "../util/stack";
 
 /** A server on 127.0.0.1 answering with `answer(n)` for its n-th request (from 0). */
@@ -64,6 +64,30 @@ test("an aborted load sends no more requests, and still counts the answers of th
         expect(r.sent).toBeLessThanOrEqual(10);
         expect(s.seen()).toBe(r.sent);
         expect(r.byVersion.get("1.42.0")?.requests).toBe(r.sent);
+    } finally {
+        await s.close();
+    }
+});
+
+test("load while work runs: it stops when the work ends (and lingers if asked), or when the work throws", async () => {
+    const s = await serve((_n, res) => versioned("1.42.0")(res));
+    const wait = (ms: number) => () => new Promise<string>((r) => setTimeout(() => r("done"), ms));
+    try {
+        // 20 a second: 300 ms of work, then 300 ms more of the linger.
+        const { result, load } = await loadWhile({ url: s.url, rps: 20, seconds: 10 }, wait(300), 300);
+        expect(result).toBe("done");
+        expect(load.sent).toBeGreaterThanOrEqual(11);
+        expect(load.sent).toBeLessThanOrEqual(14);
+        expect(load.byVersion.get("1.42.0")?.requests).toBe(load.sent);
+        const before = s.seen();
+        const failing = async () => {
+            await wait(200)();
+            throw new Error("the work failed");
+        };
+        await expect(loadWhile({ url: s.url, rps: 20, seconds: 10 }, failing)).rejects.toThrow("the work failed");
+        await wait(300)();
+        // About 0.2 s of requests, and none after the work threw.
+        expect(s.seen() - before).toBeLessThanOrEqual(6);
     } finally {
         await s.close();
     }
