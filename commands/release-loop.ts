@@ -6,6 +6,7 @@ import type { ServiceConfig } from "../config/types";
 import { rollbackRecordValues, serviceKey } from "../config/stack-file";
 import { describeReading, judge, type GateAction, type Reading } from "../lib/analysis";
 import { seriesLabel, type ReleaseTraffic, type Trigger } from "../lib/promql";
+import { VERSION_LABEL, versionLabelValue } from "../components/labels";
 import { COLOR_LABEL } from "../policies/lib/well-known";
 import { routerOf, type RouterConfig } from "../policies/routers";
 
@@ -43,20 +44,27 @@ export type TriggersOn = (traffic: ReleaseTraffic) => Trigger[];
 const asSeries = (podLabels: Record<string, string>) =>
     Object.fromEntries(Object.entries(podLabels).map(([k, v]) => [seriesLabel(k), v]));
 
+/**
+ * The series of one image's pods: their version label (servingLabels). Without it, a window
+ * still holding the requests of pods that ran another image on the same track or colour (a
+ * canary aborted a minute ago, the colour's previous image) would be read as this release's.
+ */
+const ofImage = (image: string) => ({ [VERSION_LABEL]: versionLabelValue(image) });
+
 /** A canary's own requests, against the stable track's at the same time, as its router tells them apart. */
-export const canaryTraffic = (router: RouterConfig): ReleaseTraffic => {
+export const canaryTraffic = (router: RouterConfig, images: { canary: string; stable: string }): ReleaseTraffic => {
     const selection = routerOf(router).analysis;
     return {
-        measured: asSeries(selection.canary),
+        measured: asSeries({ ...selection.canary, ...ofImage(images.canary) }),
         measuredName: "canary track",
-        baseline: asSeries(selection.baseline),
+        baseline: asSeries({ ...selection.baseline, ...ofImage(images.stable) }),
         baselineName: "stable track",
     };
 };
 
-/** The requests of the colour a blue/green switch went to; the other colour no longer serves, so there is no baseline. */
-export const colorTraffic = (color: string): ReleaseTraffic => ({
-    measured: { [seriesLabel(COLOR_LABEL)]: color },
+/** The requests of the colour a blue/green switch went to, running `image`; the other colour no longer serves, so there is no baseline. */
+export const colorTraffic = (color: string, image: string): ReleaseTraffic => ({
+    measured: asSeries({ [COLOR_LABEL]: color, ...ofImage(image) }),
     measuredName: color,
 });
 
@@ -113,7 +121,7 @@ export async function releaseCanary(
     t: ReleaseTiming,
 ): Promise<number> {
     const c = s.canary as NonNullable<ServiceConfig["canary"]>;
-    const triggers = triggersOn(canaryTraffic(c.router));
+    const triggers = triggersOn(canaryTraffic(c.router, { canary: c.image, stable: s.image }));
     const steps = c.weight > 0 && c.weight < 100 ? c.steps.filter((x) => x > c.weight) : c.steps;
     const stepSeconds = t.stepSeconds ?? c.stepMinutes * 60;
     const weightKey = serviceKey(s.name, "canary", "weight");
@@ -155,7 +163,7 @@ export async function releaseBlueGreen(
     const bg = s.blueGreen as NonNullable<ServiceConfig["blueGreen"]>;
     const from = bg.activeColor;
     const to = from === "blue" ? "green" : "blue";
-    const triggers = triggersOn(colorTraffic(to));
+    const triggers = triggersOn(colorTraffic(to, bg.images[to]));
     const seconds = t.stepSeconds ?? t.postSwitchSeconds;
     if (!(await passGate(w, `${s.name} switch to ${to}`))) return 1;
     const key = serviceKey(s.name, "blueGreen", "activeColor");

@@ -43,6 +43,9 @@ export function labelValue(s: string): string {
     return cleaned.replace(/^[^A-Za-z0-9]+/, "").replace(/[^A-Za-z0-9]+$/, "");
 }
 
+/** The version label's value for an image (servingLabels): its version, as a label value. */
+export const versionLabelValue = (image: string): string => labelValue(imageVersion(image));
+
 /** The version part of an image reference: its tag, else the first 12 digest digits. */
 export function imageVersion(image: string): string {
     const [ref, digest] = image.split("@sha256:");

@@ -3,7 +3,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { imageProblems, type Problem } from "./checks";
-import { imageVersion, labelValue, recommendedLabels, VERSION_LABEL } from "./labels";
+import { recommendedLabels, VERSION_LABEL, versionLabelValue } from "./labels";
 import { schedulingFields } from "./scheduling";
 import type { ResolvedWorkloadArgs } from "./workload-args";
 
@@ -25,10 +25,10 @@ export function servingLabels(
     w: ResolvedWorkloadArgs,
     image: pulumi.Input<string>,
 ): Record<string, pulumi.Input<string>> {
-    const version = (i: string) => labelValue(imageVersion(i));
     return {
         ...workloadLabels(w, "server"),
-        [VERSION_LABEL]: typeof image === "string" ? version(image) : pulumi.output(image).apply(version),
+        [VERSION_LABEL]:
+            typeof image === "string" ? versionLabelValue(image) : pulumi.output(image).apply(versionLabelValue),
     };
 }
 

@@ -10,7 +10,7 @@ import {
 } from "../config/component-args";
 import { formatPath } from "../config/errors";
 import type { AlertsConfig, ServiceConfig } from "../config/types";
-import { appSelector, recommendedLabels } from "../components/labels";
+import { appSelector, recommendedLabels, VERSION_LABEL } from "../components/labels";
 import { alertTarget, serviceAlertRules } from "../lib/promql";
 import { COLOR_LABEL, TRACK_LABEL } from "../policies/lib/well-known";
 import { AlertRules, Autoscaler, BlueGreenDeployment, CanaryRelease, RollingDeployment } from "../components/index";
@@ -164,9 +164,10 @@ export class AppService extends pulumi.ComponentResource {
                 spec: {
                     selector: { matchLabels: { "app.kubernetes.io/name": s.name, "runbook.dev/metrics": "true" } },
                     endpoints: [{ port: "metrics", path: s.metrics?.path, interval: "30s" }],
-                    // Every series carries its pod's track and colour (as runbook_dev_track,
-                    // runbook_dev_color): what `npm run release` measures a canary or a new colour by.
-                    podTargetLabels: [TRACK_LABEL, COLOR_LABEL],
+                    // Every series carries its pod's track, colour and version (as runbook_dev_track,
+                    // runbook_dev_color, app_kubernetes_io_version): what `npm run release`
+                    // measures a canary or a new colour by, and no other image's pods.
+                    podTargetLabels: [TRACK_LABEL, COLOR_LABEL, VERSION_LABEL],
                 },
             },
             { parent: this, dependsOn: [svc] },

@@ -71,6 +71,27 @@ describe("canary", () => {
         expect(f.log.filter((l) => l.startsWith("web 5 % "))).toHaveLength(11);
     });
 
+    test("measured on the canary's pods of its image, against the stable track's of theirs", async () => {
+        const f = world(ok);
+        const seen: unknown[] = [];
+        await releaseCanary(
+            f.w,
+            canaryAt(0),
+            (traffic) => {
+                seen.push(traffic);
+                return [errors];
+            },
+            timing,
+        );
+        // A canary aborted a minute ago ran on the same track: its requests are not this one's.
+        expect(seen[0]).toEqual({
+            measured: { runbook_dev_track: "canary", app_kubernetes_io_version: "2.8.0" },
+            measuredName: "canary track",
+            baseline: { runbook_dev_track: "stable", app_kubernetes_io_version: "2.7.0" },
+            baselineName: "stable track",
+        });
+    });
+
     test("a canary already at 25 % goes on from there", async () => {
         const f = world(ok);
         await releaseCanary(f.w, canaryAt(25), () => [errors], timing);
@@ -154,7 +175,12 @@ describe("blue/green", () => {
             timing,
         );
         expect(code).toBe(0);
-        expect(measured).toEqual(["green", '{"runbook_dev_color":"green"}', "undefined"]);
+        // Green's pods of its image only: not those of an image green ran before.
+        expect(measured).toEqual([
+            "green",
+            '{"runbook_dev_color":"green","app_kubernetes_io_version":"1.42.0"}',
+            "undefined",
+        ]);
         expect(f.updates.map((u) => u.values)).toEqual([{ [colorKey]: "green" }]);
         expect(f.minutes()).toBe(15);
         expect(f.result).toEqual(["released api: green (ghcr.io/acme/shop-api:1.42.0) live, watched 900 s"]);

@@ -339,8 +339,12 @@ describe("production (blue/green)", () => {
         const sm = byName("prod-api-monitor").inputs;
         expect(sm.kind).toBe("ServiceMonitor");
         expect(sm.spec.endpoints).toEqual([{ port: "metrics", path: "/metrics", interval: "30s" }]);
-        // Each series says its pod's track and colour: what a release measures the new version by.
-        expect(sm.spec.podTargetLabels).toEqual(["runbook.dev/track", "runbook.dev/color"]);
+        // Each series says its pod's track, colour and version: what a release measures the new version by.
+        expect(sm.spec.podTargetLabels).toEqual([
+            "runbook.dev/track",
+            "runbook.dev/color",
+            "app.kubernetes.io/version",
+        ]);
         expect(spec("prod-api-metrics").selector).toEqual({
             "app.kubernetes.io/name": "api",
             "app.kubernetes.io/instance": "api-production",

@@ -9,6 +9,7 @@ import { alertsSchema, analysisSchema } from "../../config/schema";
 import { describeReading, readTrigger, type Reading } from "../../lib/analysis";
 import { alertTarget, releaseTriggers, rolloutTriggers, type Trigger } from "../../lib/promql";
 import { canaryTraffic } from "../../commands/release-loop";
+import { imageVersion } from "../../components/labels";
 import { MetricsTarget, startPrometheus, type RunningPrometheus } from "./prometheus";
 
 jest.setTimeout(180_000);
@@ -17,6 +18,9 @@ const NS = "analysis-e2e";
 /** Short windows so the series fill them within seconds; thresholds as the runbooks set them. */
 const alerts = alertsSchema.parse({ errorRateFor: "15s", latencyFor: "15s" });
 const analysis = analysisSchema.parse({ minRequests: 50, baseline: { errorRateIncrease: 0.02, latencyRatio: 2 } });
+
+/** The tracks' images: their pods' series carry the version (app_kubernetes_io_version). */
+const IMAGES = { stable: "ghcr.io/acme/shop:1.0.0", canary: "ghcr.io/acme/shop:1.1.0" };
 
 interface Track {
     rps: number;
@@ -54,7 +58,12 @@ beforeAll(async () => {
             targets.push(target);
             scrape.push({
                 port: await target.start(),
-                labels: { namespace: NS, service: `${service}-metrics`, runbook_dev_track: track },
+                labels: {
+                    namespace: NS,
+                    service: `${service}-metrics`,
+                    runbook_dev_track: track,
+                    app_kubernetes_io_version: imageVersion(IMAGES[track]),
+                },
             });
         }
     prom = await startPrometheus(dir, scrape);
@@ -71,7 +80,7 @@ afterAll(async () => {
 
 const target = (service: string) => alertTarget(service, NS, "staging");
 const canaryTriggers = (service: string, a = alerts) =>
-    releaseTriggers(target(service), a, analysis, canaryTraffic({ type: "replicas" }));
+    releaseTriggers(target(service), a, analysis, canaryTraffic({ type: "replicas" }, IMAGES));
 const byAlert = async (triggers: Trigger[]) => {
     const readings = await Promise.all(triggers.map((t) => readTrigger(prom.url, t)));
     return Object.fromEntries(readings.map((r) => [r.trigger.alert, r])) as Record<string, Reading>;
