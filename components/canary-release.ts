@@ -141,7 +141,7 @@ export class CanaryRelease extends pulumi.ComponentResource {
                 // The stable track is the autoscaler's; the canary's count follows the weight.
                 ...(w.autoscaled && t === "stable" ? REPLICAS_FROM_AUTOSCALER : {}),
                 parent: this,
-                dependsOn: after.length > 0 ? [...(w.dependsOn ?? []), ...after] : w.dependsOn,
+                dependsOn: [...(w.dependsOn ?? []), ...after],
                 customTimeouts: rolloutTimeouts(w, replicas),
             },
         );

@@ -73,6 +73,7 @@ export function deploymentArgs(a: DeploymentSpec): k8s.apps.v1.DeploymentArgs {
     const ports: k8s.types.input.core.v1.ContainerPort[] = [{ name: "http", containerPort: w.port }];
     if (w.metricsPort !== undefined && w.metricsPort !== w.port)
         ports.push({ name: "metrics", containerPort: w.metricsPort });
+    const drains = w.drainSeconds > 0;
     return {
         metadata: { name: a.name, namespace: w.namespace, labels: a.labels, annotations: a.annotations },
         spec: {
@@ -97,13 +98,11 @@ export function deploymentArgs(a: DeploymentSpec): k8s.apps.v1.DeploymentArgs {
                             livenessProbe: w.probes.liveness,
                             readinessProbe: w.probes.readiness,
                             ...(w.probes.startup ? { startupProbe: w.probes.startup } : {}),
-                            ...(w.drainSeconds > 0
-                                ? { lifecycle: { preStop: { sleep: { seconds: w.drainSeconds } } } }
-                                : {}),
+                            ...(drains ? { lifecycle: { preStop: { sleep: { seconds: w.drainSeconds } } } } : {}),
                         },
                     ],
                     // The drain counts against the grace period: the container keeps Kubernetes' 30 s after it.
-                    ...(w.drainSeconds > 0 ? { terminationGracePeriodSeconds: 30 + w.drainSeconds } : {}),
+                    ...(drains ? { terminationGracePeriodSeconds: 30 + w.drainSeconds } : {}),
                     ...schedulingFields(w.scheduling),
                 },
             },

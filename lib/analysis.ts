@@ -20,13 +20,18 @@ export function sampleOf(body: unknown): number | undefined {
     return Number.isFinite(v) ? v : undefined;
 }
 
-/** One instant query of the Prometheus HTTP API v1 at `baseUrl`: its value, or why there is none. */
-async function instant(
+/**
+ * One instant query of the Prometheus HTTP API v1 at `baseUrl`, now or at `atSeconds` (Unix
+ * time): its value, or why there is none.
+ */
+export async function instant(
     baseUrl: string,
     query: string,
-    fetchImpl: typeof fetch,
+    fetchImpl: typeof fetch = fetch,
+    atSeconds?: number,
 ): Promise<{ value: number } | { why: string }> {
-    const url = `${baseUrl.replace(/\/$/, "")}/api/v1/query?query=${encodeURIComponent(query)}`;
+    const at = atSeconds === undefined ? "" : `&time=${atSeconds}`;
+    const url = `${baseUrl.replace(/\/$/, "")}/api/v1/query?query=${encodeURIComponent(query)}${at}`;
     let body: unknown;
     try {
         const res = await fetchImpl(url, { signal: AbortSignal.timeout(10_000) });

@@ -10,6 +10,7 @@ import { parse } from "yaml";
 import type { Kubectl } from "../../commands/kube";
 import { canaryTraffic } from "../../commands/release-loop";
 import { stackConfigOrThrow } from "../../commands/stack";
+import { instant } from "../../lib/analysis";
 import { alertTarget, releaseTriggers, rolloutTriggers } from "../../lib/promql";
 import { formatLoad, loadWhile, NO_ANSWER, runLoad, UNNAMED, type LoadPlan, type LoadResult } from "../../lib/load";
 import { gatewayHost, kubectl, realNodeStack, removeStack } from "./cluster";
@@ -102,12 +103,10 @@ const api = (rps: number, seconds: number): LoadPlan => ({
     seconds,
 });
 
-/** The one value of `query` at `atMs`, as Prometheus answers it; undefined when it has none. */
+/** The value of `query` at `atMs`, as Prometheus answers it; undefined when it has none. */
 async function valueAt(query: string, atMs: number): Promise<number | undefined> {
-    const url = `${prom.url}/api/v1/query?query=${encodeURIComponent(query)}&time=${atMs / 1000}`;
-    const body = (await (await fetch(url)).json()) as { data: { result: { value: [number, string] }[] } };
-    const [first] = body.data.result;
-    return first === undefined ? undefined : Number(first.value[1]);
+    const r = await instant(prom.url, query, fetch, atMs / 1000);
+    return "value" in r ? r.value : undefined;
 }
 
 const counts = (r: LoadResult) => Object.fromEntries([...r.byVersion].map(([v, c]) => [v, c.requests]));
