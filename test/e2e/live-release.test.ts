@@ -109,6 +109,14 @@ async function valueAt(query: string, atMs: number): Promise<number | undefined>
     return "value" in r ? r.value : undefined;
 }
 
+/** When each of `versions` answered, in seconds from `t0`: `<version> from +a s to +b s`. */
+const answered = (r: LoadResult, t0: number, versions = [...r.byVersion.keys()]) =>
+    versions
+        .filter((v) => r.byVersion.has(v))
+        .map((v) => {
+            const c = r.byVersion.get(v)!;
+            return `${v} from +${((c.firstAt - t0) / 1000).toFixed(1)} s to +${((c.lastAt - t0) / 1000).toFixed(1)} s`;
+        });
 const counts = (r: LoadResult) => Object.fromEntries([...r.byVersion].map(([v, c]) => [v, c.requests]));
 const errors = (r: LoadResult) => [...r.byVersion.values()].reduce((a, c) => a + c.errors, 0);
 const routeWeights = () =>
@@ -163,12 +171,7 @@ describe("canary through the Gateway", () => {
         // version, or no answer) is reported with when it happened, not asserted: none of 9881
         // beside one other suite; in full CI runs about 35, all in the seconds after the 5 %
         // step, while the loaded Gateway did not yet know the canary's pod (docs/releases.md).
-        const when = [UNNAMED, NO_ANSWER]
-            .filter((v) => load.byVersion.has(v))
-            .map((v) => {
-                const c = load.byVersion.get(v)!;
-                return `${v} from +${((c.firstAt - t0) / 1000).toFixed(1)} s to +${((c.lastAt - t0) / 1000).toFixed(1)} s`;
-            });
+        const when = answered(load, t0, [UNNAMED, NO_ANSWER]);
         process.stderr.write(
             `healthy canary release (${((Date.now() - t0) / 1000).toFixed(1)} s): ${formatLoad(load).join("; ")}` +
                 `${when.length > 0 ? `; the Gateway's failures: ${when.join(", ")}` : ""}\n`,
@@ -291,7 +294,12 @@ describe("blue/green through the active Service", () => {
 
     test("no request fails during a healthy switch", async () => {
         setConfig("services.api.blueGreen.green.image", "ghcr.io/acme/shop-api:1.42.0");
+        const t0 = Date.now();
         const { result: r, load } = await loadWhile(api(20, 600), () => release("--service", "api", ...timing(30)));
+        process.stderr.write(
+            `healthy switch (from ${new Date(t0).toISOString()}): ${formatLoad(load).join("; ")}; ` +
+                `${answered(load, t0).join(", ")}\n`,
+        );
         expectExit(r, 0);
         expect(errors(load)).toBe(0);
         expect(Object.keys(counts(load)).sort()).toEqual(["1.41.2", "1.42.0"]);
