@@ -80,6 +80,15 @@ export function deploymentArgs(a: DeploymentSpec): k8s.apps.v1.DeploymentArgs {
             replicas: a.replicas,
             selector: { matchLabels: a.selector },
             progressDeadlineSeconds: w.progressDeadlineSeconds,
+            // No old ReplicaSets are kept, so an image the Deployment ran before is rolled out by
+            // a new one. Reusing the old one left `pulumi up` blind: the controller keeps the
+            // last rollout's "NewReplicaSetAvailable" until the reused ReplicaSet has pods, and
+            // first writes its revision with 0 replicas; the provider's await, watching from
+            // before the controller acted (a loaded machine), took that for a finished rollout
+            // while every ready pod still ran the image being replaced. A blue/green switch then
+            // sent requests to them. Going back is a stack change (or `npm run rollback`), not
+            // `kubectl rollout undo`, which the next update would silently undo.
+            revisionHistoryLimit: 0,
             strategy: {
                 type: "RollingUpdate",
                 rollingUpdate: { maxSurge: w.rollout.maxSurge, maxUnavailable: w.rollout.maxUnavailable },

@@ -443,6 +443,15 @@ describe("a canary's requests move before its pods do", () => {
         });
 });
 
+// An image a Deployment ran before gets a new ReplicaSet: reusing the old one, `pulumi up`
+// could return before the rollout did (test/e2e/rollout-await.test.ts).
+test.each(["local", "staging", "production"])("%s: every Deployment keeps no old ReplicaSet", async (stack) => {
+    await render(stackConfig(stack));
+    const deployments = ofType("kubernetes:apps/v1:Deployment");
+    expect(deployments.length).toBeGreaterThan(1);
+    for (const d of deployments) expect([d.name, d.inputs.spec.revisionHistoryLimit]).toEqual([d.name, 0]);
+});
+
 describe("scheduling: every pod of the stack on the nodes it names", () => {
     const onRealNode = {
         nodeSelector: { "runbook.local/node": "real" },

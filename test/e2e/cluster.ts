@@ -236,3 +236,43 @@ export async function eventually<T>(what: string, check: () => T | undefined, ms
         await new Promise((r) => setTimeout(r, 250));
     }
 }
+
+/** The local cluster's controller-manager process (kwokctl's pid file, scripts/cluster.sh). */
+const controllerManagerPid = (): number =>
+    Number(
+        fs.readFileSync(
+            path.join(ROOT, ".cluster", "kwok", "clusters", "runbook", "pids", "kube-controller-manager.pid"),
+            "utf8",
+        ),
+    );
+
+/**
+ * Runs `work` with the cluster's controller-manager stopped (SIGSTOP) until `resume()` says
+ * so, or `capMs` at most: what a loaded machine does to the controllers, on purpose, so a
+ * watcher sees the API server's state before any controller acted on a change. The cap stays
+ * under the controller-manager's leader-election renew deadline (10 s), and it is always
+ * resumed, whatever `work` does; the other suites' controllers wait as long.
+ */
+export async function withControllersStopped<T>(
+    resume: () => boolean,
+    work: () => Promise<T>,
+    capMs = 8000,
+): Promise<T> {
+    const pid = controllerManagerPid();
+    const until = Date.now() + capMs;
+    process.kill(pid, "SIGSTOP");
+    let stopped = true;
+    const cont = () => {
+        if (stopped) process.kill(pid, "SIGCONT");
+        stopped = false;
+    };
+    const poll = setInterval(() => {
+        if (Date.now() > until || resume()) cont();
+    }, 100);
+    try {
+        return await work();
+    } finally {
+        clearInterval(poll);
+        cont();
+    }
+}

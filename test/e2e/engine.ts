@@ -154,9 +154,18 @@ export class Workspace {
      * metrics target) keep answering.
      */
     script(name: string, args: string[]): Promise<Run & { ms: number }> {
+        return this.spawned("npm", ["run", "--silent", name, "--", ...args], ROOT);
+    }
+
+    /** `pulumi ARGS` run asynchronously, for a test that acts on the cluster while the engine works. */
+    pulumiAsync(args: string[], cwd: string = this.dir): Promise<Run & { ms: number }> {
+        return this.spawned("pulumi", [...args, "--non-interactive", "--color", "never"], cwd);
+    }
+
+    private spawned(command: string, args: string[], cwd: string): Promise<Run & { ms: number }> {
         const t0 = process.hrtime.bigint();
         return new Promise((resolve) => {
-            const child = spawn("npm", ["run", "--silent", name, "--", ...args], { cwd: ROOT, env: this.env });
+            const child = spawn(command, args, { cwd, env: this.env });
             let stdout = "";
             let stderr = "";
             child.stdout.on("data", (d) => (stdout += d));
