@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { smokeTestScript } from "./backup-script";
 import { schedulingFields } from "./scheduling";
-import { appSelector, smokeJobName, VERSION_LABEL, type Color } from "./labels";
+import { appSelector, servingSelector, smokeJobName, VERSION_LABEL, type Color } from "./labels";
 import { COLOR_LABEL } from "../policies/lib/well-known";
 import {
     checkedImage,
@@ -52,7 +52,8 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
         const healthEndpoints = args.healthEndpoints ?? [DEFAULT_HEALTH_PATH];
         this.activeColor = args.activeColor;
         const target = args.activeColor;
-        const selectorOf = (c: Color) => ({ ...appSelector(w.name, w.environment), [COLOR_LABEL]: c });
+        // The serving pods of a colour: never its smoke test's pod.
+        const selectorOf = (c: Color) => ({ ...servingSelector(w.name, w.environment), [COLOR_LABEL]: c });
         const idleReplicas = args.idleReplicas ?? w.replicas;
         const replicasOf = (c: Color) => (c === target ? w.replicas : idleReplicas);
 

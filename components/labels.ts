@@ -1,7 +1,7 @@
 // The recommended app.kubernetes.io/* labels, and the selector labels that must stay
 // stable for the life of a Deployment (a selector cannot change in place).
 import * as crypto from "node:crypto";
-import { APP_LABEL, ENVIRONMENT_LABEL } from "../policies/lib/well-known";
+import { APP_LABEL, COMPONENT_LABEL, ENVIRONMENT_LABEL } from "../policies/lib/well-known";
 
 /** The two colours of a blue/green deployment. */
 export type Color = "blue" | "green";
@@ -27,7 +27,7 @@ export function recommendedLabels(c: LabelContext): Record<string, string> {
         "app.kubernetes.io/managed-by": MANAGED_BY,
         [ENVIRONMENT_LABEL]: c.environment,
     };
-    if (c.component !== undefined) labels["app.kubernetes.io/component"] = c.component;
+    if (c.component !== undefined) labels[COMPONENT_LABEL] = c.component;
     if (c.version !== undefined) labels[VERSION_LABEL] = labelValue(c.version);
     return labels;
 }
@@ -35,6 +35,20 @@ export function recommendedLabels(c: LabelContext): Record<string, string> {
 /** Selector of every pod of one app, whatever its colour or track. */
 export function appSelector(app: string, environment: string): Record<string, string> {
     return { [APP_LABEL]: app, "app.kubernetes.io/instance": `${app}-${environment}` };
+}
+
+/** The component of the pods that serve an app's requests (its Deployments' pods). */
+export const SERVING_COMPONENT = "server";
+
+/**
+ * Selector of the pods that serve an app's requests, whatever their colour or track: what
+ * its Services and its PodDisruptionBudget select. Not its other pods: a smoke-test Job's
+ * pod carries the app's name and colour too, and was in the preview and metrics Services'
+ * endpoints on the local cluster (the active Service's too, had the colour been live), and
+ * in the PodDisruptionBudget's count.
+ */
+export function servingSelector(app: string, environment: string): Record<string, string> {
+    return { ...appSelector(app, environment), [COMPONENT_LABEL]: SERVING_COMPONENT };
 }
 
 /** Kubernetes label values: at most 63 characters of [A-Za-z0-9_.-], alphanumeric ends. */

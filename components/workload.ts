@@ -3,7 +3,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { imageProblems, type Problem } from "./checks";
-import { recommendedLabels, VERSION_LABEL, versionLabelValue } from "./labels";
+import { recommendedLabels, SERVING_COMPONENT, VERSION_LABEL, versionLabelValue } from "./labels";
 import { schedulingFields } from "./scheduling";
 import type { ResolvedWorkloadArgs } from "./workload-args";
 
@@ -26,7 +26,7 @@ export function servingLabels(
     image: pulumi.Input<string>,
 ): Record<string, pulumi.Input<string>> {
     return {
-        ...workloadLabels(w, "server"),
+        ...workloadLabels(w, SERVING_COMPONENT),
         [VERSION_LABEL]:
             typeof image === "string" ? versionLabelValue(image) : pulumi.output(image).apply(versionLabelValue),
     };

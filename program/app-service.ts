@@ -10,7 +10,7 @@ import {
 } from "../config/component-args";
 import { formatPath } from "../config/errors";
 import type { AlertsConfig, ServiceConfig } from "../config/types";
-import { appSelector, recommendedLabels, VERSION_LABEL } from "../components/labels";
+import { recommendedLabels, servingSelector, VERSION_LABEL } from "../components/labels";
 import { alertTarget, serviceAlertRules } from "../lib/promql";
 import { COLOR_LABEL, TRACK_LABEL } from "../policies/lib/well-known";
 import { AlertRules, Autoscaler, BlueGreenDeployment, CanaryRelease, RollingDeployment } from "../components/index";
@@ -121,7 +121,7 @@ export class AppService extends pulumi.ComponentResource {
                 metadata: { name: s.name, namespace: args.namespace, labels },
                 spec: {
                     maxUnavailable: s.podDisruptionBudget?.maxUnavailable,
-                    selector: { matchLabels: appSelector(s.name, args.environment) },
+                    selector: { matchLabels: servingSelector(s.name, args.environment) },
                 },
             },
             { parent: this },
@@ -149,7 +149,7 @@ export class AppService extends pulumi.ComponentResource {
                 },
                 spec: {
                     clusterIP: "None",
-                    selector: appSelector(s.name, args.environment),
+                    selector: servingSelector(s.name, args.environment),
                     ports: [{ name: "metrics", port, targetPort: port }],
                 },
             },

@@ -127,6 +127,7 @@ describe("production (blue/green)", () => {
             expect(spec(`prod-api-bg-svc-${color}`).selector).toEqual({
                 "app.kubernetes.io/name": "api",
                 "app.kubernetes.io/instance": "api-production",
+                "app.kubernetes.io/component": "server",
                 "runbook.dev/color": color,
                 "app.kubernetes.io/version": version,
             });
@@ -135,6 +136,28 @@ describe("production (blue/green)", () => {
         // colour keeps every ready pod in service.
         expect(spec("prod-api-bg-active").selector).not.toHaveProperty("app.kubernetes.io/version");
         expect(spec("prod-api-bg-preview").selector).not.toHaveProperty("app.kubernetes.io/version");
+    });
+
+    test("no Service and no PodDisruptionBudget selects a smoke test's pod; each selects serving pods", () => {
+        const selectors = [
+            ...ofType("kubernetes:core/v1:Service").map((r) => [r.name, r.inputs.spec.selector]),
+            ...ofType("kubernetes:policy/v1:PodDisruptionBudget").map((r) => [
+                r.name,
+                r.inputs.spec.selector.matchLabels,
+            ]),
+        ] as [string, Record<string, string>][];
+        const podsOf = (type: string) => ofType(type).map((r) => r.inputs.spec.template.metadata.labels);
+        const selects = (sel: Record<string, string>, labels: Record<string, string>) =>
+            Object.entries(sel).every(([k, v]) => labels[k] === v);
+        const smokePods = podsOf("kubernetes:batch/v1:Job").filter(
+            (l) => l["app.kubernetes.io/component"] === "smoke-test",
+        );
+        expect(smokePods.length).toBeGreaterThan(1);
+        expect(selectors.length).toBeGreaterThan(5);
+        for (const [name, sel] of selectors) {
+            expect([name, smokePods.filter((l) => selects(sel, l)).length]).toEqual([name, 0]);
+            expect([name, podsOf("kubernetes:apps/v1:Deployment").some((l) => selects(sel, l))]).toEqual([name, true]);
+        }
     });
 
     test("each running colour's smoke test checks every health endpoint through that colour's Service", () => {
@@ -166,7 +189,11 @@ describe("production (blue/green)", () => {
         expect(pdb.inputs.spec).toEqual({
             maxUnavailable: 1,
             selector: {
-                matchLabels: { "app.kubernetes.io/name": "api", "app.kubernetes.io/instance": "api-production" },
+                matchLabels: {
+                    "app.kubernetes.io/name": "api",
+                    "app.kubernetes.io/instance": "api-production",
+                    "app.kubernetes.io/component": "server",
+                },
             },
         });
     });
@@ -348,6 +375,7 @@ describe("production (blue/green)", () => {
         expect(spec("prod-api-metrics").selector).toEqual({
             "app.kubernetes.io/name": "api",
             "app.kubernetes.io/instance": "api-production",
+            "app.kubernetes.io/component": "server",
         });
     });
 });
