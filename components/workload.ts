@@ -80,14 +80,9 @@ export function deploymentArgs(a: DeploymentSpec): k8s.apps.v1.DeploymentArgs {
             replicas: a.replicas,
             selector: { matchLabels: a.selector },
             progressDeadlineSeconds: w.progressDeadlineSeconds,
-            // No old ReplicaSets are kept, so an image the Deployment ran before is rolled out by
-            // a new one. Reusing the old one left `pulumi up` blind: the controller keeps the
-            // last rollout's "NewReplicaSetAvailable" until the reused ReplicaSet has pods, and
-            // first writes its revision with 0 replicas; the provider's await, watching from
-            // before the controller acted (a loaded machine), took that for a finished rollout
-            // while every ready pod still ran the image being replaced. A blue/green switch then
-            // sent requests to them. Going back is a stack change (or `npm run rollback`), not
-            // `kubectl rollout undo`, which the next update would silently undo.
+            // No old ReplicaSets: an image the Deployment ran before gets a new one. A reused one
+            // keeps the last rollout's "NewReplicaSetAvailable", which the provider's await can
+            // take for a finished rollout (docs/releases.md, test/e2e/rollout-await.test.ts).
             revisionHistoryLimit: 0,
             strategy: {
                 type: "RollingUpdate",

@@ -4,7 +4,7 @@
 // image being replaced. The Kubernetes provider's await had taken a reused ReplicaSet at 0
 // replicas, under the last rollout's "NewReplicaSetAvailable", for a finished rollout; it
 // sees that when it watches before the controller acts, as on a loaded machine. Here the
-// controller-manager is stopped for the first seconds of each update to make that so.
+// controller-manager is stopped for the first seconds of the update back to make that so.
 //
 // A small program of the library's RollingDeployment is enough: every strategy builds its
 // Deployments the same way (components/workload.ts deploymentArgs). Its pods run on the real
@@ -88,17 +88,17 @@ async function upTo(image: string, controllersLate: boolean) {
     }, up);
 }
 
+const replicaSets = () => k.list("replicasets", NS, "app.kubernetes.io/name=api");
+const imageOf = (rs: any): string => rs.spec.template.spec.containers[0].image;
+
 /** Ready pods per image, over the Deployment's ReplicaSets (images with none left out). */
 function readyByImage(): Record<string, number> {
     return Object.fromEntries(
         replicaSets()
             .filter((rs) => (rs.status.readyReplicas ?? 0) > 0)
-            .map((rs) => [rs.spec.template.spec.containers[0].image, rs.status.readyReplicas]),
+            .map((rs) => [imageOf(rs), rs.status.readyReplicas]),
     );
 }
-
-const replicaSets = () => k.list("replicasets", NS, "app.kubernetes.io/name=api");
-const imagesOfReplicaSets = () => replicaSets().map((rs) => rs.spec.template.spec.containers[0].image);
 
 test("a rollout over, the Deployment keeps no ReplicaSet of the image it replaced", async () => {
     const [a, b] = IMAGES;
@@ -106,8 +106,8 @@ test("a rollout over, the Deployment keeps no ReplicaSet of the image it replace
         expectOk(await upTo(image, false));
         expect(readyByImage()).toEqual({ [image]: 1 });
     }
-    // The controller removes it once the rollout is over (its pods drained): a seconds later.
-    await eventually(`only ${b}'s ReplicaSet`, () => (imagesOfReplicaSets().join() === b ? true : undefined));
+    // The controller removes it once the rollout is over (its pods gone), seconds later.
+    await eventually(`only ${b}'s ReplicaSet`, () => (replicaSets().map(imageOf).join() === b ? true : undefined));
 });
 
 test("back to an image it ran before, pulumi up returns once every ready pod runs it, not at once", async () => {
