@@ -19,7 +19,7 @@ import { stackConfigOrThrow } from "../commands/stack";
 import { loadWhile } from "../lib/load";
 import { gatewayHost, kubectl, liveStack, realNodeStack, removeStack } from "../test/e2e/cluster";
 import { Workspace } from "../test/e2e/engine";
-import { MetricsTarget, ServiceMonitorDiscovery, startPrometheus } from "../test/e2e/prometheus";
+import { GATEWAY_SCRAPE_JOB, MetricsTarget, ServiceMonitorDiscovery, startPrometheus } from "../test/e2e/prometheus";
 
 const NS = "bench-live";
 const STACK = "bench";
@@ -150,7 +150,12 @@ async function abortToStable(): Promise<string[]> {
         const u = ws.pulumi(["up", "--stack", stack, "--yes", "--skip-preview", "--policy-pack", "policies"]);
         if (u.code !== 0) throw new Error(u.all);
         const discovery = await ServiceMonitorDiscovery.start(k, ns, path.join(ws.dir, ".prometheus", "targets"));
-        const prom = await startPrometheus(path.join(ws.dir, ".prometheus"), [], discovery.jobs);
+        // The pods, and the Gateway whose backend series the local stack's release reads.
+        const prom = await startPrometheus(
+            path.join(ws.dir, ".prometheus"),
+            [],
+            [...discovery.jobs, GATEWAY_SCRAPE_JOB],
+        );
         const interval = stackConfigOrThrow(ws.dir, stack, process.env).analysis.intervalSeconds;
         try {
             // 5 s more after the release: any answer the canary still gives after the abort is counted.

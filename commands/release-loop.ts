@@ -2,10 +2,10 @@
 // the metrics it reads, the deploy gate it asks and the engine that applies a step are
 // arguments (commands/release.ts passes the real ones; test/commands/release-loop uses fakes).
 import type { DateTime } from "luxon";
-import type { ServiceConfig } from "../config/types";
+import type { AlertsConfig, ServiceConfig } from "../config/types";
 import { rollbackRecordValues, serviceKey } from "../config/stack-file";
 import { describeReading, judge, type GateAction, type Reading } from "../lib/analysis";
-import { seriesLabel, type ReleaseTraffic, type Trigger } from "../lib/promql";
+import { podSeries, seriesLabel, type ReleaseTraffic, type ServiceAlertTarget, type Trigger } from "../lib/promql";
 import { VERSION_LABEL, versionLabelValue } from "../components/labels";
 import { COLOR_LABEL } from "../policies/lib/well-known";
 import { routerOf, type RouterConfig } from "../policies/routers";
@@ -37,8 +37,11 @@ export interface ReleaseTiming {
     postSwitchSeconds: number;
 }
 
-/** The triggers on one side of a service's traffic (releaseTriggers with the stack's thresholds). */
-export type TriggersOn = (traffic: ReleaseTraffic) => Trigger[];
+/**
+ * The triggers on one side of a service's traffic (releaseTriggers with the stack's
+ * thresholds), as a function of how long ago the release began: no window reaches further.
+ */
+export type TriggersOn = (traffic: ReleaseTraffic) => (sinceSeconds: number) => Trigger[];
 
 /** Pod labels as the series labels the ServiceMonitor copies them to (podTargetLabels). */
 const asSeries = (podLabels: Record<string, string>) =>
@@ -51,20 +54,47 @@ const asSeries = (podLabels: Record<string, string>) =>
  */
 const ofImage = (image: string) => ({ [VERSION_LABEL]: versionLabelValue(image) });
 
-/** A canary's own requests, against the stable track's at the same time, as its router tells them apart. */
-export const canaryTraffic = (router: RouterConfig, images: { canary: string; stable: string }): ReleaseTraffic => {
-    const selection = routerOf(router).analysis;
+/** Where a release reads a service's requests: its alert target, the stack's metric names, its Services' port. */
+export interface TrafficSource {
+    target: ServiceAlertTarget;
+    alerts: AlertsConfig;
+    port: number;
+}
+
+/** A canary's own requests, against the stable track's at the same time, where its router counts them. */
+export const canaryTraffic = (
+    router: RouterConfig,
+    images: { canary: string; stable: string },
+    src: TrafficSource,
+): ReleaseTraffic => {
+    const selection = routerOf(router).analysis(router, {
+        app: src.target.app,
+        namespace: src.target.namespace,
+        port: src.port,
+        pods: (side, podLabels) =>
+            podSeries(
+                src.target,
+                src.alerts,
+                asSeries({ ...podLabels, ...ofImage(images[side]) }),
+                `its pods, version ${versionLabelValue(images[side])}`,
+            ),
+    });
     return {
-        measured: asSeries({ ...selection.canary, ...ofImage(images.canary) }),
+        measured: selection.canary,
         measuredName: "canary track",
-        baseline: asSeries({ ...selection.baseline, ...ofImage(images.stable) }),
+        baseline: selection.baseline,
         baselineName: "stable track",
     };
 };
 
 /** The requests of the colour a blue/green switch went to, running `image`; the other colour no longer serves, so there is no baseline. */
-export const colorTraffic = (color: string, image: string): ReleaseTraffic => ({
-    measured: asSeries({ [COLOR_LABEL]: color, ...ofImage(image) }),
+export const colorTraffic = (color: string, image: string, src: TrafficSource): ReleaseTraffic => ({
+    measured: podSeries(
+        src.target,
+        src.alerts,
+        asSeries({ [COLOR_LABEL]: color, ...ofImage(image) }),
+        `its pods, version ${versionLabelValue(image)}`,
+    ),
     measuredName: color,
 });
 
@@ -89,14 +119,16 @@ async function passGate(w: ReleaseWorld, what: string): Promise<boolean> {
 async function watch(
     w: ReleaseWorld,
     label: string,
-    triggers: Trigger[],
+    triggers: (sinceSeconds: number) => Trigger[],
+    releaseStart: number,
     seconds: number,
     t: ReleaseTiming,
 ): Promise<string | undefined> {
     const t0 = w.now();
     for (;;) {
         const elapsed = (w.now() - t0) / 1000;
-        const readings = await Promise.all(triggers.map((x) => w.read(x)));
+        const now = triggers((w.now() - releaseStart) / 1000);
+        const readings = await Promise.all(now.map((x) => w.read(x)));
         w.log(`${label} ${mmss(elapsed)}/${mmss(seconds)} ${readings.map(describeReading).join(" · ")}`);
         const verdict = judge(readings, elapsed, Math.min(t.graceSeconds, seconds));
         if (verdict.kind === "fail") return verdict.why;
@@ -117,11 +149,13 @@ const rollbackRecord = (w: ReleaseWorld, reason: string) =>
 export async function releaseCanary(
     w: ReleaseWorld,
     s: ServiceConfig,
+    src: TrafficSource,
     triggersOn: TriggersOn,
     t: ReleaseTiming,
 ): Promise<number> {
+    const start = w.now();
     const c = s.canary as NonNullable<ServiceConfig["canary"]>;
-    const triggers = triggersOn(canaryTraffic(c.router, { canary: c.image, stable: s.image }));
+    const triggers = triggersOn(canaryTraffic(c.router, { canary: c.image, stable: s.image }, src));
     const steps = c.weight > 0 && c.weight < 100 ? c.steps.filter((x) => x > c.weight) : c.steps;
     const stepSeconds = t.stepSeconds ?? c.stepMinutes * 60;
     const weightKey = serviceKey(s.name, "canary", "weight");
@@ -137,7 +171,7 @@ export async function releaseCanary(
         }
         if (!(await w.apply({ [weightKey]: String(step) }, `release ${s.name}: step ${step} % of ${c.image}`)))
             return 1;
-        const failed = await watch(w, `${s.name} ${step} %`, triggers, stepSeconds, t);
+        const failed = await watch(w, `${s.name} ${step} %`, triggers, start, stepSeconds, t);
         if (failed !== undefined) {
             w.log(`${s.name}: aborting at ${step} %: ${failed}`);
             const ok = await w.apply(
@@ -157,18 +191,20 @@ export async function releaseCanary(
 export async function releaseBlueGreen(
     w: ReleaseWorld,
     s: ServiceConfig,
+    src: TrafficSource,
     triggersOn: TriggersOn,
     t: ReleaseTiming,
 ): Promise<number> {
+    const start = w.now();
     const bg = s.blueGreen as NonNullable<ServiceConfig["blueGreen"]>;
     const from = bg.activeColor;
     const to = from === "blue" ? "green" : "blue";
-    const triggers = triggersOn(colorTraffic(to, bg.images[to]));
+    const triggers = triggersOn(colorTraffic(to, bg.images[to], src));
     const seconds = t.stepSeconds ?? t.postSwitchSeconds;
     if (!(await passGate(w, `${s.name} switch to ${to}`))) return 1;
     const key = serviceKey(s.name, "blueGreen", "activeColor");
     if (!(await w.apply({ [key]: to }, `release ${s.name}: switch ${from} → ${to} (${bg.images[to]})`))) return 1;
-    const failed = await watch(w, `${s.name} on ${to}`, triggers, seconds, t);
+    const failed = await watch(w, `${s.name} on ${to}`, triggers, start, seconds, t);
     if (failed === undefined) {
         w.result(`released ${s.name}: ${to} (${bg.images[to]}) live, watched ${seconds} s`);
         return 0;

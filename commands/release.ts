@@ -104,20 +104,27 @@ export async function run(argv: string[]): Promise<number> {
         graceSeconds: seconds("grace-seconds", a["grace-seconds"]) ?? o.config.analysis.noDataGraceSeconds,
         postSwitchSeconds: o.config.analysis.postSwitchMinutes * 60,
     };
-    const target = alertTarget(s.name, o.config.namespace.name, o.config.environment);
+    const src = {
+        target: alertTarget(s.name, o.config.namespace.name, o.config.environment),
+        alerts: o.config.alerts,
+        port: s.servicePort,
+    };
     const triggersOn: TriggersOn = (traffic) => {
-        const triggers = releaseTriggers(target, o.config.alerts, o.config.analysis, traffic);
-        const baseline = traffic.baselineName ? ` (baseline: the ${traffic.baselineName})` : "";
+        const triggersSince = (sinceSeconds: number) =>
+            releaseTriggers(o.config.alerts, o.config.analysis, traffic, sinceSeconds);
+        const baseline = traffic.baseline ? ` against the ${traffic.baselineName} (${traffic.baseline.where})` : "";
         log(
-            `${a.stack}/${s.name}: watching ${triggers.map((t) => t.alert).join(", ")} on the ${traffic.measuredName}'s requests` +
-                `${baseline}, at least ${o.config.analysis.minRequests} each, on ${prometheus}`,
+            `${a.stack}/${s.name}: watching ${triggersSince(Infinity)
+                .map((t) => t.alert)
+                .join(", ")} on the ${traffic.measuredName} (${traffic.measured.where})${baseline}, ` +
+                `at least ${o.config.analysis.minRequests} requests each, on ${prometheus}`,
         );
-        return triggers;
+        return triggersSince;
     };
     // A release is not a rollback: a record left by one would fail the program's check.
     if (o.config.release.rollback) await o.stack.removeConfig("runbook:release.rollback", true);
     const world = realWorld(o, prometheus, a["policy-config"]);
     return s.canary
-        ? await releaseCanary(world, s, triggersOn, timing)
-        : await releaseBlueGreen(world, s, triggersOn, timing);
+        ? await releaseCanary(world, s, src, triggersOn, timing)
+        : await releaseBlueGreen(world, s, src, triggersOn, timing);
 }

@@ -2,7 +2,9 @@
 // with Prometheus' own grammar (@prometheus-io/lezer-promql) before anything is deployed.
 import { RESTORE_DRILL_MAX_AGE_DAYS } from "../config/defaults";
 import type { AlertsConfig, AnalysisConfig } from "../config/types";
+import { durationSeconds } from "../components/checks";
 import { checkPromQL, PromQLError, type AlertRule } from "../components/promql";
+import type { RequestSeries } from "../policies/routers/router";
 
 export { checkPromQL, PromQLError, type AlertRule };
 
@@ -70,48 +72,65 @@ export function seriesLabel(podLabel: string): string {
     return podLabel.replace(/[^a-zA-Z0-9_]/g, "_");
 }
 
-/** The queries of one service's request metrics, over whichever of its requests `labels` select. */
-function requestQueries(t: ServiceAlertTarget, a: AlertsConfig) {
-    const sel = (labels: Record<string, string>, extra: Record<string, string> = {}) =>
-        selector({ namespace: t.namespace, service: t.metricsService, ...labels, ...extra });
+/**
+ * A service's requests as its pods count them (the metrics Service's endpoints, the stack's
+ * metric names): the whole service, or the pods whose series also carry `labels`.
+ */
+export function podSeries(
+    t: ServiceAlertTarget,
+    a: AlertsConfig,
+    labels: Record<string, string> = {},
+    where = `the pods behind ${t.metricsService}`,
+): RequestSeries {
+    return {
+        requests: a.requestsMetric,
+        duration: a.durationMetric,
+        code: "code",
+        labels: { namespace: t.namespace, service: t.metricsService, ...labels },
+        where,
+    };
+}
+
+/** The queries of one side's requests, over windows of the given length. */
+function requestQueries(s: RequestSeries) {
+    const sel = (extra: Record<string, string> = {}) => selector({ ...s.labels, ...extra });
     return {
         /**
          * The 5xx share. `zeroWhenNoErrors` (`or vector(0)`): a service with no 5xx series yet
          * reads 0 rather than nothing — what a release needs; an alert has nothing to fire on either way.
          */
-        errorRatio: (labels: Record<string, string>, zeroWhenNoErrors: boolean) => {
-            const errors = `sum(rate(${a.requestsMetric}${sel(labels, { code: "~5.." })}[${a.errorRateFor}]))`;
-            const all = `sum(rate(${a.requestsMetric}${sel(labels)}[${a.errorRateFor}]))`;
+        errorRatio: (window: string, zeroWhenNoErrors: boolean) => {
+            const errors = `sum(rate(${s.requests}${sel({ [s.code]: "~5.." })}[${window}]))`;
+            const all = `sum(rate(${s.requests}${sel()}[${window}]))`;
             return zeroWhenNoErrors ? `((${errors} or vector(0)) / ${all})` : `(${errors} / ${all})`;
         },
-        quantile: (q: number, labels: Record<string, string>) =>
-            `histogram_quantile(${q}, sum by (le) (rate(${a.durationMetric}_bucket${sel(labels)}[${a.latencyFor}])))`,
-        requests: (labels: Record<string, string>, window: string) =>
-            `sum(increase(${a.requestsMetric}${sel(labels)}[${window}]))`,
+        quantile: (q: number, window: string) =>
+            `histogram_quantile(${q}, sum by (le) (rate(${s.duration}_bucket${sel()}[${window}])))`,
+        requests: (window: string) => `sum(increase(${s.requests}${sel()}[${window}]))`,
     };
 }
 
 /** The triggers the alert rules fire on: error rate and latency of the whole service [000, 002, 003]. */
 export function rolloutTriggers(t: ServiceAlertTarget, a: AlertsConfig): Trigger[] {
-    const q = requestQueries(t, a);
+    const q = requestQueries(podSeries(t, a));
     const triggers: Trigger[] = [
         {
             alert: "ErrorRateCritical",
-            query: q.errorRatio({}, false),
+            query: q.errorRatio(a.errorRateFor, false),
             threshold: a.errorRateCritical,
             for: a.errorRateFor,
             unit: "ratio",
         },
         {
             alert: "LatencyP95High",
-            query: q.quantile(0.95, {}),
+            query: q.quantile(0.95, a.latencyFor),
             threshold: a.latencyP95Seconds,
             for: a.latencyFor,
             unit: "seconds",
         },
         {
             alert: "LatencyP99High",
-            query: q.quantile(0.99, {}),
+            query: q.quantile(0.99, a.latencyFor),
             threshold: a.latencyP99Seconds,
             for: a.latencyFor,
             unit: "seconds",
@@ -123,12 +142,12 @@ export function rolloutTriggers(t: ServiceAlertTarget, a: AlertsConfig): Trigger
 
 /** Which of a service's requests a release measures, and what it compares them with. */
 export interface ReleaseTraffic {
-    /** Labels (beyond namespace and service) of the new version's own series: the canary track, the new colour. */
-    measured: Record<string, string>;
+    /** The new version's own requests: the canary's, the new colour's. */
+    measured: RequestSeries;
     /** For people: "canary track", "green". */
     measuredName: string;
-    /** Labels of the series the new version is compared with at the same time (the stable track); none for blue/green. */
-    baseline?: Record<string, string>;
+    /** The requests the new version is compared with at the same time (the stable track's); none for blue/green. */
+    baseline?: RequestSeries;
     baselineName?: string;
 }
 
@@ -138,25 +157,35 @@ export interface ReleaseTraffic {
  * running at the same time — the runbooks' relative triggers: error rate more than
  * `errorRateIncrease` above the baseline's [004], p95 more than `latencyRatio` times the
  * baseline's [001, 002]. Each counts only once each side had `minRequests` in its window.
+ *
+ * `sinceSeconds`: how long ago the release began. No window reaches further back, so the
+ * requests a series counted before — an earlier canary's on the same Gateway backend, which
+ * carries no version — are never read as this release's.
  */
 export function releaseTriggers(
-    t: ServiceAlertTarget,
     a: AlertsConfig,
     an: AnalysisConfig,
     r: ReleaseTraffic,
+    sinceSeconds = Infinity,
 ): Trigger[] {
-    const q = requestQueries(t, a);
-    const enough = (window: string, sides: [Record<string, string>, string][]) =>
-        sides.map(([labels, who]) => ({ query: q.requests(labels, window), min: an.minRequests, who }));
-    const measured: [Record<string, string>, string] = [r.measured, r.measuredName];
+    const window = (d: string) => {
+        const full = durationSeconds(d) as number;
+        return full <= sinceSeconds ? d : promDuration(Math.max(1, Math.floor(sinceSeconds)));
+    };
+    const errorsFor = window(a.errorRateFor);
+    const latencyFor = window(a.latencyFor);
+    const measured = requestQueries(r.measured);
+    const enough = (w: string, sides: [RequestSeries, string][]) =>
+        sides.map(([s, who]) => ({ query: requestQueries(s).requests(w), min: an.minRequests, who }));
+    const self: [RequestSeries, string] = [r.measured, r.measuredName];
     const triggers: Trigger[] = [
         {
             alert: "ErrorRateCritical",
-            query: q.errorRatio(r.measured, true),
+            query: measured.errorRatio(errorsFor, true),
             threshold: a.errorRateCritical,
-            for: a.errorRateFor,
+            for: errorsFor,
             unit: "ratio",
-            minRequests: enough(a.errorRateFor, [measured]),
+            minRequests: enough(errorsFor, [self]),
         },
         ...(
             [
@@ -165,33 +194,34 @@ export function releaseTriggers(
             ] as const
         ).map(([alert, quantile, threshold]) => ({
             alert,
-            query: q.quantile(quantile, r.measured),
+            query: measured.quantile(quantile, latencyFor),
             threshold,
-            for: a.latencyFor,
+            for: latencyFor,
             unit: "seconds" as const,
-            minRequests: enough(a.latencyFor, [measured]),
+            minRequests: enough(latencyFor, [self]),
         })),
     ];
     const b = r.baseline;
     if (b !== undefined) {
-        const both: [Record<string, string>, string][] = [measured, [b, r.baselineName ?? "baseline"]];
+        const base = requestQueries(b);
+        const both: [RequestSeries, string][] = [self, [b, r.baselineName ?? "baseline"]];
         if (an.baseline.errorRateIncrease !== undefined)
             triggers.push({
                 alert: "ErrorRateAboveBaseline",
-                query: `(${q.errorRatio(r.measured, true)} - ${q.errorRatio(b, true)})`,
+                query: `(${measured.errorRatio(errorsFor, true)} - ${base.errorRatio(errorsFor, true)})`,
                 threshold: an.baseline.errorRateIncrease,
-                for: a.errorRateFor,
+                for: errorsFor,
                 unit: "points",
-                minRequests: enough(a.errorRateFor, both),
+                minRequests: enough(errorsFor, both),
             });
         if (an.baseline.latencyRatio !== undefined)
             triggers.push({
                 alert: "LatencyP95AboveBaseline",
-                query: `(${q.quantile(0.95, r.measured)} / ${q.quantile(0.95, b)})`,
+                query: `(${measured.quantile(0.95, latencyFor)} / ${base.quantile(0.95, latencyFor)})`,
                 threshold: an.baseline.latencyRatio,
-                for: a.latencyFor,
+                for: latencyFor,
                 unit: "factor",
-                minRequests: enough(a.latencyFor, both),
+                minRequests: enough(latencyFor, both),
             });
     }
     triggers.forEach((x) =>

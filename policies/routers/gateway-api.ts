@@ -2,8 +2,15 @@
 // Service, carry the split as weights. Any Gateway API implementation routes it.
 import { z } from "zod";
 import { dnsLabel } from "../lib/fields";
-import { TRACK_LABEL } from "../lib/well-known";
-import { canaryServiceName, shareOf, type PlannedResource, type PlannedWeight, type Router } from "./router";
+import {
+    canaryServiceName,
+    podTraffic,
+    shareOf,
+    type PlannedResource,
+    type PlannedWeight,
+    type RequestSeries,
+    type Router,
+} from "./router";
 
 export const gatewayApiSchema = z.strictObject({
     /** A Gateway API HTTPRoute with weighted backendRefs. */
@@ -16,6 +23,14 @@ export const gatewayApiSchema = z.strictObject({
     }),
     /** Empty: every host the Gateway serves. */
     hostnames: z.array(z.string()).default([]),
+    /**
+     * Where `npm run release` counts the canary's requests: `pods`, the app's own metrics
+     * (any implementation); `traefik`, the Gateway's own series of each backend, which also
+     * count what it answered for a pod (a 502 when the pod drops the connection).
+     */
+    metrics: z
+        .enum(["pods", "traefik"], { error: "expected 'pods' (the app's own metrics) or 'traefik'" })
+        .default("pods"),
 });
 export type GatewayApiRouterConfig = z.output<typeof gatewayApiSchema>;
 
@@ -103,7 +118,31 @@ export const gatewayApiRouter: Router<GatewayApiRouterConfig> = {
         };
     },
     plannedWeights,
-    // The canary's pods tell its requests apart, as for every router: a Gateway's own
-    // per-backend series are named by each implementation (docs/releases.md#progressive-delivery).
-    analysis: { canary: { [TRACK_LABEL]: "canary" }, baseline: { [TRACK_LABEL]: "stable" } },
+    analysis: (config, ctx) =>
+        config.metrics === "traefik"
+            ? {
+                  canary: traefikBackend(ctx.namespace, canaryServiceName(ctx.app), ctx.port),
+                  baseline: traefikBackend(ctx.namespace, ctx.app, ctx.port),
+              }
+            : podTraffic(ctx),
 };
+
+/**
+ * Traefik's series of one HTTPRoute backend (a Service and port): its Kubernetes Gateway
+ * provider names it `<namespace>-<service>-http-<port>` with each run of other characters
+ * than letters and digits made one `-`, and `@kubernetesgateway`. Its `service` label must
+ * be Traefik's own: scraped with honor_labels, or by a job giving no `service` label.
+ */
+function traefikBackend(namespace: string, service: string, port: number): RequestSeries {
+    const name = `${namespace}-${service}-http-${port}`
+        .split(/[^\p{L}\p{N}]+/u)
+        .filter(Boolean)
+        .join("-");
+    return {
+        requests: "traefik_service_requests_total",
+        duration: "traefik_service_request_duration_seconds",
+        code: "code",
+        labels: { service: `${name}@kubernetesgateway` },
+        where: `Traefik's backend ${name}`,
+    };
+}

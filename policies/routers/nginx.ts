@@ -2,8 +2,7 @@
 // the canary Service whose `canary-weight` annotation ingress-nginx reads as the split.
 import { z } from "zod";
 import { httpPath } from "../lib/fields";
-import { TRACK_LABEL } from "../lib/well-known";
-import { canaryServiceName, type Router, type RouteContext, type RouterObject } from "./router";
+import { canaryServiceName, podTraffic, type Router, type RouteContext, type RouterObject } from "./router";
 
 export const CANARY_ANNOTATION = "nginx.ingress.kubernetes.io/canary";
 export const CANARY_WEIGHT = "nginx.ingress.kubernetes.io/canary-weight";
@@ -108,6 +107,7 @@ export const nginxRouter: Router<NginxRouterConfig> = {
                 const weight = w === undefined ? undefined : Number(w);
                 return { resource, carriesWeight: true, weight, tolerance: 0, problems: [] };
             }),
-    // ingress-nginx's metrics name the Ingress, not the pods; the canary's pods tell its requests apart.
-    analysis: { canary: { [TRACK_LABEL]: "canary" }, baseline: { [TRACK_LABEL]: "stable" } },
+    // The canary's pods tell its requests apart. ingress-nginx counts each Ingress's requests
+    // too, but no ingress-nginx runs where its labels could be checked (docs/releases.md).
+    analysis: (_config, ctx) => podTraffic(ctx),
 };

@@ -2,7 +2,7 @@
 // of the pods. Whole pods are the only lever: a step is honoured only within WEIGHT_TOLERANCE.
 import { z } from "zod";
 import { APP_LABEL, CANARY_WEIGHT_ANNOTATION, TRACK_LABEL, WEIGHT_TOLERANCE } from "../lib/well-known";
-import { canaryServiceName, type Router, type RouterProblem } from "./router";
+import { canaryServiceName, podTraffic, type Router, type RouterProblem } from "./router";
 
 export const replicasSchema = z.strictObject({
     /** No router: one Service over both tracks, split by the ratio of their pods. */
@@ -103,5 +103,5 @@ export const replicasRouter: Router<ReplicasRouterConfig> = {
                     { resource, carriesWeight: true, weight: Number(w), tolerance: WEIGHT_TOLERANCE, problems: [] },
                 ];
             }),
-    analysis: { canary: { [TRACK_LABEL]: "canary" }, baseline: { [TRACK_LABEL]: "stable" } },
+    analysis: (_config, ctx) => podTraffic(ctx),
 };

@@ -4,6 +4,7 @@
 // schema, the rollback, the status command and the policy pack all ask the registry.
 // Nothing here loads a Pulumi SDK: the pack and the commands import it as plain data.
 import type { z } from "zod";
+import { TRACK_LABEL } from "../lib/well-known";
 
 /** A problem with a canary's settings; `path` is relative to the component's args. */
 export interface RouterProblem {
@@ -95,10 +96,38 @@ export interface PlannedWeight {
     problems: string[];
 }
 
-/** Pod labels selecting the requests an analysis compares: the canary's own, the stable track's. */
+/**
+ * One side's requests as Prometheus holds them: a counter of requests and a histogram of
+ * their durations in seconds, with the labels that select the side.
+ */
+export interface RequestSeries {
+    requests: string;
+    /** The histogram's name, without `_bucket`. */
+    duration: string;
+    /** The label carrying the HTTP status code. */
+    code: string;
+    labels: Record<string, string>;
+    /** Where they are counted, for people: "the canary track's pods", "Traefik's backend shop-web-canary-http-80". */
+    where: string;
+}
+
+/** What a router's analysis is given to name the series of one release. */
+export interface AnalysisContext {
+    app: string;
+    namespace: string;
+    /** The port both Services serve (a Gateway's backends are named by it). */
+    port: number;
+    /**
+     * The series the app's own pods export (its ServiceMonitor's), of the pods `podLabels`
+     * select that run that side's image.
+     */
+    pods: (side: "canary" | "stable", podLabels: Record<string, string>) => RequestSeries;
+}
+
+/** The requests an analysis compares: the canary's own, and the stable track's at the same time. */
 export interface TrafficSelection {
-    canary: Record<string, string>;
-    baseline: Record<string, string>;
+    canary: RequestSeries;
+    baseline: RequestSeries;
 }
 
 export interface Router<C extends { type: string } = { type: string }> {
@@ -124,9 +153,15 @@ export interface Router<C extends { type: string } = { type: string }> {
     liveWeight(objects: LiveObjects, app: string): LiveWeight | undefined;
     /** The weights the planned objects of any program carry, for the pack. */
     plannedWeights(resources: PlannedResource[]): PlannedWeight[];
-    /** How the canary's own requests, and the stable track's, are told apart in Prometheus. */
-    analysis: TrafficSelection;
+    /** Where the canary's own requests, and the stable track's, are counted in Prometheus. */
+    analysis(config: C, ctx: AnalysisContext): TrafficSelection;
 }
+
+/** The series of both tracks' own pods: what every router can read. */
+export const podTraffic = (ctx: AnalysisContext): TrafficSelection => ({
+    canary: ctx.pods("canary", { [TRACK_LABEL]: "canary" }),
+    baseline: ctx.pods("stable", { [TRACK_LABEL]: "stable" }),
+});
 
 /** The canary's Service (and HTTPRoute backend) name for an app. */
 export const canaryServiceName = (app: string): string => `${app}-canary`;

@@ -4,8 +4,9 @@
 import { DateTime } from "luxon";
 import type { ServiceConfig } from "../../config/types";
 import type { GateAction, Reading } from "../../lib/analysis";
-import type { Trigger } from "../../lib/promql";
-import { releaseBlueGreen, releaseCanary, type ReleaseWorld } from "../../commands/release-loop";
+import { alertTarget, type ReleaseTraffic, type Trigger } from "../../lib/promql";
+import { releaseBlueGreen, releaseCanary, type ReleaseWorld, type TrafficSource } from "../../commands/release-loop";
+import type { GatewayApiRouterConfig } from "../../policies/routers/gateway-api";
 import { stackConfig } from "../util/stack";
 
 const local = stackConfig("local");
@@ -15,6 +16,17 @@ const canaryAt = (weight: number): ServiceConfig => ({
     ...web,
     canary: { ...(web.canary as NonNullable<ServiceConfig["canary"]>), weight, steps: [5, 25, 100], stepMinutes: 10 },
 });
+const src = (s: ServiceConfig): TrafficSource => ({
+    target: alertTarget(s.name, local.namespace.name, local.environment),
+    alerts: local.alerts,
+    port: s.servicePort,
+});
+/** web at weight 0, its release reading the Gateway API router's `metrics`. */
+const readFrom = (metrics: GatewayApiRouterConfig["metrics"]): ServiceConfig => {
+    const c = canaryAt(0);
+    const router = { ...(c.canary!.router as GatewayApiRouterConfig), metrics };
+    return { ...c, canary: { ...c.canary!, router } };
+};
 const timing = { intervalSeconds: 60, graceSeconds: 300, postSwitchSeconds: 900 };
 const START = Date.parse("2026-12-07T11:00:00Z");
 
@@ -60,7 +72,7 @@ const weightKey = "runbook:services.web.canary.weight";
 describe("canary", () => {
     test("a healthy canary: each step applied, watched for stepMinutes, then promoted", async () => {
         const f = world(ok);
-        expect(await releaseCanary(f.w, canaryAt(0), () => [errors], timing)).toBe(0);
+        expect(await releaseCanary(f.w, canaryAt(0), src(web), () => () => [errors], timing)).toBe(0);
         expect(f.updates.map((u) => [(u.at - START) / 60_000, u.values])).toEqual([
             [0, { [weightKey]: "5" }],
             [10, { [weightKey]: "25" }],
@@ -73,28 +85,87 @@ describe("canary", () => {
 
     test("measured on the canary's pods of its image, against the stable track's of theirs", async () => {
         const f = world(ok);
-        const seen: unknown[] = [];
+        const seen: ReleaseTraffic[] = [];
         await releaseCanary(
             f.w,
-            canaryAt(0),
+            readFrom("pods"),
+            src(web),
             (traffic) => {
                 seen.push(traffic);
-                return [errors];
+                return () => [errors];
             },
             timing,
         );
         // A canary aborted a minute ago ran on the same track: its requests are not this one's.
-        expect(seen[0]).toEqual({
-            measured: { runbook_dev_track: "canary", app_kubernetes_io_version: "2.8.0" },
-            measuredName: "canary track",
-            baseline: { runbook_dev_track: "stable", app_kubernetes_io_version: "2.7.0" },
-            baselineName: "stable track",
+        const pods = (track: string, version: string) => ({
+            requests: "http_requests_total",
+            duration: "http_request_duration_seconds",
+            code: "code",
+            labels: {
+                namespace: "shop-local",
+                service: "web-metrics",
+                runbook_dev_track: track,
+                app_kubernetes_io_version: version,
+            },
+            where: `its pods, version ${version}`,
         });
+        expect(seen).toEqual([
+            {
+                measured: pods("canary", "2.8.0"),
+                measuredName: "canary track",
+                baseline: pods("stable", "2.7.0"),
+                baselineName: "stable track",
+            },
+        ]);
+    });
+
+    test("with `metrics: traefik`, measured on the Gateway's canary backend against its stable backend", async () => {
+        const f = world(ok);
+        const seen: ReleaseTraffic[] = [];
+        await releaseCanary(
+            f.w,
+            readFrom("traefik"),
+            src(web),
+            (traffic) => {
+                seen.push(traffic);
+                return () => [errors];
+            },
+            timing,
+        );
+        expect([seen[0].measured.labels, seen[0].baseline?.labels]).toEqual([
+            { service: "shop-local-web-canary-http-80@kubernetesgateway" },
+            { service: "shop-local-web-http-80@kubernetesgateway" },
+        ]);
+        expect(seen[0].measured).toMatchObject({ requests: "traefik_service_requests_total", code: "code" });
+    });
+
+    test("no window reaches back before the release began: each reading is asked how long ago that was", async () => {
+        const f = world(ok, (at) =>
+            // Closed for the first 30 minutes: the release waits before its first step.
+            at < START + 30 * 60_000
+                ? { kind: "wait", until: DateTime.fromMillis(START + 30 * 60_000), why: "closed" }
+                : { kind: "go" },
+        );
+        const since: number[] = [];
+        await releaseCanary(
+            f.w,
+            canaryAt(0),
+            src(web),
+            () => (s) => {
+                since.push(s);
+                return [errors];
+            },
+            timing,
+        );
+        // Readings every minute of two 10-minute steps, counted from the release's start.
+        expect(since.slice(0, 3)).toEqual([1800, 1860, 1920]);
+        expect(since.at(-1)).toBe(1800 + 1200);
+        expect(since).toHaveLength(22);
     });
 
     test("a canary already at 25 % goes on from there", async () => {
         const f = world(ok);
-        await releaseCanary(f.w, canaryAt(25), () => [errors], timing);
+        await releaseCanary(f.w, canaryAt(25), src(web), () => () => [errors], timing);
         expect(f.updates[0].values).toEqual({
             "runbook:services.web.image": "ghcr.io/acme/shop-web:2.8.0",
             [weightKey]: "0",
@@ -105,7 +176,7 @@ describe("canary", () => {
         const f = world((at, applied) =>
             applied[weightKey] === "5" && at - START >= 3 * 60_000 ? { status: "breach", value: 0.1 } : ok(),
         );
-        expect(await releaseCanary(f.w, canaryAt(0), () => [errors], timing)).toBe(1);
+        expect(await releaseCanary(f.w, canaryAt(0), src(web), () => () => [errors], timing)).toBe(1);
         expect(f.updates).toHaveLength(2);
         expect(f.updates[1]).toEqual({
             at: START + 3 * 60_000,
@@ -122,7 +193,7 @@ describe("canary", () => {
 
     test("no data is waited out for the grace period, then aborts: never a pass", async () => {
         const f = world(() => ({ status: "nodata", why: "empty result" }));
-        expect(await releaseCanary(f.w, canaryAt(0), () => [errors], timing)).toBe(1);
+        expect(await releaseCanary(f.w, canaryAt(0), src(web), () => () => [errors], timing)).toBe(1);
         expect(f.updates[1].at - START).toBe(5 * 60_000);
         expect(f.result).toEqual([
             "aborted web at 5 %: no data after 300 s (grace 300 s): ErrorRateCritical no data (empty result); canary weight is 0",
@@ -131,7 +202,7 @@ describe("canary", () => {
 
     test("no data inside the grace period, then data: the step goes on", async () => {
         const f = world((at) => (at - START < 2 * 60_000 ? { status: "nodata", why: "quiet" } : ok()));
-        expect(await releaseCanary(f.w, canaryAt(0), () => [errors], timing)).toBe(0);
+        expect(await releaseCanary(f.w, canaryAt(0), src(web), () => () => [errors], timing)).toBe(0);
     });
 
     test("a closed window pauses the release until it opens; a freeze stops it with nothing applied", async () => {
@@ -141,19 +212,19 @@ describe("canary", () => {
                 ? { kind: "wait", until: DateTime.fromMillis(opens), why: "deploys are closed" }
                 : { kind: "go" },
         );
-        expect(await releaseCanary(paused.w, canaryAt(0), () => [errors], timing)).toBe(0);
+        expect(await releaseCanary(paused.w, canaryAt(0), src(web), () => () => [errors], timing)).toBe(0);
         expect(paused.updates[0].at).toBe(opens);
         expect(paused.log[1]).toBe("web step 5 %: paused: deploys are closed; resumes 2026-12-07T12:30:00.000Z");
 
         const frozen = world(ok, () => ({ kind: "stop", why: "in the freeze Dec 24–26" }));
-        expect(await releaseCanary(frozen.w, canaryAt(0), () => [errors], timing)).toBe(1);
+        expect(await releaseCanary(frozen.w, canaryAt(0), src(web), () => () => [errors], timing)).toBe(1);
         expect(frozen.updates).toEqual([]);
         expect(frozen.log).toContain("web step 5 %: blocked: in the freeze Dec 24–26");
     });
 
     test("a step whose update fails stops the release there", async () => {
         const f = world(ok, undefined, (values) => values[weightKey] !== "25");
-        expect(await releaseCanary(f.w, canaryAt(0), () => [errors], timing)).toBe(1);
+        expect(await releaseCanary(f.w, canaryAt(0), src(web), () => () => [errors], timing)).toBe(1);
         expect(f.updates.map((u) => u.values[weightKey])).toEqual(["5", "25"]);
         expect(f.result).toEqual([]);
     });
@@ -168,9 +239,10 @@ describe("blue/green", () => {
         const code = await releaseBlueGreen(
             f.w,
             api,
+            src(api),
             (traffic) => {
-                measured.push(traffic.measuredName, JSON.stringify(traffic.measured), String(traffic.baseline));
-                return [errors];
+                measured.push(traffic.measuredName, JSON.stringify(traffic.measured.labels), String(traffic.baseline));
+                return () => [errors];
             },
             timing,
         );
@@ -178,7 +250,7 @@ describe("blue/green", () => {
         // Green's pods of its image only: not those of an image green ran before.
         expect(measured).toEqual([
             "green",
-            '{"runbook_dev_color":"green","app_kubernetes_io_version":"1.42.0"}',
+            '{"namespace":"shop-local","service":"api-metrics","runbook_dev_color":"green","app_kubernetes_io_version":"1.42.0"}',
             "undefined",
         ]);
         expect(f.updates.map((u) => u.values)).toEqual([{ [colorKey]: "green" }]);
@@ -188,9 +260,15 @@ describe("blue/green", () => {
 
     test("a breach after the switch switches back, recorded as a rollback", async () => {
         const f = world((at, applied) => (applied[colorKey] === "green" ? { status: "breach", value: 0.9 } : ok()));
-        expect(await releaseBlueGreen(f.w, api, () => [{ ...errors, unit: "seconds", threshold: 0.5 }], timing)).toBe(
-            1,
-        );
+        expect(
+            await releaseBlueGreen(
+                f.w,
+                api,
+                src(api),
+                () => () => [{ ...errors, unit: "seconds", threshold: 0.5 }],
+                timing,
+            ),
+        ).toBe(1);
         expect(f.updates[1].values).toMatchObject({
             [colorKey]: "blue",
             "runbook:release.rollback.reason": "release analysis: breach: ErrorRateCritical 900 ms > 500 ms",

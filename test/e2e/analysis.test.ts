@@ -80,7 +80,11 @@ afterAll(async () => {
 
 const target = (service: string) => alertTarget(service, NS, "staging");
 const canaryTriggers = (service: string, a = alerts) =>
-    releaseTriggers(target(service), a, analysis, canaryTraffic({ type: "replicas" }, IMAGES));
+    releaseTriggers(
+        a,
+        analysis,
+        canaryTraffic({ type: "replicas" }, IMAGES, { target: target(service), alerts: a, port: 80 }),
+    );
 const byAlert = async (triggers: Trigger[]) => {
     const readings = await Promise.all(triggers.map((t) => readTrigger(prom.url, t)));
     return Object.fromEntries(readings.map((r) => [r.trigger.alert, r])) as Record<string, Reading>;

@@ -9,13 +9,14 @@ import * as path from "node:path";
 import { parse } from "yaml";
 import type { Kubectl } from "../../commands/kube";
 import { canaryTraffic } from "../../commands/release-loop";
+import type { GatewayApiRouterConfig } from "../../policies/routers/gateway-api";
 import { stackConfigOrThrow } from "../../commands/stack";
 import { instant } from "../../lib/analysis";
 import { alertTarget, releaseTriggers, rolloutTriggers } from "../../lib/promql";
 import { formatLoad, loadWhile, NO_ANSWER, runLoad, UNNAMED, type LoadPlan, type LoadResult } from "../../lib/load";
 import { gatewayHost, kubectl, realNodeStack, removeStack } from "./cluster";
 import { expectExit, expectOk, toolchainReady, Workspace, type Run } from "./engine";
-import { ServiceMonitorDiscovery, startPrometheus, type RunningPrometheus } from "./prometheus";
+import { GATEWAY_SCRAPE_JOB, ServiceMonitorDiscovery, startPrometheus, type RunningPrometheus } from "./prometheus";
 
 jest.setTimeout(600_000);
 
@@ -46,14 +47,7 @@ beforeAll(async () => {
     });
     expectOk(up());
     discovery = await ServiceMonitorDiscovery.start(k, NS, path.join(ws.dir, ".prometheus", "targets"));
-    prom = await startPrometheus(
-        path.join(ws.dir, ".prometheus"),
-        [],
-        [
-            ...discovery.jobs,
-            { job_name: "traefik", scrape_interval: "1s", static_configs: [{ targets: ["127.0.0.1:18081"] }] },
-        ],
-    );
+    prom = await startPrometheus(path.join(ws.dir, ".prometheus"), [], [...discovery.jobs, GATEWAY_SCRAPE_JOB]);
 });
 
 afterAll(async () => {
@@ -166,7 +160,10 @@ describe("canary through the Gateway", () => {
         const { result: r, load } = await loadWhile(web(100, 600), () => release("--service", "web", ...healthy));
         expect(r.stdout).toContain("released web: ghcr.io/acme/shop-web:2.8.0 promoted after 5, 25 %");
         expectExit(r, 0);
-        expect(r.stderr).toContain("on the canary track's requests (baseline: the stable track)");
+        // Counted where users' requests go: the Gateway's backends, its own failures included.
+        expect(r.stderr).toContain(
+            `on the canary track (Traefik's backend ${NS}-web-canary-http-80) against the stable track (Traefik's backend ${NS}-web-http-80)`,
+        );
         // No version answered an error. What the Gateway itself answered (a 502 or 503 with no
         // version, or no answer) is reported with when it happened, not asserted: none of 9881
         // beside one other suite; in full CI runs about 35, all in the seconds after the 5 %
@@ -210,25 +207,35 @@ describe("canary through the Gateway", () => {
                 `${((bad.lastAt - bad.firstErrorAt!) / 1000).toFixed(1)} s from its first failure to its last answer\n`,
         );
         // The same requests, at the canary's last answer, by the whole service's error rate
-        // (the alert rule's query, which the release watched before) and by the canary's own.
+        // (the alert rule's query, which the release watched before), by the canary's own as
+        // the release reads it (the Gateway's canary backend) and as its pods count it.
         const config = stackConfigOrThrow(ws.dir, STACK, process.env);
         const target = alertTarget("web", NS, config.environment);
         const service = config.services.find((x) => x.name === "web")!;
+        const router = service.canary!.router as GatewayApiRouterConfig;
+        expect(router).toMatchObject({ type: "gatewayApi", metrics: "traefik" });
         const [whole] = rolloutTriggers(target, config.alerts);
-        const [own] = releaseTriggers(
-            target,
-            config.alerts,
-            config.analysis,
-            canaryTraffic(service.canary!.router, { canary: service.canary!.image, stable: service.image }),
-        );
+        const own = (r: GatewayApiRouterConfig) =>
+            releaseTriggers(
+                config.alerts,
+                config.analysis,
+                canaryTraffic(
+                    r,
+                    { canary: service.canary!.image, stable: service.image },
+                    { target, alerts: config.alerts, port: service.servicePort },
+                ),
+            )[0];
         const wholeRate = await valueAt(whole.query, bad.lastAt);
-        const ownRate = await valueAt(own.query, bad.lastAt);
+        const gatewayRate = await valueAt(own(router).query, bad.lastAt);
+        const podsRate = await valueAt(own({ ...router, metrics: "pods" }).query, bad.lastAt);
         process.stderr.write(
-            `bad canary, error rate at its last answer: whole service ${wholeRate}, canary track ${ownRate}\n`,
+            `bad canary, error rate at its last answer: whole service ${wholeRate}, ` +
+                `canary backend (Gateway) ${gatewayRate}, canary pods ${podsRate}\n`,
         );
         expect(wholeRate).toBeGreaterThan(0);
         expect(wholeRate).toBeLessThan(whole.threshold);
-        expect(ownRate).toBeGreaterThan(own.threshold);
+        expect(gatewayRate).toBeGreaterThan(config.alerts.errorRateCritical);
+        expect(podsRate).toBeGreaterThan(config.alerts.errorRateCritical);
         expect(counts(await runLoad(web(50, 2)))).toEqual({ "2.8.0": 100 });
     });
 
@@ -257,7 +264,7 @@ describe("canary through the Gateway", () => {
         const r = await release("--service", "web", ...timing(10));
         expectExit(r, 1);
         expect(r.stdout).toMatch(
-            /^aborted web at 5 %: no data after [0-9]+ s \(grace 10 s\): ErrorRateCritical no data \(canary track had [0-9]+ requests in 20s, fewer than the 20 a reading needs\)/m,
+            /^aborted web at 5 %: no data after [0-9]+ s \(grace 10 s\): ErrorRateCritical no data \(canary track had [0-9]+ requests in [0-9]+s, fewer than the 20 a reading needs\)/m,
         );
         expect(routeWeights()).toBe("web=100 web-canary=0");
     });

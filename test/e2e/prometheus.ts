@@ -94,6 +94,16 @@ interface TargetGroup {
 }
 
 /**
+ * The local cluster's Gateway (Traefik's metrics on its loopback entry point), scraped as a
+ * job with no `service` target label, so its series keep Traefik's own `service` label.
+ */
+export const GATEWAY_SCRAPE_JOB = {
+    job_name: "traefik",
+    scrape_interval: "1s",
+    static_configs: [{ targets: ["127.0.0.1:18081"] }],
+};
+
+/**
  * What prometheus-operator's config makes Prometheus scrape for a namespace's
  * ServiceMonitors: for each monitor endpoint, every endpoint of the Services its selector
  * matches, on the endpoint's named port and path, labelled namespace, service, pod,

@@ -1,7 +1,9 @@
 import { alertsSchema, analysisSchema } from "../../config/schema";
+import { gatewayApiRouter, gatewayApiSchema } from "../../policies/routers/gateway-api";
 import {
     backupAlertRules,
     checkPromQL,
+    podSeries,
     promDuration,
     PromQLError,
     releaseTriggers,
@@ -121,16 +123,16 @@ describe("backupAlertRules", () => {
 describe("releaseTriggers: what `npm run release` measures", () => {
     const analysis = analysisSchema.parse({});
     const canary = {
-        measured: { runbook_dev_track: "canary" },
+        measured: podSeries(target, alerts, { runbook_dev_track: "canary" }),
         measuredName: "canary track",
-        baseline: { runbook_dev_track: "stable" },
+        baseline: podSeries(target, alerts, { runbook_dev_track: "stable" }),
         baselineName: "stable track",
     };
     const sel = (track: string, extra = "") =>
         `{namespace="shop",service="api-metrics",runbook_dev_track="${track}"${extra}}`;
 
     test("the canary's own error rate, 0 when it has no 5xx series yet, counted once it had the minimum of requests", () => {
-        const [errors] = releaseTriggers(target, alerts, analysis, canary);
+        const [errors] = releaseTriggers(alerts, analysis, canary);
         expect(errors).toEqual({
             alert: "ErrorRateCritical",
             query: `((sum(rate(http_requests_total${sel("canary", ',code=~"5.."')}[5m])) or vector(0)) / sum(rate(http_requests_total${sel("canary")}[5m])))`,
@@ -144,7 +146,7 @@ describe("releaseTriggers: what `npm run release` measures", () => {
     });
 
     test("latency of the canary's own requests, and p95 against the stable track's at the same time (2× by default)", () => {
-        const byAlert = Object.fromEntries(releaseTriggers(target, alerts, analysis, canary).map((t) => [t.alert, t]));
+        const byAlert = Object.fromEntries(releaseTriggers(alerts, analysis, canary).map((t) => [t.alert, t]));
         expect(Object.keys(byAlert)).toEqual([
             "ErrorRateCritical",
             "LatencyP95High",
@@ -168,29 +170,75 @@ describe("releaseTriggers: what `npm run release` measures", () => {
 
     test("an error-rate increase over the stable track when the stack asks for one", () => {
         const withIncrease = analysisSchema.parse({ baseline: { errorRateIncrease: 0.02 } });
-        const t = releaseTriggers(target, alerts, withIncrease, canary).find(
-            (x) => x.alert === "ErrorRateAboveBaseline",
-        );
+        const t = releaseTriggers(alerts, withIncrease, canary).find((x) => x.alert === "ErrorRateAboveBaseline");
         expect(t).toMatchObject({ threshold: 0.02, unit: "points", for: "5m" });
         expect(t?.query).toMatch(
             /^\(\(\(sum\(rate\(.*runbook_dev_track="canary".*\) - \(\(sum\(rate\(.*runbook_dev_track="stable".*\)$/,
         );
         // Setting baseline replaces the default: no latency ratio unless asked.
-        expect(releaseTriggers(target, alerts, withIncrease, canary).map((x) => x.alert)).not.toContain(
+        expect(releaseTriggers(alerts, withIncrease, canary).map((x) => x.alert)).not.toContain(
             "LatencyP95AboveBaseline",
         );
     });
 
     test("a blue/green colour has no baseline running beside it: absolute triggers only", () => {
-        const green = { measured: { runbook_dev_color: "green" }, measuredName: "green" };
+        const green = { measured: podSeries(target, alerts, { runbook_dev_color: "green" }), measuredName: "green" };
         const triggers = releaseTriggers(
-            target,
             alerts,
             analysisSchema.parse({ baseline: { errorRateIncrease: 0.02 } }),
             green,
         );
         expect(triggers.map((t) => t.alert)).toEqual(["ErrorRateCritical", "LatencyP95High", "LatencyP99High"]);
         expect(triggers.every((t) => t.query.includes('runbook_dev_color="green"'))).toBe(true);
+    });
+
+    test("no window reaches back before the release began: shorter windows until the configured ones fit", () => {
+        const windows = (since: number) =>
+            releaseTriggers(alerts, analysis, canary, since).map((t) => [
+                t.for,
+                /\[(\w+)\]/.exec(t.query)?.[1],
+                ...(t.minRequests ?? []).map((m) => /\[(\w+)\]/.exec(m.query)?.[1]),
+            ]);
+        expect(windows(42.7)).toEqual([
+            ["42s", "42s", "42s"],
+            ["42s", "42s", "42s"],
+            ["42s", "42s", "42s"],
+            ["42s", "42s", "42s", "42s"],
+        ]);
+        expect(windows(90).every((w) => w.every((x) => x === "90s"))).toBe(true);
+        expect(windows(300).every((w) => w.every((x) => x === "5m"))).toBe(true);
+        expect(windows(7200)).toEqual(windows(Infinity));
+        expect(windows(0.2)[0]).toEqual(["1s", "1s", "1s"]);
+    });
+
+    test("a Gateway API canary with `metrics: traefik`: Traefik's series of each backend, no pod label", () => {
+        const router = gatewayApiSchema.parse({ type: "gatewayApi", gateway: { name: "public" }, metrics: "traefik" });
+        const selection = gatewayApiRouter.analysis(router, {
+            app: "web",
+            namespace: "shop",
+            port: 8080,
+            pods: () => {
+                throw new Error("not the pods' series");
+            },
+        });
+        const [errors, p95] = releaseTriggers(alerts, analysis, {
+            measured: selection.canary,
+            measuredName: "canary track",
+            baseline: selection.baseline,
+            baselineName: "stable track",
+        });
+        const canaryBackend = '{service="shop-web-canary-http-8080@kubernetesgateway"}';
+        expect(errors.query).toBe(
+            `((sum(rate(traefik_service_requests_total{service="shop-web-canary-http-8080@kubernetesgateway",code=~"5.."}[5m])) or vector(0)) / ` +
+                `sum(rate(traefik_service_requests_total${canaryBackend}[5m])))`,
+        );
+        expect(p95.query).toBe(
+            `histogram_quantile(0.95, sum by (le) (rate(traefik_service_request_duration_seconds_bucket${canaryBackend}[5m])))`,
+        );
+        expect(selection.baseline.labels).toEqual({ service: "shop-web-http-8080@kubernetesgateway" });
+        // The default reads the pods, whatever implementation the Gateway is.
+        const pods = gatewayApiSchema.parse({ type: "gatewayApi", gateway: { name: "public" } });
+        expect(pods.metrics).toBe("pods");
     });
 
     test("the alert rules keep measuring the whole service", () => {

@@ -1,7 +1,7 @@
 // The router contract: every registered router reads back, from the cluster and from a plan,
 // the weight its own objects carry; its abort write sends the canary nothing; its settings
 // parse with their defaults.
-import { ROUTER_TYPES, ROUTERS, routerOf, routerSchema, type Router, type RouterConfig } from "../../policies/routers";
+import { ROUTER_TYPES, routerOf, routerSchema, type Router, type RouterConfig } from "../../policies/routers";
 import { podsForWeight } from "../../policies/routers/replicas";
 
 const configs: Record<string, RouterConfig> = {
@@ -34,7 +34,12 @@ describe("the router registry", () => {
     });
 
     test("settings get their defaults; a wrong type names every router", () => {
-        expect(configs.gatewayApi).toEqual({ type: "gatewayApi", gateway: { name: "shop-gateway" }, hostnames: [] });
+        expect(configs.gatewayApi).toEqual({
+            type: "gatewayApi",
+            gateway: { name: "shop-gateway" },
+            hostnames: [],
+            metrics: "pods",
+        });
         expect(configs.nginx).toEqual({
             type: "nginx",
             host: "shop.example.com",
@@ -138,8 +143,29 @@ describe("the replica router", () => {
 });
 
 test("every router tells the canary's requests from the stable track's", () => {
-    for (const r of ROUTERS) {
-        expect(Object.keys(r.analysis.canary).length).toBeGreaterThan(0);
-        expect(r.analysis.canary).not.toEqual(r.analysis.baseline);
+    const ctx = {
+        app: "web",
+        namespace: "shop",
+        port: 80,
+        pods: (side: string, labels: Record<string, string>) => ({
+            requests: "http_requests_total",
+            duration: "http_request_duration_seconds",
+            code: "code",
+            labels: { ...labels, side },
+            where: side,
+        }),
+    };
+    const configs = [
+        { type: "gatewayApi", gateway: { name: "g" } },
+        { type: "gatewayApi", gateway: { name: "g" }, metrics: "traefik" },
+        { type: "nginx", host: "shop.example" },
+        { type: "replicas" },
+    ];
+    for (const input of configs) {
+        const config = routerSchema.parse(input);
+        const { canary, baseline } = routerOf(config).analysis(config, ctx);
+        expect(Object.keys(canary.labels).length).toBeGreaterThan(0);
+        expect(canary.labels).not.toEqual(baseline.labels);
+        expect(canary.requests).toBe(baseline.requests);
     }
 });
