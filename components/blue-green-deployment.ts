@@ -11,7 +11,7 @@ import {
     REPLICAS_FROM_AUTOSCALER,
     serviceArgs,
     servingLabels,
-    SWITCH_WITHOUT_SETTLE,
+    SKIP_SERVICE_AWAIT,
     TAKE_BACK_DRIFT,
     throwProblems,
     rolloutTimeouts,
@@ -84,7 +84,7 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
                 labels: svcLabels("preview"),
                 selector: selectorOf(target),
                 servicePort: w.servicePort,
-                annotations: { ...SWITCH_WITHOUT_SETTLE },
+                annotations: { ...SKIP_SERVICE_AWAIT },
             }),
             { parent: this },
         );
@@ -129,7 +129,7 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
                 labels: svcLabels("server"),
                 selector: selectorOf(target),
                 servicePort: w.servicePort,
-                annotations: { ...SWITCH_WITHOUT_SETTLE },
+                annotations: { ...SKIP_SERVICE_AWAIT },
             }),
             { parent: this, dependsOn: switchAfter },
         );

@@ -8,6 +8,7 @@ import {
     deploymentArgs,
     REPLICAS_FROM_AUTOSCALER,
     serviceArgs,
+    SKIP_SERVICE_AWAIT,
     servingLabels,
     TAKE_BACK_DRIFT,
     throwProblems,
@@ -78,7 +79,6 @@ export class CanaryRelease extends pulumi.ComponentResource {
         this.stable = this.track(ctx, "stable", this.plan.stableImage, this.plan.stableReplicas);
         this.stableDeploymentName = `${w.name}-stable`;
         this.service = this.clientService(ctx);
-        this.canaryService = ctx.routed ? this.trackService(ctx, "canary") : undefined;
         const canaryImage = checkedImage(args.canary.image, ["canary", "image"], this);
         const routerObjects = (canary?: k8s.apps.v1.Deployment) => {
             const parts = { service: this.service, canaryService: this.canaryService, canary };
@@ -92,15 +92,18 @@ export class CanaryRelease extends pulumi.ComponentResource {
                 })
                 .map((o) => this.routerObject(ctx, o, parts, canary ? [] : [this.stable]));
         };
-        // Requests move before pods do. Given a share, the canary's pods are ready before the
-        // router sends it. Taken to 0 (an abort, a promotion), the router stops sending first,
-        // after the stable track runs what it is to run, and only then do the canary's pods
-        // go: scaled away first, they would fail the share still routed to them.
+        // Requests move before pods do. Given a share, the canary's pods are ready, and in its
+        // Service's endpoints, before the router sends it. Taken to 0 (an abort, a promotion),
+        // the router stops sending first, after the stable track runs what it is to run, and
+        // only then do the canary's pods go: scaled away first, they would fail the share
+        // still routed to them.
         let objects: (k8s.networking.v1.Ingress | k8s.apiextensions.CustomResource)[];
         if (this.plan.canaryReplicas > 0) {
             this.canary = this.track(ctx, "canary", canaryImage, this.plan.canaryReplicas);
+            this.canaryService = ctx.routed ? this.trackService(ctx, "canary", this.canary) : undefined;
             objects = routerObjects(this.canary);
         } else {
+            this.canaryService = ctx.routed ? this.trackService(ctx, "canary") : undefined;
             objects = routerObjects();
             this.canary = this.track(ctx, "canary", canaryImage, 0, objects);
         }
@@ -163,8 +166,15 @@ export class CanaryRelease extends pulumi.ComponentResource {
         );
     }
 
-    /** The Service of one track alone, which a router sends the track's share to. */
-    private trackService(ctx: Context, t: Track): k8s.core.v1.Service {
+    /**
+     * The Service of one track alone, which a router sends the track's share to. With `pods`
+     * (the track's Deployment, when it has replicas) it is written after them and awaited: the
+     * provider's Service await returns once its endpoints have settled (10 s after their last
+     * change, no pod not ready), so a Gateway routing by the endpoints knows the pods before
+     * the router gives them a share. Without pods there is nothing to await (`skipAwait`),
+     * and that annotation going away is the change that makes the first step's update wait.
+     */
+    private trackService(ctx: Context, t: Track, pods?: k8s.apps.v1.Deployment): k8s.core.v1.Service {
         const { w } = ctx;
         return new k8s.core.v1.Service(
             `${ctx.name}-${t}-svc`,
@@ -174,8 +184,9 @@ export class CanaryRelease extends pulumi.ComponentResource {
                 labels: workloadLabels(w, t),
                 selector: trackSelector(w, t),
                 servicePort: w.servicePort,
+                annotations: pods ? {} : { ...SKIP_SERVICE_AWAIT },
             }),
-            { parent: this },
+            { parent: this, dependsOn: pods ? [pods] : [] },
         );
     }
 

@@ -149,13 +149,14 @@ export const TAKE_BACK_DRIFT = { "pulumi.com/patchForce": "true" } as const;
 export const REPLICAS_FROM_AUTOSCALER: pulumi.CustomResourceOptions = { ignoreChanges: ["spec.replicas"] };
 
 /**
- * On the Services a blue/green switch changes (active, preview): the provider's Service await
- * sleeps 10 s after the last Endpoints event on every update, which would be the floor of a
- * rollback. Readiness is ensured before the switch instead: the active Service depends on
- * the colour's Deployment being ready and its smoke Job passing, and `npm run rollback` only
- * switches to a colour with ready pods and checks the endpoints afterwards.
+ * A Service updated without the provider's await, which sleeps 10 s after the last Endpoints
+ * event on every update. On the Services a blue/green switch changes (active, preview) that
+ * would be the floor of a rollback: readiness is ensured before the switch instead (the
+ * active Service depends on the colour's Deployment being ready and its smoke Job passing,
+ * and `npm run rollback` only switches to a colour with ready pods and checks the endpoints
+ * afterwards). On a canary track's Service with no pods, there is nothing to await.
  */
-export const SWITCH_WITHOUT_SETTLE = { "pulumi.com/skipAwait": "true" } as const;
+export const SKIP_SERVICE_AWAIT = { "pulumi.com/skipAwait": "true" } as const;
 
 /**
  * On the Jobs an update waits for (pre-deploy backup, smoke tests): a Job that failed is

@@ -442,9 +442,13 @@ describe("the blue/green update follows the runbook order", () => {
 describe("a canary's requests move before its pods do", () => {
     const weight = (w: number) => withValues("staging", (v) => (v.services.api.canary.weight = w));
 
-    test("given a share, the route waits for the canary's pods", async () => {
+    test("given a share, the route waits for the canary's pods, and for its Service's endpoints to settle", async () => {
         await render(weight(25), "order");
         expect(await dependsOnNames("order-api-canary-canary")).toEqual(["order-backup-predeploy"]);
+        // The canary's Service is written after its pods are ready and awaited (no skipAwait):
+        // the provider's Service await returns once the endpoints have settled.
+        expect(await dependsOnNames("order-api-canary-canary-svc")).toEqual(["order-api-canary-canary"]);
+        expect(meta("order-api-canary-canary-svc").annotations["pulumi.com/skipAwait"]).toBeUndefined();
         expect(await dependsOnNames("order-api-canary-route")).toEqual([
             "order-api-canary-canary",
             "order-api-canary-canary-svc",
@@ -468,6 +472,9 @@ describe("a canary's requests move before its pods do", () => {
                 "order-api-canary-route",
                 "order-backup-predeploy",
             ]);
+            // No pods to await: the canary's Service is not held up, nor is the route after it.
+            expect(await dependsOnNames("order-api-canary-canary-svc")).toEqual([]);
+            expect(meta("order-api-canary-canary-svc").annotations["pulumi.com/skipAwait"]).toBe("true");
         });
 });
 
