@@ -1,7 +1,8 @@
 // The release analysis against a real Prometheus (Debian's build, on loopback) scraping
 // synthetic per-track series, labelled as the ServiceMonitor labels a canary's and the stable
 // track's pods: each trigger `npm run release` watches, read by lib/analysis as the command
-// reads it. One service per case, all scraped at once.
+// reads it. One service per case, all scraped at once; and a Gateway API canary read from
+// the Gateway's series of its backends (Traefik's names).
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -10,6 +11,7 @@ import { describeReading, readTrigger, type Reading } from "../../lib/analysis";
 import { alertTarget, releaseTriggers, rolloutTriggers, type Trigger } from "../../lib/promql";
 import { canaryTraffic } from "../../commands/release-loop";
 import { imageVersion } from "../../components/labels";
+import { gatewayApiSchema } from "../../policies/routers/gateway-api";
 import { MetricsTarget, startPrometheus, type RunningPrometheus } from "./prometheus";
 
 jest.setTimeout(180_000);
@@ -40,6 +42,19 @@ const CASES: Record<string, { stable: Track; canary: Track }> = {
     worse: { stable: { rps: 50, errors: 0.005, latency: 0.08 }, canary: { rps: 50, errors: 0.03, latency: 0.08 } },
 };
 
+/**
+ * A Gateway API canary read from Traefik's series of its two backends (`metrics: traefik`):
+ * the canary backend failing while `gatewayCanaryFailing` is set, the stable one healthy.
+ */
+const GATEWAY_APP = "gw";
+let gatewayCanaryFailing = false;
+const gatewayRouter = gatewayApiSchema.parse({ type: "gatewayApi", gateway: { name: "g" }, metrics: "traefik" });
+const traefikBackend = (service: string) => ({
+    requests: "traefik_service_requests_total",
+    duration: "traefik_service_request_duration_seconds",
+    labels: { service: `${NS}-${service}-http-80@kubernetesgateway` },
+});
+
 let prom: RunningPrometheus;
 let dir: string;
 const targets: MetricsTarget[] = [];
@@ -66,6 +81,15 @@ beforeAll(async () => {
                 },
             });
         }
+    for (const [backend, failing] of [
+        [`${GATEWAY_APP}-canary`, () => (gatewayCanaryFailing ? 0.5 : 0)],
+        [GATEWAY_APP, () => 0],
+    ] as const) {
+        const target = new MetricsTarget(failing, () => 0.08, 50, traefikBackend(backend));
+        targets.push(target);
+        // A job giving no `service` label: Traefik's own reaches Prometheus.
+        scrape.push({ port: await target.start(), labels: {} });
+    }
     prom = await startPrometheus(dir, scrape);
     // Every window (15 s) full of samples before anything is read: a half-filled one reads
     // whatever its first two scrapes happened to hold.
@@ -84,6 +108,14 @@ const canaryTriggers = (service: string, a = alerts) =>
         a,
         analysis,
         canaryTraffic({ type: "replicas" }, IMAGES, { target: target(service), alerts: a, port: 80 }),
+    );
+/** The Gateway canary's triggers, on Traefik's backend series, in a release that began `sinceSeconds` ago. */
+const gatewayTriggers = (sinceSeconds: number) =>
+    releaseTriggers(
+        alerts,
+        analysis,
+        canaryTraffic(gatewayRouter, IMAGES, { target: target(GATEWAY_APP), alerts, port: 80 }),
+        sinceSeconds,
     );
 const byAlert = async (triggers: Trigger[]) => {
     const readings = await Promise.all(triggers.map((t) => readTrigger(prom.url, t)));
@@ -156,4 +188,24 @@ test("a canary 2.5 points worse than the stable track fails on the increase, und
     expect(increase.status).toBe("breach");
     expect(increase.value).toBeGreaterThan(0.02);
     expect(increase.value).toBeLessThan(0.03);
+});
+
+test("a Gateway API canary on Traefik's backend series; a release never reads what its backend served before it began", async () => {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    // An earlier canary on the same backend failed half its requests, until 8 s ago.
+    gatewayCanaryFailing = true;
+    await sleep(10_000);
+    gatewayCanaryFailing = false;
+    await sleep(8_000);
+    // Read over the whole 15 s window, its failures would be this release's.
+    const whole = await byAlert(gatewayTriggers(Infinity));
+    expect(whole.ErrorRateCritical.status).toBe("breach");
+    expect(whole.ErrorRateCritical.trigger.query).toContain(
+        `traefik_service_requests_total{service="${NS}-${GATEWAY_APP}-canary-http-80@kubernetesgateway",code=~"5.."}[15s]`,
+    );
+    // A release that began 5 s ago reads 5 s: none of them.
+    const since = await byAlert(gatewayTriggers(5));
+    expect(describeReading(since.ErrorRateCritical)).toBe("ErrorRateCritical 0 % ≤ 1 %");
+    expect(since.ErrorRateCritical.trigger.for).toBe("5s");
+    expect(Object.values(since).map((r) => r.status)).toEqual(["ok", "ok", "ok", "ok", "ok"]);
 });

@@ -28,6 +28,11 @@ export class MetricsTarget {
         private readonly errorRatio: () => number,
         private readonly latencySeconds: () => number,
         private readonly requestsPerSecond: number | (() => number) = 50,
+        /** The series' names and labels: an app's own by default, or e.g. a Gateway's of one backend. */
+        private readonly series: SeriesNames = {
+            requests: "http_requests_total",
+            duration: "http_request_duration_seconds",
+        },
     ) {}
 
     async start(): Promise<number> {
@@ -62,18 +67,28 @@ export class MetricsTarget {
     }
 
     private exposition(): string {
+        const { requests, duration, labels = {} } = this.series;
+        const own = Object.entries(labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+        const l = (...extra: string[]) => ([...own, ...extra].length > 0 ? `{${[...own, ...extra].join(",")}}` : "");
         const lines = [
-            "# TYPE http_requests_total counter",
-            `http_requests_total{code="200"} ${this.ok}`,
-            `http_requests_total{code="500"} ${this.errors}`,
-            "# TYPE http_request_duration_seconds histogram",
-            ...BUCKETS.map((le, i) => `http_request_duration_seconds_bucket{le="${le}"} ${this.buckets[i]}`),
-            `http_request_duration_seconds_bucket{le="+Inf"} ${this.count}`,
-            `http_request_duration_seconds_sum ${this.sum}`,
-            `http_request_duration_seconds_count ${this.count}`,
+            `# TYPE ${requests} counter`,
+            `${requests}${l('code="200"')} ${this.ok}`,
+            `${requests}${l('code="500"')} ${this.errors}`,
+            `# TYPE ${duration} histogram`,
+            ...BUCKETS.map((le, i) => `${duration}_bucket${l(`le="${le}"`)} ${this.buckets[i]}`),
+            `${duration}_bucket${l('le="+Inf"')} ${this.count}`,
+            `${duration}_sum${l()} ${this.sum}`,
+            `${duration}_count${l()} ${this.count}`,
         ];
         return `${lines.join("\n")}\n`;
     }
+}
+
+/** The metric names a MetricsTarget serves, and labels of its own on every series. */
+export interface SeriesNames {
+    requests: string;
+    duration: string;
+    labels?: Record<string, string>;
 }
 
 export interface RunningPrometheus {
