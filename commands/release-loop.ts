@@ -61,6 +61,15 @@ export interface TrafficSource {
     port: number;
 }
 
+/** The series of the pods `podLabels` select that run `image` (their own metrics, as the ServiceMonitor labels them). */
+const podsOfImage = (src: TrafficSource, podLabels: Record<string, string>, image: string) =>
+    podSeries(
+        src.target,
+        src.alerts,
+        asSeries({ ...podLabels, ...ofImage(image) }),
+        `its pods, version ${versionLabelValue(image)}`,
+    );
+
 /** A canary's own requests, against the stable track's at the same time, where its router counts them. */
 export const canaryTraffic = (
     router: RouterConfig,
@@ -71,13 +80,7 @@ export const canaryTraffic = (
         app: src.target.app,
         namespace: src.target.namespace,
         port: src.port,
-        pods: (side, podLabels) =>
-            podSeries(
-                src.target,
-                src.alerts,
-                asSeries({ ...podLabels, ...ofImage(images[side]) }),
-                `its pods, version ${versionLabelValue(images[side])}`,
-            ),
+        pods: (side, podLabels) => podsOfImage(src, podLabels, images[side]),
     });
     return {
         measured: selection.canary,
@@ -89,12 +92,7 @@ export const canaryTraffic = (
 
 /** The requests of the colour a blue/green switch went to, running `image`; the other colour no longer serves, so there is no baseline. */
 export const colorTraffic = (color: string, image: string, src: TrafficSource): ReleaseTraffic => ({
-    measured: podSeries(
-        src.target,
-        src.alerts,
-        asSeries({ [COLOR_LABEL]: color, ...ofImage(image) }),
-        `its pods, version ${versionLabelValue(image)}`,
-    ),
+    measured: podsOfImage(src, { [COLOR_LABEL]: color }, image),
     measuredName: color,
 });
 
@@ -127,8 +125,8 @@ async function watch(
     const t0 = w.now();
     for (;;) {
         const elapsed = (w.now() - t0) / 1000;
-        const now = triggers((w.now() - releaseStart) / 1000);
-        const readings = await Promise.all(now.map((x) => w.read(x)));
+        const current = triggers((w.now() - releaseStart) / 1000);
+        const readings = await Promise.all(current.map((x) => w.read(x)));
         w.log(`${label} ${mmss(elapsed)}/${mmss(seconds)} ${readings.map(describeReading).join(" · ")}`);
         const verdict = judge(readings, elapsed, Math.min(t.graceSeconds, seconds));
         if (verdict.kind === "fail") return verdict.why;

@@ -27,6 +27,21 @@ const readFrom = (metrics: GatewayApiRouterConfig["metrics"]): ServiceConfig => 
     const router = { ...(c.canary!.router as GatewayApiRouterConfig), metrics };
     return { ...c, canary: { ...c.canary!, router } };
 };
+/** The traffic a whole healthy release of `s` asks its triggers for. */
+async function measuredBy(s: ServiceConfig): Promise<ReleaseTraffic[]> {
+    const seen: ReleaseTraffic[] = [];
+    await releaseCanary(
+        world(ok).w,
+        s,
+        src(s),
+        (traffic) => {
+            seen.push(traffic);
+            return () => [errors];
+        },
+        timing,
+    );
+    return seen;
+}
 const timing = { intervalSeconds: 60, graceSeconds: 300, postSwitchSeconds: 900 };
 const START = Date.parse("2026-12-07T11:00:00Z");
 
@@ -84,18 +99,7 @@ describe("canary", () => {
     });
 
     test("measured on the canary's pods of its image, against the stable track's of theirs", async () => {
-        const f = world(ok);
-        const seen: ReleaseTraffic[] = [];
-        await releaseCanary(
-            f.w,
-            readFrom("pods"),
-            src(web),
-            (traffic) => {
-                seen.push(traffic);
-                return () => [errors];
-            },
-            timing,
-        );
+        const seen = await measuredBy(readFrom("pods"));
         // A canary aborted a minute ago ran on the same track: its requests are not this one's.
         const pods = (track: string, version: string) => ({
             requests: "http_requests_total",
@@ -120,18 +124,7 @@ describe("canary", () => {
     });
 
     test("with `metrics: traefik`, measured on the Gateway's canary backend against its stable backend", async () => {
-        const f = world(ok);
-        const seen: ReleaseTraffic[] = [];
-        await releaseCanary(
-            f.w,
-            readFrom("traefik"),
-            src(web),
-            (traffic) => {
-                seen.push(traffic);
-                return () => [errors];
-            },
-            timing,
-        );
+        const seen = await measuredBy(readFrom("traefik"));
         expect([seen[0].measured.labels, seen[0].baseline?.labels]).toEqual([
             { service: "shop-local-web-canary-http-80@kubernetesgateway" },
             { service: "shop-local-web-http-80@kubernetesgateway" },
